@@ -1,0 +1,26 @@
+// Signing and verifying bytes with an EVP_PKEY, and ECDSA signature encodings.
+#pragma once
+
+#include <openssl/evp.h>
+
+#include "core/bytes.h"
+#include "core/result.h"
+#include "crypto/algorithm.h"
+
+namespace vouchsafe::crypto {
+
+// How an ECDSA signature is written: DER ECDSA-Sig-Value (X.509, CMS) or
+// fixed-size r||s (JOSE, COSE). Ed25519 signatures are the same in both.
+enum class SignatureEncoding { der, raw };
+
+// Signs data; ECDSA signatures come back DER-encoded.
+Result<Bytes> sign_bytes(EVP_PKEY* key, SignatureAlgorithm alg, ByteView data);
+
+// Verifies; any failure is ErrorCode::bad_signature.
+Status verify_bytes(EVP_PKEY* key, SignatureAlgorithm alg, ByteView data, ByteView signature,
+                    SignatureEncoding encoding);
+
+Result<Bytes> ecdsa_der_to_raw(ByteView der, std::size_t field_size);
+Result<Bytes> ecdsa_raw_to_der(ByteView raw);
+
+}  // namespace vouchsafe::crypto

@@ -1,0 +1,38 @@
+// The Signer interface: anything that can sign with a private key it may not
+// reveal (a software key now, a PKCS#11 token later).
+#pragma once
+
+#include <memory>
+
+#include "core/bytes.h"
+#include "core/result.h"
+#include "crypto/algorithm.h"
+#include "crypto/handles.h"
+
+namespace vouchsafe::crypto {
+
+class Signer {
+ public:
+  virtual ~Signer() = default;
+  [[nodiscard]] virtual SignatureAlgorithm algorithm() const = 0;
+  // The public half, for embedding and self-checks.
+  [[nodiscard]] virtual EVP_PKEY* public_key() const = 0;
+  // Signs data; ECDSA signatures come back DER-encoded (see signature.h).
+  [[nodiscard]] virtual Result<Bytes> sign(ByteView data) const = 0;
+};
+
+// A private key held in process memory.
+class SoftwareSigner final : public Signer {
+ public:
+  static Result<std::unique_ptr<SoftwareSigner>> create(PkeyPtr key);
+  [[nodiscard]] SignatureAlgorithm algorithm() const override { return algorithm_; }
+  [[nodiscard]] EVP_PKEY* public_key() const override { return key_.get(); }
+  [[nodiscard]] Result<Bytes> sign(ByteView data) const override;
+
+ private:
+  SoftwareSigner(PkeyPtr key, SignatureAlgorithm alg) : key_(std::move(key)), algorithm_(alg) {}
+  PkeyPtr key_;
+  SignatureAlgorithm algorithm_;
+};
+
+}  // namespace vouchsafe::crypto

@@ -1,0 +1,46 @@
+// Trust anchors and X.509 path validation, with validated paths cached
+// until the edge of their validity window.
+#pragma once
+
+#include <ctime>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/result.h"
+#include "crypto/certificate_cache.h"
+#include "crypto/handles.h"
+
+namespace vouchsafe::crypto {
+
+class TrustStore {
+ public:
+  // Every anchor is trusted as given, even when it is not self-signed (an
+  // issuing CA or the MASA's own certificate may be pinned directly).
+  explicit TrustStore(std::vector<X509Ptr> anchors);
+
+  // Builds and validates a path from leaf through untrusted certificates to
+  // an anchor, at the given time (now if unset). Returns leaf..anchor.
+  Result<std::vector<CertificateRef>> validate(const CertificateRef& leaf,
+                                               const std::vector<CertificateRef>& untrusted,
+                                               std::optional<std::time_t> at = std::nullopt) const;
+
+  [[nodiscard]] const std::vector<X509Ptr>& anchors() const { return anchors_; }
+
+ private:
+  struct CachedPath {
+    std::vector<CertificateRef> chain;
+    std::time_t valid_from;
+    std::time_t valid_until;
+  };
+  std::vector<X509Ptr> anchors_;
+  std::vector<CertificateRef> anchor_refs_;
+  X509StorePtr store_;
+  mutable std::mutex mutex_;
+  mutable std::unordered_map<std::string, CachedPath> cache_;
+};
+
+}  // namespace vouchsafe::crypto

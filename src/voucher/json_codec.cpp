@@ -1,0 +1,214 @@
+// JSON codec over the leaf table in model.h.
+#include "voucher/json_codec.h"
+
+#include <set>
+#include <type_traits>
+
+namespace vouchsafe::voucher {
+namespace {
+
+using nlohmann::json;
+
+std::string json_type_name(const json& j) { return j.type_name(); }
+
+Unexpected wrong_type(const LeafInfo& leaf, const char* expected, const json& got) {
+  return fail(ErrorCode::wrong_type, "leaf '" + std::string(leaf.name) + "' must be " + expected +
+                                         ", got " + json_type_name(got));
+}
+
+Result<Bytes> decode_binary(const LeafInfo& leaf, const json& j) {
+  if (!j.is_string()) return wrong_type(leaf, "a base64 string", j);
+  const auto& text = j.get_ref<const std::string&>();
+  auto bytes = base64_decode(text);
+  if (bytes) return bytes;
+  if (leaf.name == "nonce") {
+    // RFC 8995 App. C writes nonces as base64url text; treat them as opaque.
+    if (auto url = base64url_decode(text)) return url;
+    return to_bytes(text);
+  }
+  return fail(ErrorCode::malformed_base64,
+              "leaf '" + std::string(leaf.name) + "': " + bytes.error().message);
+}
+
+template <typename T>
+Status decode_leaf(const LeafInfo& leaf, const json& j, std::optional<T>& out) {
+  if constexpr (std::is_same_v<T, DateTime>) {
+    if (!j.is_string()) return wrong_type(leaf, "a date-and-time string", j);
+    auto dt = parse_date_time(j.get_ref<const std::string&>());
+    if (!dt) return fail(ErrorCode::invalid_date, "leaf '" + std::string(leaf.name) + "': " +
+                                                      dt.error().message);
+    out = *dt;
+  } else if constexpr (std::is_same_v<T, Assertion>) {
+    if (!j.is_string()) return wrong_type(leaf, "an assertion name", j);
+    ASSIGN_OR_RETURN(out, parse_assertion(j.get_ref<const std::string&>()));
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    if (!j.is_string()) return wrong_type(leaf, "a string", j);
+    out = j.get<std::string>();
+  } else if constexpr (std::is_same_v<T, bool>) {
+    if (j.is_boolean()) {
+      out = j.get<bool>();
+    } else if (j.is_string() && (j == "true" || j == "false")) {
+      out = j == "true";  // RFC 8366 §5.2 example 2 writes "true"
+    } else {
+      return wrong_type(leaf, "a boolean", j);
+    }
+  } else if constexpr (std::is_same_v<T, Bytes>) {
+    ASSIGN_OR_RETURN(out, decode_binary(leaf, j));
+  } else if constexpr (std::is_same_v<T, std::vector<Bytes>>) {
+    std::vector<Bytes> list;
+    if (j.is_array()) {
+      for (const auto& item : j) {
+        ASSIGN_OR_RETURN(auto b, decode_binary(leaf, item));
+        list.push_back(std::move(b));
+      }
+    } else {
+      ASSIGN_OR_RETURN(auto b, decode_binary(leaf, j));
+      list.push_back(std::move(b));
+    }
+    out = std::move(list);
+  } else if constexpr (std::is_same_v<T, std::vector<ExtensionName>>) {
+    if (!j.is_array()) return wrong_type(leaf, "an array", j);
+    std::vector<ExtensionName> names;
+    for (const auto& item : j) {
+      if (item.is_string()) {
+        names.emplace_back(item.get<std::string>());
+      } else if (item.is_number_unsigned()) {
+        names.emplace_back(item.get<std::uint64_t>());
+      } else {
+        return wrong_type(leaf, "an array of names", item);
+      }
+    }
+    out = std::move(names);
+  }
+  return ok();
+}
+
+template <typename T>
+json encode_leaf(const T& value) {
+  if constexpr (std::is_same_v<T, DateTime>) {
+    return format_date_time(value);
+  } else if constexpr (std::is_same_v<T, Assertion>) {
+    return std::string(assertion_name(value));
+  } else if constexpr (std::is_same_v<T, Bytes>) {
+    return base64_encode(value);
+  } else if constexpr (std::is_same_v<T, std::vector<Bytes>>) {
+    json list = json::array();
+    for (const auto& b : value) list.push_back(base64_encode(b));
+    return list;
+  } else if constexpr (std::is_same_v<T, std::vector<ExtensionName>>) {
+    json list = json::array();
+    for (const auto& n : value) std::visit([&](const auto& x) { list.push_back(x); }, n);
+    return list;
+  } else {
+    return value;
+  }
+}
+
+bool listed_extension(const Voucher& v, std::string_view member) {
+  const auto colon = member.find(':');
+  if (colon == std::string_view::npos || !v.extensions) return false;
+  const auto name = member.substr(colon + 1);
+  for (const auto& e : *v.extensions) {
+    if (const auto* s = std::get_if<std::string>(&e); s != nullptr && *s == name) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<json> parse_strict_json(ByteView text, std::size_t max_depth) {
+  // nlohmann keeps the last of duplicate members silently; a callback that
+  // tracks the keys of each open object refuses them instead.
+  std::vector<std::set<std::string>> open_objects;
+  std::string problem;
+  ErrorCode problem_code = ErrorCode::malformed_json;
+  const json::parser_callback_t check = [&](int depth, json::parse_event_t event, json& parsed) {
+    if (!problem.empty()) return false;
+    if (static_cast<std::size_t>(depth) > max_depth) {
+      problem = "JSON nested deeper than " + std::to_string(max_depth) + " levels";
+      problem_code = ErrorCode::nesting_too_deep;
+      return false;
+    }
+    switch (event) {
+      case json::parse_event_t::object_start: open_objects.emplace_back(); break;
+      case json::parse_event_t::object_end:
+        if (!open_objects.empty()) open_objects.pop_back();
+        break;
+      case json::parse_event_t::key:
+        if (!open_objects.empty() && !open_objects.back().insert(parsed.get<std::string>()).second) {
+          problem = "duplicate JSON member '" + parsed.get<std::string>().substr(0, 64) + "'";
+          problem_code = ErrorCode::duplicate_member;
+          return false;
+        }
+        break;
+      default: break;
+    }
+    return true;
+  };
+  json doc;
+  try {
+    doc = json::parse(text.begin(), text.end(), check, /*allow_exceptions=*/true,
+                      /*ignore_comments=*/false);
+  } catch (const json::exception& e) {
+    if (!problem.empty()) return fail(problem_code, problem);
+    return fail(ErrorCode::malformed_json, std::string("not valid JSON: ") + e.what());
+  }
+  if (!problem.empty()) return fail(problem_code, problem);
+  return doc;
+}
+
+Result<Voucher> decode_json(ByteView text, const JsonLimits& limits) {
+  ASSIGN_OR_RETURN(auto doc, parse_strict_json(text, limits.max_depth));
+  if (!doc.is_object() || doc.size() != 1) {
+    return fail(ErrorCode::wrong_type,
+                "expected one top-level member, \"ietf-voucher:voucher\" or "
+                "\"ietf-voucher-request:voucher\"");
+  }
+  const auto& [top_name, body] = *doc.items().begin();
+  Voucher v;
+  if (top_name == k_voucher_member) {
+    v.kind = ArtifactKind::voucher;
+  } else if (top_name == k_voucher_request_member || top_name == "ietf-voucher-request-prm:voucher") {
+    // BRSKI-PRM -23 examples still use the older "-prm" module name.
+    v.kind = ArtifactKind::voucher_request;
+  } else {
+    return fail(ErrorCode::unknown_leaf,
+                "unknown top-level member '" + top_name.substr(0, 64) + "'");
+  }
+  if (!body.is_object()) return fail(ErrorCode::wrong_type, "the voucher container must be an object");
+
+  std::set<std::string_view> known;
+  Status status = ok();
+  for_each_leaf(v, [&](const LeafInfo& leaf, auto& member) {
+    if (leaf.sid_delta(v.kind) == 0) return;
+    known.insert(leaf.name);
+    if (!status) return;
+    if (auto it = body.find(std::string(leaf.name)); it != body.end()) {
+      status = decode_leaf(leaf, *it, member);
+    }
+  });
+  TRY(status);
+  for (const auto& [name, value] : body.items()) {
+    if (known.count(name) == 0 && !listed_extension(v, name)) {
+      return fail(ErrorCode::unknown_leaf, "unknown leaf '" + name.substr(0, 64) + "' in " +
+                                               top_name);
+    }
+  }
+  TRY(validate(v));
+  return v;
+}
+
+json to_json(const Voucher& v) {
+  json body = json::object();
+  for_each_leaf(v, [&](const LeafInfo& leaf, const auto& member) {
+    if (member) body[std::string(leaf.name)] = encode_leaf(*member);
+  });
+  json doc;
+  doc[std::string(v.kind == ArtifactKind::voucher ? k_voucher_member : k_voucher_request_member)] =
+      std::move(body);
+  return doc;
+}
+
+Bytes encode_json(const Voucher& v) { return to_bytes(to_json(v).dump()); }
+
+}  // namespace vouchsafe::voucher

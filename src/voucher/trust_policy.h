@@ -1,0 +1,68 @@
+// What a verifier trusts, and the signed-envelope result every form returns.
+#pragma once
+
+#include <ctime>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "core/bytes.h"
+#include "core/result.h"
+#include "crypto/certificate_cache.h"
+#include "crypto/handles.h"
+#include "crypto/signer.h"
+#include "crypto/trust_store.h"
+
+namespace vouchsafe::voucher {
+
+constexpr std::size_t k_default_max_input = 64 * 1024;
+
+// Either anchors (the signer's certificate must chain to one) or a pinned
+// public key (as a device holds its MASA's key: the signature must verify
+// with exactly that key; embedded certificates are then informational).
+struct TrustPolicy {
+  std::shared_ptr<const crypto::TrustStore> anchors;
+  std::shared_ptr<EVP_PKEY> pinned_key;
+  std::optional<std::time_t> at;  // validation time; now when unset
+  std::size_t max_input = k_default_max_input;
+
+  static TrustPolicy with_anchors(std::vector<crypto::X509Ptr> anchors);
+  static TrustPolicy with_pinned_key(crypto::PkeyPtr key);
+};
+
+enum class Form { cms, cose, jws };
+std::string_view form_name(Form form);
+Result<Form> parse_form(std::string_view name);
+
+// What a signature check proves: these payload bytes were signed by the
+// first certificate of signer_chain (empty when a pinned key verified a
+// signer that sent no certificate). With anchors, signer_chain is the
+// validated path, signer first and anchor last.
+struct VerifiedEnvelope {
+  Form form;
+  Bytes payload;
+  std::vector<crypto::CertificateRef> signer_chain;
+  std::vector<crypto::CertificateRef> embedded_certificates;  // as sent, in order
+};
+
+// The signer's identity when signing: its key and its certificate chain,
+// signer certificate first (may be empty for a raw-public-key signer).
+struct SigningIdentity {
+  const crypto::Signer* signer = nullptr;
+  std::vector<crypto::CertificateRef> chain;
+};
+
+// Shared by the three envelopes once they know the candidate signer
+// certificate (nullptr if the envelope names none) and the other embedded
+// certificates: checks the signature with the pinned key or the signer's
+// key (bad_signature), then, with anchors, validates the path
+// (untrusted_chain). Returns the chain for VerifiedEnvelope::signer_chain.
+Result<std::vector<crypto::CertificateRef>> check_signer(
+    const crypto::CertificateRef& signer_cert,
+    const std::vector<crypto::CertificateRef>& embedded, const TrustPolicy& policy,
+    const std::function<Status(EVP_PKEY*)>& verify_signature);
+
+Status check_input_size(ByteView input, const TrustPolicy& policy);
+
+}  // namespace vouchsafe::voucher
