@@ -47,6 +47,31 @@ Status verify_bytes(EVP_PKEY* key, SignatureAlgorithm alg, ByteView data, ByteVi
   return ok();
 }
 
+Status verify_with_digest(EVP_PKEY* key, const EVP_MD* md, ByteView data, ByteView signature) {
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, key) != 1) {
+    openssl_reason("");  // clear the queue
+    return fail(ErrorCode::bad_signature, "the signer's key cannot verify with this digest");
+  }
+  if (EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), data.data(), data.size()) !=
+      1) {
+    openssl_reason("");
+    return fail(ErrorCode::bad_signature, "signature does not verify");
+  }
+  return ok();
+}
+
+Result<Bytes> digest_bytes(const EVP_MD* md, ByteView data) {
+  if (md == nullptr) return fail(ErrorCode::internal, "no digest algorithm given");
+  Bytes out(static_cast<std::size_t>(EVP_MD_get_size(md)));
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), out.data(), &len, md, nullptr) != 1) {
+    return openssl_fail(ErrorCode::internal, "cannot compute the digest");
+  }
+  out.resize(len);
+  return out;
+}
+
 Result<Bytes> ecdsa_der_to_raw(ByteView der, std::size_t field_size) {
   const unsigned char* p = der.data();
   EcdsaSigPtr sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));

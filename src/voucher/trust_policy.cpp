@@ -15,6 +15,12 @@ TrustPolicy TrustPolicy::with_pinned_key(crypto::PkeyPtr key) {
   return p;
 }
 
+TrustPolicy TrustPolicy::for_inspection() {
+  TrustPolicy p;
+  p.inspect_only = true;
+  return p;
+}
+
 std::string_view form_name(Form form) {
   switch (form) {
     case Form::cms: return "cms";
@@ -40,18 +46,32 @@ Status check_input_size(ByteView input, const TrustPolicy& policy) {
   return ok();
 }
 
+namespace {
+
+// The certificates as sent, the signer's moved to the front.
+std::vector<crypto::CertificateRef> signer_first(const crypto::CertificateRef& signer_cert,
+                                                 const std::vector<crypto::CertificateRef>& embedded) {
+  std::vector<crypto::CertificateRef> chain;
+  if (signer_cert) chain.push_back(signer_cert);
+  for (const auto& c : embedded) {
+    if (c != signer_cert) chain.push_back(c);
+  }
+  return chain;
+}
+
+}  // namespace
+
 Result<std::vector<crypto::CertificateRef>> check_signer(
     const crypto::CertificateRef& signer_cert,
     const std::vector<crypto::CertificateRef>& embedded, const TrustPolicy& policy,
     const std::function<Status(EVP_PKEY*)>& verify_signature) {
   if (policy.pinned_key) {
     TRY(verify_signature(policy.pinned_key.get()));
-    std::vector<crypto::CertificateRef> chain;
-    if (signer_cert) chain.push_back(signer_cert);
-    for (const auto& c : embedded) {
-      if (c != signer_cert) chain.push_back(c);
-    }
-    return chain;
+    return signer_first(signer_cert, embedded);
+  }
+  if (policy.inspect_only) {
+    if (signer_cert) TRY(verify_signature(signer_cert->public_key.get()));
+    return signer_first(signer_cert, embedded);
   }
   if (!policy.anchors) return fail(ErrorCode::usage, "no trust anchor or pinned key given");
   if (!signer_cert) {

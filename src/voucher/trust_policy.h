@@ -27,8 +27,14 @@ struct TrustPolicy {
   std::optional<std::time_t> at;  // validation time; now when unset
   std::size_t max_input = k_default_max_input;
 
+  // Inspection only: the signature is checked against the envelope's own
+  // signer certificate when it has one, and no path is validated. For
+  // showing what a file holds, never for accepting it.
+  bool inspect_only = false;
+
   static TrustPolicy with_anchors(std::vector<crypto::X509Ptr> anchors);
   static TrustPolicy with_pinned_key(crypto::PkeyPtr key);
+  static TrustPolicy for_inspection();
 };
 
 enum class Form { cms, cose, jws };

@@ -1,0 +1,57 @@
+// Top-level command parsing and error reporting.
+#include <iostream>
+
+#include "cli/commands.h"
+
+namespace vouchsafe::cli {
+
+const char* const k_exit_codes_help =
+    "\nEXIT CODES:\n"
+    "  0  success\n"
+    "  1  the input is invalid or was rejected (bad signature, untrusted signer, malformed data)\n"
+    "  2  usage or environment error (bad flags, unreadable file, wrong passphrase)\n";
+
+int exit_code_for(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::io_error:
+    case ErrorCode::bad_key:
+    case ErrorCode::bad_passphrase:
+    case ErrorCode::usage:
+    case ErrorCode::internal:
+      return k_exit_usage;
+    default:
+      return k_exit_rejected;
+  }
+}
+
+int report_error(const Error& error) {
+  std::cerr << "vouchsafe: " << error.message << " [" << error_code_name(error.code) << "]\n";
+  return exit_code_for(error.code);
+}
+
+int run(int argc, char** argv) {
+  CLI::App app{
+      "Vouchsafe: the device maker's trust service for zero-touch onboarding (BRSKI, RFC 8995).\n"
+      "Signs, verifies and inspects RFC 8366 vouchers and voucher-requests in CMS, COSE and JWS "
+      "form.",
+      "vouchsafe"};
+  app.footer(std::string("\nEXAMPLES:\n"
+                         "  vouchsafe voucher inspect voucher.p7\n"
+                         "  vouchsafe voucher verify --anchor masa-ca.pem voucher.p7\n") +
+             k_exit_codes_help);
+  app.set_version_flag("--version", "vouchsafe 0.1.0");
+  app.require_subcommand(1);
+  Action action;
+  add_voucher_commands(app, action);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return k_exit_usage;
+  }
+  return action ? action() : k_exit_usage;
+}
+
+}  // namespace vouchsafe::cli

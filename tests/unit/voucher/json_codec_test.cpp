@@ -1,0 +1,158 @@
+// JSON codec: the published example vouchers and voucher-requests, and strictness.
+#include "voucher/json_codec.h"
+
+#include <gtest/gtest.h>
+
+#include "support/test_support.h"
+
+namespace vouchsafe::voucher {
+namespace {
+
+using testing::read_vector;
+
+Voucher decode_vector(const std::string& path) {
+  auto v = decode_json(read_vector(path));
+  EXPECT_TRUE(v) << path << ": " << (v ? "" : v.error().message);
+  return v ? *v : Voucher{};
+}
+
+TEST(JsonCodec, DecodesTheRfc8366EphemeralVoucher) {
+  const Voucher v = decode_vector("rfc8366/s5.2-example1-ephemeral-voucher.json");
+  EXPECT_EQ(v.kind, ArtifactKind::voucher);
+  EXPECT_EQ(v.assertion, Assertion::logged);
+  EXPECT_EQ(v.serial_number, "JADA123456789");
+  EXPECT_EQ(format_date_time(*v.created_on), "2016-10-07T19:31:42Z");
+  ASSERT_TRUE(v.nonce);
+}
+
+TEST(JsonCodec, ToleratesTheStringBooleanOfRfc8366Example2) {
+  const Voucher v = decode_vector("rfc8366/s5.2-example2-nonceless-voucher.json");
+  EXPECT_EQ(v.domain_cert_revocation_checks, true);
+  EXPECT_TRUE(v.expires_on);
+  EXPECT_FALSE(v.nonce);
+}
+
+TEST(JsonCodec, DecodesEvery8366bisExample) {
+  decode_vector("rfc8366bis/s7.2-example1-ephemeral-voucher.json");
+  decode_vector("rfc8366bis/s7.2-example2-nonceless-voucher.json");
+  const Voucher v = decode_vector("rfc8366bis/s7.2-example3-extension-voucher.json");
+  ASSERT_TRUE(v.extensions);
+  EXPECT_EQ(std::get<std::string>(v.extensions->at(0)), "example-my-extension");
+}
+
+TEST(JsonCodec, DecodesTheRfc8995VoucherRequestExamples) {
+  const Voucher pvr = decode_vector("rfc8995/s3.3-example1-pledge-voucher-request.json");
+  EXPECT_EQ(pvr.kind, ArtifactKind::voucher_request);
+  EXPECT_TRUE(pvr.proximity_registrar_cert);
+  const Voucher rvr = decode_vector("rfc8995/s3.3-example2-registrar-voucher-request.json");
+  EXPECT_TRUE(rvr.prior_signed_voucher_request);
+  EXPECT_TRUE(rvr.idevid_issuer);
+  const Voucher offline = decode_vector("rfc8995/s3.3-example3-offline-voucher-request.json");
+  EXPECT_FALSE(offline.nonce);
+  decode_vector("rfc8995/s5.6-example-voucher.json");
+}
+
+TEST(JsonCodec, TreatsTheBase64urlNonceOfRfc8995AsOpaque) {
+  const Voucher v = decode_vector("rfc8995/C.2.3-voucher_00-D0-E5-F2-00-02.derived.payload.json");
+  ASSERT_TRUE(v.nonce);
+  EXPECT_EQ(base64url_encode(*v.nonce), "-_XE9zK9q8Ll1qylMtLKeg");
+  EXPECT_EQ(v.assertion, Assertion::logged);
+  EXPECT_EQ(v.created_on->offset_minutes, -4 * 60);
+}
+
+TEST(JsonCodec, RoundTripsEveryLeafOfAVoucherRequest) {
+  Voucher v;
+  v.kind = ArtifactKind::voucher_request;
+  v.created_on = *parse_date_time("2024-01-02T03:04:05.5+01:00");
+  v.expires_on = *parse_date_time("2025-01-02T03:04:05Z");
+  v.assertion = Assertion::agent_proximity;
+  v.serial_number = "SN-1";
+  v.idevid_issuer = Bytes{1, 2, 3};
+  v.pinned_domain_cert = Bytes{4, 5};
+  v.domain_cert_revocation_checks = false;
+  v.nonce = Bytes(16, 7);
+  v.last_renewal_date = *parse_date_time("2024-06-01T00:00:00Z");
+  v.pinned_domain_pubk = Bytes{8};
+  v.pinned_domain_pubk_sha256 = Bytes(32, 9);
+  v.est_domain = "est.example.com";
+  v.additional_configuration_url = "https://config.example.com/";
+  v.extensions = std::vector<ExtensionName>{std::string("ext-a"), std::uint64_t{42}};
+  v.manufacturer_proprietary = Bytes{10};
+  v.prior_signed_voucher_request = Bytes{11, 12};
+  v.proximity_registrar_cert = Bytes{13};
+  v.proximity_registrar_pubk = Bytes{14};
+  v.proximity_registrar_pubk_sha256 = Bytes(32, 15);
+  v.agent_signed_data = Bytes{16};
+  v.agent_provided_proximity_registrar_cert = Bytes{17};
+  v.agent_sign_cert = std::vector<Bytes>{{18}, {19, 20}};
+  auto back = decode_json(encode_json(v));
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(*back, v);
+}
+
+struct Rejection {
+  const char* name;
+  const char* json;
+  ErrorCode code;
+};
+
+class JsonRejects : public ::testing::TestWithParam<Rejection> {};
+
+TEST_P(JsonRejects, WithItsSpecificError) {
+  auto v = decode_json(as_bytes(GetParam().json));
+  ASSERT_FALSE(v) << GetParam().name;
+  EXPECT_EQ(v.error().code, GetParam().code)
+      << GetParam().name << ": " << error_code_name(v.error().code) << " " << v.error().message;
+}
+
+constexpr const char* k_ok_prefix = R"({"ietf-voucher:voucher":{"serial-number":"A",)";
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, JsonRejects,
+    ::testing::Values(
+        Rejection{"not json", "{\"ietf-voucher:voucher\":", ErrorCode::malformed_json},
+        Rejection{"duplicate member",
+                  R"({"ietf-voucher:voucher":{"serial-number":"A","serial-number":"B"}})",
+                  ErrorCode::duplicate_member},
+        Rejection{"unknown leaf", R"({"ietf-voucher:voucher":{"serial-number":"A","colour":"red"}})",
+                  ErrorCode::unknown_leaf},
+        Rejection{"request leaf in a voucher",
+                  R"({"ietf-voucher:voucher":{"serial-number":"A","proximity-registrar-cert":"AAAA"}})",
+                  ErrorCode::unknown_leaf},
+        Rejection{"unknown module", R"({"acme:voucher":{"serial-number":"A"}})",
+                  ErrorCode::unknown_leaf},
+        Rejection{"missing serial", R"({"ietf-voucher:voucher":{"assertion":"logged"}})",
+                  ErrorCode::missing_leaf},
+        Rejection{"serial as number", R"({"ietf-voucher:voucher":{"serial-number":12}})",
+                  ErrorCode::wrong_type},
+        Rejection{"boolean as number",
+                  R"({"ietf-voucher:voucher":{"serial-number":"A","domain-cert-revocation-checks":1}})",
+                  ErrorCode::wrong_type},
+        Rejection{"invalid date",
+                  R"({"ietf-voucher:voucher":{"serial-number":"A","created-on":"2021-13-01T00:00:00Z"}})",
+                  ErrorCode::invalid_date},
+        Rejection{"unknown assertion",
+                  R"({"ietf-voucher:voucher":{"serial-number":"A","assertion":"trusted"}})",
+                  ErrorCode::invalid_value},
+        Rejection{"nonce too long",
+                  R"({"ietf-voucher:voucher":{"serial-number":"A","nonce":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}})",
+                  ErrorCode::invalid_value},
+        Rejection{"nonce with expires-on",
+                  R"({"ietf-voucher:voucher":{"serial-number":"A","nonce":"AAAAAAAAAAA=","expires-on":"2030-01-01T00:00:00Z"}})",
+                  ErrorCode::nonce_with_expiry},
+        Rejection{"bad base64 certificate",
+                  R"({"ietf-voucher:voucher":{"serial-number":"A","pinned-domain-cert":"not base64!"}})",
+                  ErrorCode::malformed_base64},
+        Rejection{"deep nesting",
+                  R"({"ietf-voucher:voucher":{"serial-number":"A","extensions":[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]}})",
+                  ErrorCode::nesting_too_deep},
+        Rejection{"container not an object", R"({"ietf-voucher:voucher":[1]})",
+                  ErrorCode::wrong_type}),
+    [](const auto& info) {
+      std::string n = info.param.name;
+      for (auto& c : n) if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+      return n;
+    });
+
+}  // namespace
+}  // namespace vouchsafe::voucher
