@@ -32,16 +32,21 @@ int report_error(const Error& error) {
 int run(int argc, char** argv) {
   CLI::App app{
       "Vouchsafe: the device maker's trust service for zero-touch onboarding (BRSKI, RFC 8995).\n"
-      "Signs, verifies and inspects RFC 8366 vouchers and voucher-requests in CMS, COSE and JWS "
-      "form.",
+      "Runs the manufacturer PKI that gives devices their IEEE 802.1AR IDevIDs, and signs,\n"
+      "verifies and inspects RFC 8366 vouchers in CMS, COSE and JWS form.",
       "vouchsafe"};
   app.footer(std::string("\nEXAMPLES:\n"
+                         "  vouchsafe pki init\n"
+                         "  vouchsafe idevid issue --csr device.csr --serial WG-SZ1-00000001\n"
                          "  vouchsafe voucher inspect voucher.p7\n"
                          "  vouchsafe voucher verify --anchor masa-ca.pem voucher.p7\n") +
              k_exit_codes_help);
   app.set_version_flag("--version", "vouchsafe 0.1.0");
   app.require_subcommand(1);
   Action action;
+  add_pki_commands(app, action);
+  add_idevid_commands(app, action);
+  add_device_commands(app, action);
   add_voucher_commands(app, action);
   try {
     app.parse(argc, argv);

@@ -28,6 +28,9 @@ int report_error(const Error& error);
 // Each noun adds its verbs; the action to run is stored in `action`.
 using Action = std::function<int()>;
 void add_voucher_commands(CLI::App& app, Action& action);
+void add_pki_commands(CLI::App& app, Action& action);
+void add_idevid_commands(CLI::App& app, Action& action);
+void add_device_commands(CLI::App& app, Action& action);
 
 int run(int argc, char** argv);
 

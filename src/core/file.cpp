@@ -14,18 +14,20 @@ namespace vouchsafe {
 Result<Bytes> read_file(const std::string& path, std::size_t max_size) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return fail(ErrorCode::io_error, "cannot open " + path + ": " + std::strerror(errno));
-  in.seekg(0, std::ios::end);
-  const auto size = in.tellg();
-  if (size < 0) return fail(ErrorCode::io_error, "cannot read " + path);
-  if (static_cast<std::size_t>(size) > max_size) {
-    return fail(ErrorCode::input_too_large, path + " is larger than " + std::to_string(max_size) +
-                                                " bytes");
+  // Read in blocks rather than by the file's size, so pipes and process
+  // substitutions work too; stop one byte past the limit.
+  Bytes data;
+  char block[16384];
+  while (in) {
+    in.read(block, sizeof block);
+    const auto n = static_cast<std::size_t>(in.gcount());
+    if (data.size() + n > max_size) {
+      return fail(ErrorCode::input_too_large,
+                  path + " is larger than " + std::to_string(max_size) + " bytes");
+    }
+    data.insert(data.end(), block, block + n);
   }
-  in.seekg(0);
-  Bytes data(static_cast<std::size_t>(size));
-  if (size > 0 && !in.read(reinterpret_cast<char*>(data.data()), size)) {
-    return fail(ErrorCode::io_error, "cannot read " + path);
-  }
+  if (in.bad()) return fail(ErrorCode::io_error, "cannot read " + path);
   return data;
 }
 

@@ -84,7 +84,8 @@ Result<Element> Reader::next() {
 
 Result<Element> Reader::expect(std::uint8_t tag, std::string_view what) {
   if (empty()) {
-    return malformed(offset(), "expected " + std::string(what) + ", found the end of its container");
+    return malformed(offset(),
+                     "expected " + std::string(what) + ", found the end of its container");
   }
   if (input_[pos_] != tag) {
     return malformed(offset(), "expected " + std::string(what) + " (tag " + tag_text(tag) +
@@ -112,10 +113,9 @@ Result<Reader> Reader::enter(const Element& element, std::string_view what) cons
     return malformed(element.offset, std::string(what) + " is primitive, expected constructed");
   }
   if (depth_ + 1 > max_depth_) {
-    return fail(ErrorCode::nesting_too_deep, std::string(what) + " at offset " +
-                                                 std::to_string(element.offset) +
-                                                 " is nested more than " +
-                                                 std::to_string(max_depth_) + " levels deep");
+    return fail(ErrorCode::nesting_too_deep,
+                std::string(what) + " at offset " + std::to_string(element.offset) +
+                    " is nested more than " + std::to_string(max_depth_) + " levels deep");
   }
   return Reader(element.value, depth_ + 1, max_depth_, element.offset);
 }
@@ -132,8 +132,8 @@ Result<std::int64_t> read_integer(const Element& element) {
   if (element.tag != k_integer) return malformed(element.offset, "expected an INTEGER");
   if (v.empty()) return malformed(element.offset, "empty INTEGER");
   // X.690 §8.3.2: the first nine bits must not be all zeros or all ones.
-  if (v.size() > 1 && ((v[0] == 0x00 && (v[1] & 0x80U) == 0) ||
-                       (v[0] == 0xFF && (v[1] & 0x80U) != 0))) {
+  if (v.size() > 1 &&
+      ((v[0] == 0x00 && (v[1] & 0x80U) == 0) || (v[0] == 0xFF && (v[1] & 0x80U) != 0))) {
     return malformed(element.offset, "non-minimal INTEGER encoding");
   }
   if (v.size() > 8) return malformed(element.offset, "INTEGER too large");
@@ -179,15 +179,16 @@ Result<Bytes> oid_from_text(std::string_view dotted) {
   while (i <= dotted.size()) {
     const std::size_t dot = std::min(dotted.find('.', i), dotted.size());
     const std::string_view part = dotted.substr(i, dot - i);
-    if (part.empty() || part.size() > 19 || (part.size() > 1 && part[0] == '0')) {
+    if (part.empty() || (part.size() > 1 && part[0] == '0')) {
       return fail(ErrorCode::invalid_value, "invalid OID '" + std::string(dotted) + "'");
     }
     std::uint64_t v = 0;
     for (const char c : part) {
-      if (c < '0' || c > '9') {
+      const auto digit = static_cast<std::uint64_t>(c - '0');
+      if (c < '0' || c > '9' || v > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) {
         return fail(ErrorCode::invalid_value, "invalid OID '" + std::string(dotted) + "'");
       }
-      v = v * 10 + static_cast<std::uint64_t>(c - '0');
+      v = v * 10 + digit;
     }
     arcs.push_back(v);
     i = dot + 1;
@@ -238,7 +239,8 @@ Result<std::time_t> read_time(const Element& element) {
   const int minute = two_digits(text, i + 6);
   const int second = two_digits(text, i + 8);
   using namespace std::chrono;
-  const year_month_day ymd{std::chrono::year{year}, std::chrono::month{static_cast<unsigned>(month)},
+  const year_month_day ymd{std::chrono::year{year},
+                           std::chrono::month{static_cast<unsigned>(month)},
                            std::chrono::day{static_cast<unsigned>(day)}};
   if (text[i + 10] != 'Z' || month < 1 || day < 1 || !ymd.ok() || hour < 0 || hour > 23 ||
       minute < 0 || minute > 59 || second < 0 || second > 59) {
@@ -299,11 +301,17 @@ Writer& Writer::add_boolean(bool value) {
   return add(k_boolean, ByteView(&v, 1));
 }
 
-Writer& Writer::add_null() { return add(k_null, {}); }
+Writer& Writer::add_null() {
+  return add(k_null, {});
+}
 
-Writer& Writer::add_oid(ByteView contents) { return add(k_oid, contents); }
+Writer& Writer::add_oid(ByteView contents) {
+  return add(k_oid, contents);
+}
 
-Writer& Writer::add_octet_string(ByteView value) { return add(k_octet_string, value); }
+Writer& Writer::add_octet_string(ByteView value) {
+  return add(k_octet_string, value);
+}
 
 namespace {
 
@@ -318,9 +326,12 @@ Civil civil_from(std::time_t when) {
   const sys_days d = floor<days>(t);
   const year_month_day ymd{d};
   const hh_mm_ss<seconds> hms{t - d};
-  return {static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-          static_cast<unsigned>(ymd.day()), static_cast<unsigned>(hms.hours().count()),
-          static_cast<unsigned>(hms.minutes().count()), static_cast<unsigned>(hms.seconds().count())};
+  return {static_cast<int>(ymd.year()),
+          static_cast<unsigned>(ymd.month()),
+          static_cast<unsigned>(ymd.day()),
+          static_cast<unsigned>(hms.hours().count()),
+          static_cast<unsigned>(hms.minutes().count()),
+          static_cast<unsigned>(hms.seconds().count())};
 }
 
 void put2(std::string& s, unsigned v) {

@@ -51,9 +51,11 @@ struct Element {
   [[nodiscard]] bool constructed() const { return (tag & k_constructed_bit) != 0; }
 };
 
-// Reads consecutive elements from a byte range. It never recurses: nesting
-// is walked by the caller through enter(), which counts depth. Every error is
-// ErrorCode::malformed_der (or nesting_too_deep) with the offending offset.
+// Reads consecutive elements from a byte range, which it views and does not
+// own: keep the input alive while the reader and its elements are used. It
+// never recurses: nesting is walked by the caller through enter(), which
+// counts depth. Every error is ErrorCode::malformed_der (or
+// nesting_too_deep) with the offending offset.
 class Reader {
  public:
   explicit Reader(ByteView input, int max_depth = k_default_max_depth)

@@ -164,7 +164,9 @@ Result<Voucher> decode_json(ByteView text, const JsonLimits& limits) {
                 "expected one top-level member, \"ietf-voucher:voucher\" or "
                 "\"ietf-voucher-request:voucher\"");
   }
-  const auto& [top_name, body] = *doc.items().begin();
+  const auto top = doc.begin();
+  const std::string& top_name = top.key();
+  const json& body = top.value();
   Voucher v;
   if (top_name == k_voucher_member) {
     v.kind = ArtifactKind::voucher;

@@ -3,8 +3,8 @@
 #include "voucher/jws.h"
 
 #include <algorithm>
-#include <optional>
 #include <cctype>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -131,7 +131,8 @@ Result<const std::string*> string_member(const json& object, const char* name,
     return fail(ErrorCode::malformed_json,
                 std::string(where) + " has no \"" + name + "\" member (RFC 7515 §7.2)");
   }
-  if (!it->is_string()) return wrong_type(std::string(where) + " \"" + name + "\"", "a string", *it);
+  if (!it->is_string())
+    return wrong_type(std::string(where) + " \"" + name + "\"", "a string", *it);
   return &it->get_ref<const std::string&>();
 }
 
@@ -293,8 +294,13 @@ Result<VerifiedEnvelope> verify_one(const ParsedSignature& sig, const Bytes& pay
 
 Result<Bytes> sign_jws(ByteView payload, const SigningIdentity& identity) {
   if (identity.signer == nullptr) return fail(ErrorCode::usage, "no signer given for the JWS");
+  for (const auto& cert : identity.chain) {
+    if (!cert) return fail(ErrorCode::usage, "the signer's chain holds an empty certificate");
+  }
   const crypto::SignatureAlgorithm alg = identity.signer->algorithm();
-  const std::string& protected_b64 = encoded_protected_header(alg, identity.chain);
+  // A copy, not a reference into the thread's cache: a Signer is free to do
+  // anything on this thread, even sign another JWS, before we are done.
+  const std::string protected_b64 = encoded_protected_header(alg, identity.chain);
   const std::string payload_b64 = base64url_encode(payload);
 
   // RFC 7515 §5.1 step 5: ASCII(BASE64URL(UTF8(JWS Protected Header)) || '.'
@@ -350,10 +356,9 @@ Result<VerifiedEnvelope> verify_jws(ByteView data, const TrustPolicy& policy) {
     if (!list->is_array()) return wrong_type("\"signatures\"", "an array", *list);
     if (list->empty()) return fail(ErrorCode::malformed_json, "\"signatures\" is empty");
     if (list->size() > k_max_signatures) {
-      return fail(ErrorCode::input_too_large, "the JWS carries " + std::to_string(list->size()) +
-                                                  " signatures; at most " +
-                                                  std::to_string(k_max_signatures) +
-                                                  " are accepted");
+      return fail(ErrorCode::input_too_large,
+                  "the JWS carries " + std::to_string(list->size()) + " signatures; at most " +
+                      std::to_string(k_max_signatures) + " are accepted");
     }
     for (std::size_t i = 0; i < list->size(); ++i) {
       const json& entry = (*list)[i];

@@ -14,8 +14,11 @@ passed=0 failed=0
 
 check() {  # check NAME EXPECTED_EXIT COMMAND...
   local name=$1 expected=$2; shift 2
-  "$@" >"$work/out" 2>"$work/err"
+  # The output lands in out/err once the command is done, so that a check
+  # may grep the previous command's output.
+  "$@" >"$work/cur.out" 2>"$work/cur.err"
   local got=$?
+  mv "$work/cur.out" "$work/out"; mv "$work/cur.err" "$work/err"
   if [ "$got" -eq "$expected" ]; then
     passed=$((passed + 1))
   else
@@ -80,8 +83,8 @@ check "verify without a trust source is a usage error" 2 "$vs" voucher verify v.
 check "an unknown form is a usage error" 2 "$vs" voucher sign --key masa.key --cert masa.pem --form pdf voucher.json
 check "a key that does not match the certificate is refused" 2 \
   "$vs" voucher sign --key other.key --cert masa.pem --form cms voucher.json
-check "an invalid payload is rejected" 1 "$vs" voucher sign --key masa.key --cert masa.pem --form cms \
-  <(echo '{"ietf-voucher:voucher":{"assertion":"logged"}}')
+echo '{"ietf-voucher:voucher":{"assertion":"logged"}}' > invalid.json
+check "an invalid payload is rejected" 1 "$vs" voucher sign --key masa.key --cert masa.pem --form cms invalid.json
 for cmd in "" "voucher" "voucher inspect" "voucher sign" "voucher verify"; do
   # shellcheck disable=SC2086
   check "help of '$cmd' has exit codes" 0 sh -c "\"$vs\" $cmd --help | grep -q 'EXIT CODES'"

@@ -148,8 +148,8 @@ INSTANTIATE_TEST_SUITE_P(
                   ErrorCode::nesting_too_deep},
         Rejection{"container not an object", R"({"ietf-voucher:voucher":[1]})",
                   ErrorCode::wrong_type}),
-    [](const auto& info) {
-      std::string n = info.param.name;
+    [](const auto& test_info) {
+      std::string n = test_info.param.name;
       for (auto& c : n) if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
       return n;
     });

@@ -1,0 +1,243 @@
+// CA life cycle.
+#include "factory/authority.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "core/file.h"
+#include "crypto/signer.h"
+
+namespace vouchsafe::factory {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::int64_t now_seconds() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+Status make_private_dirs(const Home& home) {
+  std::error_code ec;
+  fs::create_directories(home.keys_dir(), ec);
+  if (!ec) fs::create_directories(home.certs_dir(), ec);
+  if (ec) return fail(ErrorCode::io_error, "cannot create " + home.root.string() + ": " + ec.message());
+  fs::permissions(home.keys_dir(), fs::perms::owner_all, fs::perm_options::replace, ec);
+  return ok();
+}
+
+// Overwrites a key file before unlinking it, so the key does not linger in
+// the file system's free blocks longer than it must.
+Status destroy_key_file(const std::string& path) {
+  if (path.empty() || !fs::exists(path)) return ok();
+  const auto size = fs::file_size(path);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    const std::vector<char> zeros(size, 0);
+    (void)!::write(fd, zeros.data(), zeros.size());
+    ::fsync(fd);
+    ::close(fd);
+  }
+  std::error_code ec;
+  fs::remove(path, ec);
+  if (ec) return fail(ErrorCode::io_error, "cannot remove " + path + ": " + ec.message());
+  return ok();
+}
+
+Result<crypto::X509Ptr> root_certificate(store::AssetStore& store) {
+  ASSIGN_OR_RETURN(auto cas, store.list_cas());
+  for (const auto& ca : cas) {
+    if (ca.role == store::CaRole::root) return crypto::parse_certificate_der(ca.certificate_der);
+  }
+  return fail(ErrorCode::usage, "no root CA in this home: run `vouchsafe pki init` first");
+}
+
+// Writes a new key and certificate; if anything fails, neither remains.
+Status write_key_and_cert(const std::string& key_path, const std::string& cert_path, EVP_PKEY* key,
+                          X509* cert, const std::string& passphrase) {
+  ASSIGN_OR_RETURN(auto pem, crypto::private_key_pem(key, passphrase));
+  auto written = write_file_atomic(key_path, as_bytes(pem), 0600);
+  OPENSSL_cleanse(pem.data(), pem.size());
+  TRY(written);
+  auto cert_written = write_file_atomic(cert_path, as_bytes(crypto::certificate_pem(cert)));
+  if (!cert_written) {
+    (void)destroy_key_file(key_path);
+    return cert_written;
+  }
+  return ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<store::AssetStore>> open_store(const Home& home) {
+  std::error_code ec;
+  fs::create_directories(home.root, ec);
+  return store::open_sqlite_store(home.store_file().string());
+}
+
+Result<InitOutcome> init_pki(const Home& home, const InitOptions& options,
+                             const std::string& passphrase) {
+  TRY(make_private_dirs(home));
+  ASSIGN_OR_RETURN(auto store, open_store(home));
+  if (auto existing = root_certificate(*store)) {
+    return InitOutcome{false, crypto::certificate_subject(existing->get())};
+  }
+  if (passphrase.size() < 8) {
+    return fail(ErrorCode::bad_passphrase, "the CA key passphrase must have at least 8 characters");
+  }
+  if (!fs::exists(home.config_file())) {
+    TRY(write_file_atomic(home.config_file().string(),
+                          as_bytes(default_config_text(options.organization, options.masa_url))));
+  }
+  auto key = crypto::generate_key(options.root_key_type);
+  ASSIGN_OR_RETURN(auto cert, pki::make_root_certificate(
+                                  key.get(), {options.organization, options.organization + " Root CA"}));
+  const std::string key_path = (home.keys_dir() / "root-ca.key.pem").string();
+  TRY(write_key_and_cert(key_path, home.root_cert_file().string(), key.get(), cert.get(), passphrase));
+  store::CaRecord record;
+  record.name = "root";
+  record.role = store::CaRole::root;
+  record.certificate_der = crypto::certificate_der(cert.get());
+  record.key_path = key_path;
+  record.created_at = now_seconds();
+  if (auto added = store->add_ca(record); !added) {
+    (void)destroy_key_file(key_path);
+    fs::remove(home.root_cert_file());
+    return fail(added.error());
+  }
+  return InitOutcome{true, crypto::certificate_subject(cert.get())};
+}
+
+Result<store::CaRecord> create_issuing_ca(const Home& home, store::AssetStore& store,
+                                          const IssuingCaOptions& options,
+                                          const std::string& passphrase) {
+  if (options.name.empty() || options.name.find_first_of("/\\ ") != std::string::npos) {
+    return fail(ErrorCode::usage, "an issuing CA name is one word without '/' or spaces");
+  }
+  ASSIGN_OR_RETURN(auto existing, store.find_ca(options.name));
+  if (existing) return fail(ErrorCode::duplicate_member, "a CA named " + options.name + " exists");
+  ASSIGN_OR_RETURN(auto config, load_config(home));
+  if (!options.product.empty()) TRY(config.product(options.product));
+  ASSIGN_OR_RETURN(auto root, root_certificate(store));
+  ASSIGN_OR_RETURN(auto root_record, store.find_ca("root"));
+  ASSIGN_OR_RETURN(auto root_key, crypto::load_private_key(root_record->key_path, passphrase));
+
+  auto key = crypto::generate_key(options.key_type);
+  std::string cn = config.organization + " Issuing CA " + options.name;
+  ASSIGN_OR_RETURN(auto cert, pki::make_issuing_ca_certificate(key.get(), {config.organization, cn},
+                                                               root.get(), root_key.get()));
+  const std::string key_path = (home.keys_dir() / ("issuing-" + options.name + ".key.pem")).string();
+  const std::string cert_path = (home.certs_dir() / ("issuing-" + options.name + ".pem")).string();
+  TRY(write_key_and_cert(key_path, cert_path, key.get(), cert.get(), passphrase));
+
+  store::CaRecord record;
+  record.name = options.name;
+  record.role = store::CaRole::issuing;
+  record.factory = options.factory;
+  record.product = options.product;
+  record.certificate_der = crypto::certificate_der(cert.get());
+  record.key_path = key_path;
+  record.created_at = now_seconds();
+  record.max_certificates =
+      options.max_certificates >= 0 ? options.max_certificates : config.issuing_ca_max_certificates;
+  const auto days = options.max_age_days >= 0 ? options.max_age_days : config.issuing_ca_max_age_days;
+  record.max_age_seconds = days * 86400;
+  if (auto added = store.add_ca(record); !added) {
+    (void)destroy_key_file(key_path);
+    fs::remove(cert_path);
+    return fail(added.error());
+  }
+  return record;
+}
+
+Status retire_issuing_ca(store::AssetStore& store, const std::string& name) {
+  ASSIGN_OR_RETURN(auto ca, store.find_ca(name));
+  if (!ca) return fail(ErrorCode::usage, "no CA named " + name);
+  if (ca->role == store::CaRole::root) return fail(ErrorCode::usage, "the root CA cannot be retired here");
+  if (ca->status == store::CaStatus::retired) return ok();
+  // Record first: if destroying the file failed, no further issuance uses it.
+  TRY(store.retire_ca(name, now_seconds()));
+  return destroy_key_file(ca->key_path);
+}
+
+pki::IdevidProfile idevid_profile(const FactoryConfig& config, const ProductConfig& product) {
+  pki::IdevidProfile p;
+  p.organization = config.organization;
+  p.organizational_unit = config.idevid_organizational_unit;
+  p.common_name = config.idevid_common_name;
+  p.masa_url = config.masa_url;
+  p.hw_type_oid = product.hw_type_oid;
+  return p;
+}
+
+Result<IssuingCaPool> IssuingCaPool::load(store::AssetStore& store, const FactoryConfig& config,
+                                          const ProductConfig& product, const std::string& factory,
+                                          const std::string& ca_name, const std::string& passphrase) {
+  ASSIGN_OR_RETURN(auto cas, store.list_cas());
+  if (!ca_name.empty()) {
+    ASSIGN_OR_RETURN(auto named, store.find_ca(ca_name));
+    if (!named || named->role != store::CaRole::issuing) {
+      return fail(ErrorCode::usage, "no issuing CA named " + ca_name +
+                                        " (see `vouchsafe pki issuing-ca list`)");
+    }
+    if (named->status == store::CaStatus::retired) {
+      return fail(ErrorCode::usage, "issuing CA " + ca_name + " is retired and issues no more");
+    }
+    if (!named->product.empty() && named->product != product.name) {
+      return fail(ErrorCode::usage, "issuing CA " + ca_name + " serves product " + named->product +
+                                        ", not " + product.name);
+    }
+    cas = {*named};
+  }
+  IssuingCaPool pool;
+  for (auto& ca : cas) {
+    if (ca.role != store::CaRole::issuing || ca.status != store::CaStatus::active) continue;
+    if (!ca.product.empty() && ca.product != product.name) continue;
+    if (!factory.empty() && !ca.factory.empty() && ca.factory != factory) continue;
+    auto active = std::make_unique<ActiveCa>();
+    active->issued = ca.issued_count;
+    active->record = ca;
+    if (pool.exhausted(*active)) continue;
+    ASSIGN_OR_RETURN(auto key, crypto::load_private_key(ca.key_path, passphrase));
+    ASSIGN_OR_RETURN(auto cert, crypto::parse_certificate_der(ca.certificate_der));
+    ASSIGN_OR_RETURN(auto signer, crypto::SoftwareSigner::create(std::move(key)));
+    ASSIGN_OR_RETURN(active->issuer,
+                     pki::IdevidIssuer::create(idevid_profile(config, product), cert.get(),
+                                               std::shared_ptr<const crypto::Signer>(std::move(signer))));
+    pool.cas_.push_back(std::move(active));
+  }
+  if (pool.cas_.empty()) {
+    return fail(ErrorCode::usage, "no active issuing CA for product " + product.name +
+                                      (factory.empty() ? "" : " at factory " + factory) +
+                                      ": create one with `vouchsafe pki issuing-ca create --name "
+                                      "NAME --product " + product.name + "`");
+  }
+  return pool;
+}
+
+bool IssuingCaPool::exhausted(const ActiveCa& ca) const {
+  const auto& r = ca.record;
+  if (r.max_certificates > 0 && ca.issued >= r.max_certificates) return true;
+  return r.max_age_seconds > 0 && now_seconds() - r.created_at >= r.max_age_seconds;
+}
+
+Result<ActiveCa*> IssuingCaPool::next() {
+  for (std::size_t tried = 0; tried < cas_.size(); ++tried) {
+    ActiveCa* ca = cas_[cursor_ % cas_.size()].get();
+    ++cursor_;
+    if (!exhausted(*ca)) {
+      ++ca->issued;
+      return ca;
+    }
+  }
+  return fail(ErrorCode::usage, "every issuing CA for this product has reached its limit: create "
+                                "another with `vouchsafe pki issuing-ca create`");
+}
+
+Status IssuingCaPool::retire_exhausted(store::AssetStore& store) {
+  for (const auto& ca : cas_) {
+    if (exhausted(*ca)) TRY(retire_issuing_ca(store, ca->record.name));
+  }
+  return ok();
+}
+
+}  // namespace vouchsafe::factory

@@ -1,0 +1,87 @@
+// The manufacturer's certificate authorities on disk and in the asset
+// store: `pki init`, issuing CA creation and retirement, and choosing which
+// issuing CA signs the next device.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "crypto/keys.h"
+#include "factory/home.h"
+#include "pki/certificate_profiles.h"
+#include "store/asset_store.h"
+
+namespace vouchsafe::factory {
+
+struct InitOptions {
+  crypto::KeyType root_key_type = crypto::KeyType::p384;
+  std::string organization = "Example Devices Inc.";
+  std::string masa_url = "masa.example.com:8443";
+};
+
+struct InitOutcome {
+  bool created = false;  // false: the home was initialised already; nothing changed
+  std::string root_subject;
+};
+
+// Creates the home, its configuration, the root CA key (encrypted with
+// passphrase) and self-signed certificate, and records the root. Idempotent.
+Result<InitOutcome> init_pki(const Home& home, const InitOptions& options,
+                             const std::string& passphrase);
+
+Result<std::unique_ptr<store::AssetStore>> open_store(const Home& home);
+
+struct IssuingCaOptions {
+  std::string name;
+  std::string factory;
+  std::string product;
+  crypto::KeyType key_type = crypto::KeyType::p256;
+  std::int64_t max_certificates = -1;  // -1: take the configured default
+  std::int64_t max_age_days = -1;
+};
+
+// Creates an issuing CA signed by the root; its key is encrypted with the
+// same passphrase as the root's.
+Result<store::CaRecord> create_issuing_ca(const Home& home, store::AssetStore& store,
+                                          const IssuingCaOptions& options,
+                                          const std::string& passphrase);
+
+// Stops issuance from the CA and destroys its private key (overwritten,
+// then unlinked). The certificate stays in the store and in certs/.
+Status retire_issuing_ca(store::AssetStore& store, const std::string& name);
+
+// One active issuing CA, decrypted and ready to sign.
+struct ActiveCa {
+  store::CaRecord record;
+  std::unique_ptr<pki::IdevidIssuer> issuer;
+  std::int64_t issued = 0;  // certificates signed, including this run's
+};
+
+// Round-robin among the active issuing CAs of a product (and factory);
+// a CA that reaches its certificate count or age is skipped, and retired
+// once its certificates are committed (retire_exhausted).
+class IssuingCaPool {
+ public:
+  // ca_name, when given, selects exactly that CA, which must be an active
+  // issuing CA allowed for the product.
+  static Result<IssuingCaPool> load(store::AssetStore& store, const FactoryConfig& config,
+                                    const ProductConfig& product, const std::string& factory,
+                                    const std::string& ca_name, const std::string& passphrase);
+  // The next CA to sign with, or an error when every CA is exhausted.
+  Result<ActiveCa*> next();
+  // Retires CAs that reached their limits; call after committing a batch.
+  Status retire_exhausted(store::AssetStore& store);
+  [[nodiscard]] std::size_t size() const { return cas_.size(); }
+
+ private:
+  std::vector<std::unique_ptr<ActiveCa>> cas_;
+  std::size_t cursor_ = 0;
+  [[nodiscard]] bool exhausted(const ActiveCa& ca) const;
+};
+
+pki::IdevidProfile idevid_profile(const FactoryConfig& config, const ProductConfig& product);
+
+}  // namespace vouchsafe::factory

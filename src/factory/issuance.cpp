@@ -1,0 +1,375 @@
+// Issuance pipelines.
+#include "factory/issuance.h"
+
+#include <openssl/pkcs12.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+#include <unordered_set>
+
+#include "core/file.h"
+#include "crypto/keys.h"
+#include "crypto/secret.h"
+#include "crypto/seed_derivation.h"
+#include "factory/progress.h"
+#include "pki/certificate_profiles.h"
+
+namespace vouchsafe::factory {
+namespace {
+
+namespace fs = std::filesystem;
+using Pkcs12Ptr = std::unique_ptr<PKCS12, crypto::Deleter<PKCS12, PKCS12_free>>;
+
+std::int64_t now_seconds() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+Status check_serial(const IssueContext& ctx, const std::string& serial) {
+  TRY(pki::check_device_serial(serial));
+  return check_structured_serial(ctx.product, serial);
+}
+
+// Whether a new IDevID may be issued for serial: one per device unless a
+// reissue with a reason is asked for.
+Status check_first_or_reissue(IssueContext& ctx, const std::string& serial,
+                              const std::optional<std::string>& reissue_reason) {
+  ASSIGN_OR_RETURN(auto existing, ctx.store.find_device(serial));
+  if (existing && !reissue_reason) {
+    return fail(ErrorCode::duplicate_member,
+                "device " + serial + " already has an IDevID (from CA " + existing->issuing_ca +
+                    "); a second one needs --reissue --reason TEXT");
+  }
+  if (!existing && reissue_reason) {
+    return fail(ErrorCode::invalid_value, "device " + serial + " has no IDevID to reissue");
+  }
+  if (reissue_reason && reissue_reason->empty()) {
+    return fail(ErrorCode::usage, "a reissue needs a reason (--reason TEXT)");
+  }
+  return ok();
+}
+
+Result<store::DeviceRecord> sign_device(IssueContext& ctx, const std::string& serial, ByteView spki,
+                                        store::KeyMode mode) {
+  ASSIGN_OR_RETURN(ActiveCa * ca, ctx.pool.next());
+  ASSIGN_OR_RETURN(auto cert, ca->issuer->issue(serial, spki, std::time(nullptr)));
+  store::DeviceRecord d;
+  d.serial = serial;
+  d.product = ctx.product.name;
+  d.issuing_ca = ca->record.name;
+  d.certificate_der = std::move(cert);
+  d.key_mode = mode;
+  d.issued_at = now_seconds();
+  return d;
+}
+
+Status record(IssueContext& ctx, const store::DeviceRecord& d,
+              const std::optional<std::string>& reissue_reason) {
+  if (reissue_reason) {
+    TRY(ctx.store.reissue_device(d, *reissue_reason));
+  } else {
+    TRY(ctx.store.add_devices(std::span<const store::DeviceRecord>(&d, 1)));
+  }
+  return ctx.pool.retire_exhausted(ctx.store);
+}
+
+// One device of a batch: its serial and how to get its public key.
+struct Job {
+  std::string serial;
+  std::int64_t line = 0;
+  crypto::SecretBytes seed;  // seed batches
+  Bytes csr;                 // CSR batches
+};
+
+using KeyFn = std::function<Result<Bytes>(const Job&)>;
+
+// Computes public keys and certificates for a chunk on every core, then
+// commits the chunk in one transaction.
+Status issue_chunk(IssueContext& ctx, std::vector<Job>& jobs, const KeyFn& public_key,
+                   store::KeyMode mode, unsigned threads, BatchReport& report) {
+  std::vector<std::string> serials;
+  serials.reserve(jobs.size());
+  for (const auto& j : jobs) serials.push_back(j.serial);
+  ASSIGN_OR_RETURN(auto existing, ctx.store.existing_serials(serials));
+  const std::unordered_set<std::string> done(existing.begin(), existing.end());
+  std::erase_if(jobs, [&](const Job& j) { return done.count(j.serial) != 0; });
+  report.skipped += static_cast<std::int64_t>(done.size());
+  if (jobs.empty()) return ok();
+
+  // Round-robin assignment happens here, in order, so runs are reproducible.
+  std::vector<ActiveCa*> cas;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    ASSIGN_OR_RETURN(ActiveCa * ca, ctx.pool.next());
+    cas.push_back(ca);
+  }
+  std::vector<Result<store::DeviceRecord>> results(
+      jobs.size(), Result<store::DeviceRecord>(fail(ErrorCode::internal, "not run")));
+  std::atomic<std::size_t> next{0};
+  const std::int64_t issued_at = now_seconds();
+  auto work = [&] {
+    for (std::size_t i = next++; i < jobs.size(); i = next++) {
+      auto spki = public_key(jobs[i]);
+      jobs[i].seed.wipe();
+      if (!spki) {
+        results[i] = fail(spki.error().code, "line " + std::to_string(jobs[i].line) + " (" +
+                                                 jobs[i].serial + "): " + spki.error().message);
+        continue;
+      }
+      auto cert = cas[i]->issuer->issue(jobs[i].serial, *spki, static_cast<std::time_t>(issued_at));
+      if (!cert) {
+        results[i] = fail(cert.error());
+        continue;
+      }
+      store::DeviceRecord d;
+      d.serial = jobs[i].serial;
+      d.product = ctx.product.name;
+      d.issuing_ca = cas[i]->record.name;
+      d.certificate_der = std::move(cert).value();
+      d.key_mode = mode;
+      d.issued_at = issued_at;
+      results[i] = std::move(d);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+
+  std::vector<store::DeviceRecord> devices;
+  devices.reserve(results.size());
+  for (auto& r : results) {
+    if (!r) return fail(std::move(r).error());
+    devices.push_back(std::move(r).value());
+  }
+  TRY(ctx.store.add_devices(devices));
+  TRY(ctx.pool.retire_exhausted(ctx.store));
+  report.issued += static_cast<std::int64_t>(devices.size());
+  return ok();
+}
+
+// Reads "SERIAL,SEED" lines. Returns nullopt at the end of the input.
+class SeedReader {
+ public:
+  explicit SeedReader(const std::string& path) : in_(path), path_(path) {}
+  [[nodiscard]] bool opened() const { return static_cast<bool>(in_); }
+
+  Result<std::optional<Job>> next() {
+    std::string text;
+    while (std::getline(in_, text)) {
+      ++line_;
+      if (text.size() > 512) return bad("line too long");
+      if (!text.empty() && text.back() == '\r') text.pop_back();
+      const auto first = text.find_first_not_of(" \t");
+      if (first == std::string::npos || text[first] == '#') continue;
+      const auto comma = text.find(',');
+      if (comma == std::string::npos) return bad("expected SERIAL,SEED");
+      Job job;
+      job.line = line_;
+      job.serial = trim(text.substr(0, comma));
+      const std::string hex = trim(text.substr(comma + 1));
+      if (hex.size() != 64) {
+        OPENSSL_cleanse(text.data(), text.size());
+        return bad("the seed must be 64 hex digits (256 bits), got " + std::to_string(hex.size()) +
+                   " characters");
+      }
+      auto seed = hex_decode(hex);
+      OPENSSL_cleanse(text.data(), text.size());
+      if (!seed) return bad("the seed is not hexadecimal");
+      job.seed = crypto::SecretBytes(*seed);
+      OPENSSL_cleanse(seed->data(), seed->size());
+      return std::optional<Job>(std::move(job));
+    }
+    return std::optional<Job>();
+  }
+
+ private:
+  static std::string trim(std::string s) {
+    const auto b = s.find_first_not_of(" \t");
+    const auto e = s.find_last_not_of(" \t");
+    return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+  }
+  Unexpected bad(const std::string& why) const {
+    return fail(ErrorCode::invalid_value, path_ + ":" + std::to_string(line_) + ": " + why);
+  }
+  std::ifstream in_;
+  std::string path_;
+  std::int64_t line_ = 0;
+};
+
+unsigned thread_count(const BatchOptions& options) {
+  if (options.threads > 0) return options.threads;
+  return std::max(1U, std::thread::hardware_concurrency());
+}
+
+// The common shape of both batches: check every job first (nothing is
+// issued if one is bad), then stream them in chunks.
+template <typename Source>
+Result<BatchReport> run_batch(IssueContext& ctx, const BatchOptions& options, const std::string& label,
+                              const std::function<Result<Source>()>& open, const KeyFn& public_key,
+                              store::KeyMode mode) {
+  BatchReport report;
+  {
+    ASSIGN_OR_RETURN(auto source, open());
+    // Repeated serials inside one input are caught here; 64-bit hashes keep
+    // this pass small for millions of devices.
+    std::unordered_set<std::uint64_t> seen;
+    while (true) {
+      ASSIGN_OR_RETURN(auto job, source.next());
+      if (!job) break;
+      TRY(check_serial(ctx, job->serial));
+      if (!seen.insert(std::hash<std::string>{}(job->serial)).second) {
+        return fail(ErrorCode::duplicate_member, "line " + std::to_string(job->line) + ": serial " +
+                                                     job->serial + " appears twice in the input");
+      }
+      ++report.total;
+    }
+  }
+  ASSIGN_OR_RETURN(auto source, open());
+  Progress progress(label, report.total, options.quiet);
+  const unsigned threads = thread_count(options);
+  std::vector<Job> chunk;
+  bool more = true;
+  while (more) {
+    chunk.clear();
+    while (chunk.size() < options.chunk_size) {
+      ASSIGN_OR_RETURN(auto job, source.next());
+      if (!job) {
+        more = false;
+        break;
+      }
+      chunk.push_back(std::move(*job));
+    }
+    const auto before = report.issued + report.skipped;
+    TRY(issue_chunk(ctx, chunk, public_key, mode, threads, report));
+    progress.advance(report.issued + report.skipped - before);
+    if (more && options.stop != nullptr && options.stop->load()) {
+      report.interrupted = true;
+      break;
+    }
+  }
+  progress.finish();
+  return report;
+}
+
+// Lists CSR files of a directory in name order.
+class CsrReader {
+ public:
+  static Result<CsrReader> open(const std::string& dir) {
+    std::error_code ec;
+    CsrReader r;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      const auto ext = e.path().extension().string();
+      if (e.is_regular_file() && (ext == ".csr" || ext == ".pem" || ext == ".der")) {
+        r.files_.push_back(e.path());
+      }
+    }
+    if (ec) return fail(ErrorCode::io_error, "cannot read directory " + dir + ": " + ec.message());
+    std::sort(r.files_.begin(), r.files_.end());
+    return r;
+  }
+  Result<std::optional<Job>> next() {
+    if (index_ >= files_.size()) return std::optional<Job>();
+    const auto& path = files_[index_++];
+    ASSIGN_OR_RETURN(auto data, read_file(path.string(), 64 * 1024));
+    auto checked = pki::check_csr(data);
+    if (!checked) return fail(checked.error().code, path.string() + ": " + checked.error().message);
+    Job job;
+    job.line = static_cast<std::int64_t>(index_);
+    job.serial = checked->subject_serial.empty() ? path.stem().string() : checked->subject_serial;
+    job.csr = std::move(data);
+    return std::optional<Job>(std::move(job));
+  }
+
+ private:
+  std::vector<fs::path> files_;
+  std::size_t index_ = 0;
+};
+
+}  // namespace
+
+Result<store::DeviceRecord> issue_from_csr(IssueContext& ctx, const std::string& serial, ByteView csr,
+                                           const std::optional<std::string>& reissue_reason) {
+  TRY(check_serial(ctx, serial));
+  ASSIGN_OR_RETURN(auto checked, pki::check_csr(csr));
+  if (!checked.subject_serial.empty() && checked.subject_serial != serial) {
+    return fail(ErrorCode::invalid_value, "the CSR names serial " + checked.subject_serial +
+                                              ", not " + serial);
+  }
+  TRY(check_first_or_reissue(ctx, serial, reissue_reason));
+  ASSIGN_OR_RETURN(auto device, sign_device(ctx, serial, checked.subject_public_key_info,
+                                            store::KeyMode::csr));
+  TRY(record(ctx, device, reissue_reason));
+  return device;
+}
+
+Result<store::DeviceRecord> issue_generated(IssueContext& ctx, const std::string& serial,
+                                            const std::string& bundle_path,
+                                            const std::string& bundle_passphrase,
+                                            const std::optional<std::string>& reissue_reason) {
+  TRY(check_serial(ctx, serial));
+  if (bundle_passphrase.size() < 8) {
+    return fail(ErrorCode::bad_passphrase, "the bundle passphrase must have at least 8 characters");
+  }
+  if (fs::exists(bundle_path)) {
+    return fail(ErrorCode::usage, bundle_path + " exists; refusing to overwrite a key bundle");
+  }
+  TRY(check_first_or_reissue(ctx, serial, reissue_reason));
+  auto key = crypto::generate_key(crypto::KeyType::p256);
+  ASSIGN_OR_RETURN(auto device, sign_device(ctx, serial, crypto::public_key_der(key.get()),
+                                            store::KeyMode::generated));
+  ASSIGN_OR_RETURN(auto cert, crypto::parse_certificate_der(device.certificate_der));
+  ASSIGN_OR_RETURN(auto ca, ctx.store.find_ca(device.issuing_ca));
+  if (!ca) return fail(ErrorCode::internal, "issuing CA " + device.issuing_ca + " vanished");
+  ASSIGN_OR_RETURN(auto ca_cert, crypto::parse_certificate_der(ca->certificate_der));
+  crypto::X509StackPtr chain(sk_X509_new_null());
+  sk_X509_push(chain.get(), ca_cert.release());
+  Pkcs12Ptr p12(PKCS12_create(bundle_passphrase.c_str(), serial.c_str(), key.get(), cert.get(),
+                              chain.get(), NID_aes_256_cbc, NID_aes_256_cbc, PKCS12_DEFAULT_ITER,
+                              PKCS12_DEFAULT_ITER, 0));
+  if (!p12) return fail(ErrorCode::internal, "cannot build the PKCS#12 bundle");
+  unsigned char* der = nullptr;
+  const int len = i2d_PKCS12(p12.get(), &der);
+  if (len <= 0) return fail(ErrorCode::internal, "cannot encode the PKCS#12 bundle");
+  const Bytes bundle(der, der + len);
+  OPENSSL_free(der);
+  TRY(write_file_atomic(bundle_path, bundle, 0600));
+  // The bundle exists only if the device is recorded, and vice versa.
+  if (auto recorded = record(ctx, device, reissue_reason); !recorded) {
+    fs::remove(bundle_path);
+    return fail(recorded.error());
+  }
+  return device;
+}
+
+Result<BatchReport> run_seed_batch(IssueContext& ctx, const std::string& seeds_path,
+                                   const BatchOptions& options) {
+  const auto firmware = options.firmware_sha256;
+  const KeyFn public_key = [firmware](const Job& job) -> Result<Bytes> {
+    crypto::SecretBytes cdi;
+    ByteView seed = job.seed.view();
+    if (firmware) {
+      ASSIGN_OR_RETURN(cdi, crypto::dice_cdi(seed, *firmware));
+      seed = cdi.view();
+    }
+    ASSIGN_OR_RETURN(auto key, crypto::derive_p256_key(seed));
+    return crypto::p256_spki_from_point(key.public_point);  // key.private_scalar is wiped here
+  };
+  const std::function<Result<SeedReader>()> open = [&]() -> Result<SeedReader> {
+    SeedReader reader(seeds_path);
+    if (!reader.opened()) return fail(ErrorCode::io_error, "cannot open " + seeds_path);
+    return reader;
+  };
+  return run_batch<SeedReader>(ctx, options, "seeds", open, public_key,
+                               firmware ? store::KeyMode::dice : store::KeyMode::seed);
+}
+
+Result<BatchReport> run_csr_batch(IssueContext& ctx, const std::string& directory,
+                                  const BatchOptions& options) {
+  const KeyFn public_key = [](const Job& job) -> Result<Bytes> {
+    ASSIGN_OR_RETURN(auto checked, pki::check_csr(job.csr));
+    return std::move(checked.subject_public_key_info);
+  };
+  const std::function<Result<CsrReader>()> open = [&] { return CsrReader::open(directory); };
+  return run_batch<CsrReader>(ctx, options, "CSRs", open, public_key, store::KeyMode::csr);
+}
+
+}  // namespace vouchsafe::factory

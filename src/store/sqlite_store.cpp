@@ -1,0 +1,402 @@
+// SQLite backend of the asset store (WAL; numbered schema migrations).
+#include <sqlite3.h>
+
+#include <algorithm>
+
+#include <memory>
+
+#include "store/asset_store.h"
+
+namespace vouchsafe::store {
+namespace {
+
+struct DbClose {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+struct StmtFinalize {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using DbPtr = std::unique_ptr<sqlite3, DbClose>;
+using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalize>;
+
+// Migration N brings the schema from version N to N+1; never edit one that
+// has shipped, add another.
+constexpr const char* k_migrations[] = {
+    R"(CREATE TABLE certificate_authority (
+         name TEXT PRIMARY KEY,
+         role TEXT NOT NULL CHECK (role IN ('root', 'issuing')),
+         factory TEXT NOT NULL DEFAULT '',
+         product TEXT NOT NULL DEFAULT '',
+         certificate BLOB NOT NULL,
+         key_path TEXT NOT NULL DEFAULT '',
+         status TEXT NOT NULL CHECK (status IN ('active', 'retired')),
+         issued_count INTEGER NOT NULL DEFAULT 0,
+         created_at INTEGER NOT NULL,
+         retired_at INTEGER,
+         max_certificates INTEGER NOT NULL DEFAULT 0,
+         max_age_seconds INTEGER NOT NULL DEFAULT 0);
+       CREATE TABLE device (
+         serial TEXT PRIMARY KEY,
+         product TEXT NOT NULL,
+         issuing_ca TEXT NOT NULL REFERENCES certificate_authority(name),
+         certificate BLOB NOT NULL,
+         key_mode TEXT NOT NULL CHECK (key_mode IN ('csr', 'generated', 'seed', 'dice')),
+         issued_at INTEGER NOT NULL,
+         reissue_count INTEGER NOT NULL DEFAULT 0,
+         reissue_reason TEXT NOT NULL DEFAULT '');
+       CREATE INDEX device_by_product ON device(product);
+       CREATE TABLE device_event (
+         serial TEXT NOT NULL REFERENCES device(serial),
+         at INTEGER NOT NULL,
+         event TEXT NOT NULL,
+         detail TEXT NOT NULL DEFAULT '');)",
+};
+
+Unexpected db_error(sqlite3* db, const std::string& what) {
+  const int code = sqlite3_extended_errcode(db);
+  if (code == SQLITE_CONSTRAINT_PRIMARYKEY || code == SQLITE_CONSTRAINT_UNIQUE) {
+    return fail(ErrorCode::duplicate_member, what + ": already recorded");
+  }
+  return fail(ErrorCode::io_error, what + ": " + sqlite3_errmsg(db));
+}
+
+class Statement {
+ public:
+  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  Statement& bind(int i, const std::string& v) {
+    sqlite3_bind_text(stmt_.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(stmt_.get(), i, v);
+    return *this;
+  }
+  Statement& bind(int i, const Bytes& v) {
+    sqlite3_bind_blob(stmt_.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& bind_null(int i) {
+    sqlite3_bind_null(stmt_.get(), i);
+    return *this;
+  }
+  // SQLITE_ROW -> true, SQLITE_DONE -> false.
+  Result<bool> step(const std::string& what) {
+    const int rc = sqlite3_step(stmt_.get());
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return db_error(db_, what);
+  }
+  void reset() {
+    sqlite3_reset(stmt_.get());
+    sqlite3_clear_bindings(stmt_.get());
+  }
+  [[nodiscard]] std::string text(int col) const {
+    const auto* p = sqlite3_column_text(stmt_.get(), col);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), col)))
+             : std::string();
+  }
+  [[nodiscard]] std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_.get(), col); }
+  [[nodiscard]] bool is_null(int col) const {
+    return sqlite3_column_type(stmt_.get(), col) == SQLITE_NULL;
+  }
+  [[nodiscard]] Bytes blob(int col) const {
+    const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_.get(), col));
+    return p ? Bytes(p, p + sqlite3_column_bytes(stmt_.get(), col)) : Bytes();
+  }
+
+ private:
+  sqlite3* db_;
+  StmtPtr stmt_;
+};
+
+constexpr const char* k_ca_columns =
+    "name, role, factory, product, certificate, key_path, status, issued_count, created_at, "
+    "retired_at, max_certificates, max_age_seconds";
+constexpr const char* k_device_columns =
+    "serial, product, issuing_ca, certificate, key_mode, issued_at, reissue_count, reissue_reason";
+
+CaRecord read_ca(const Statement& s) {
+  CaRecord ca;
+  ca.name = s.text(0);
+  ca.role = s.text(1) == "root" ? CaRole::root : CaRole::issuing;
+  ca.factory = s.text(2);
+  ca.product = s.text(3);
+  ca.certificate_der = s.blob(4);
+  ca.key_path = s.text(5);
+  ca.status = s.text(6) == "active" ? CaStatus::active : CaStatus::retired;
+  ca.issued_count = s.integer(7);
+  ca.created_at = s.integer(8);
+  if (!s.is_null(9)) ca.retired_at = s.integer(9);
+  ca.max_certificates = s.integer(10);
+  ca.max_age_seconds = s.integer(11);
+  return ca;
+}
+
+DeviceRecord read_device(const Statement& s) {
+  DeviceRecord d;
+  d.serial = s.text(0);
+  d.product = s.text(1);
+  d.issuing_ca = s.text(2);
+  d.certificate_der = s.blob(3);
+  d.key_mode = parse_key_mode(s.text(4)).has_value() ? *parse_key_mode(s.text(4)) : KeyMode::csr;
+  d.issued_at = s.integer(5);
+  d.reissue_count = static_cast<int>(s.integer(6));
+  d.reissue_reason = s.text(7);
+  return d;
+}
+
+class SqliteStore final : public AssetStore {
+ public:
+  explicit SqliteStore(DbPtr db) : db_(std::move(db)) {}
+
+  Status migrate() {
+    TRY(exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+             "configure the store"));
+    sqlite3_busy_timeout(db_.get(), 10000);
+    ASSIGN_OR_RETURN(auto version_stmt, prepare("PRAGMA user_version"));
+    ASSIGN_OR_RETURN(bool row, version_stmt.step("read the schema version"));
+    const auto version = row ? version_stmt.integer(0) : 0;
+    constexpr auto k_latest = static_cast<std::int64_t>(std::size(k_migrations));
+    if (version > k_latest) {
+      return fail(ErrorCode::io_error, "the store's schema (version " + std::to_string(version) +
+                                           ") is newer than this vouchsafe understands");
+    }
+    for (auto v = version; v < k_latest; ++v) {
+      TRY(exec("BEGIN IMMEDIATE", "begin migration"));
+      auto applied = exec(k_migrations[v], "apply schema migration " + std::to_string(v + 1));
+      if (!applied) {
+        (void)exec("ROLLBACK", "rollback");
+        return applied;
+      }
+      TRY(exec("PRAGMA user_version = " + std::to_string(v + 1), "record the schema version"));
+      TRY(exec("COMMIT", "commit migration"));
+    }
+    return ok();
+  }
+
+  Status add_ca(const CaRecord& ca) override {
+    ASSIGN_OR_RETURN(auto s, prepare(std::string("INSERT INTO certificate_authority (") +
+                                     k_ca_columns + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
+    s.bind(1, ca.name)
+        .bind(2, std::string(ca.role == CaRole::root ? "root" : "issuing"))
+        .bind(3, ca.factory)
+        .bind(4, ca.product)
+        .bind(5, ca.certificate_der)
+        .bind(6, ca.key_path)
+        .bind(7, std::string(ca.status == CaStatus::active ? "active" : "retired"))
+        .bind(8, ca.issued_count)
+        .bind(9, ca.created_at);
+    if (ca.retired_at) {
+      s.bind(10, *ca.retired_at);
+    } else {
+      s.bind_null(10);
+    }
+    s.bind(11, ca.max_certificates).bind(12, ca.max_age_seconds);
+    auto r = s.step("record CA " + ca.name);
+    if (!r) return fail(r.error());
+    return ok();
+  }
+
+  Result<std::optional<CaRecord>> find_ca(const std::string& name) override {
+    ASSIGN_OR_RETURN(auto s, prepare(std::string("SELECT ") + k_ca_columns +
+                                     " FROM certificate_authority WHERE name = ?"));
+    s.bind(1, name);
+    ASSIGN_OR_RETURN(bool row, s.step("look up CA " + name));
+    if (!row) return std::optional<CaRecord>();
+    return std::optional<CaRecord>(read_ca(s));
+  }
+
+  Result<std::vector<CaRecord>> list_cas() override {
+    ASSIGN_OR_RETURN(auto s, prepare(std::string("SELECT ") + k_ca_columns +
+                                     " FROM certificate_authority ORDER BY created_at, name"));
+    std::vector<CaRecord> out;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, s.step("list CAs"));
+      if (!row) break;
+      out.push_back(read_ca(s));
+    }
+    return out;
+  }
+
+  Status retire_ca(const std::string& name, std::int64_t when) override {
+    ASSIGN_OR_RETURN(auto s, prepare("UPDATE certificate_authority SET status = 'retired', "
+                                     "key_path = '', retired_at = ? WHERE name = ?"));
+    s.bind(1, when).bind(2, name);
+    auto r = s.step("retire CA " + name);
+    if (!r) return fail(r.error());
+    return ok();
+  }
+
+  Status add_devices(std::span<const DeviceRecord> devices) override {
+    TRY(exec("BEGIN IMMEDIATE", "begin"));
+    auto done = insert_devices(devices);
+    if (!done) {
+      (void)exec("ROLLBACK", "rollback");
+      return done;
+    }
+    return exec("COMMIT", "commit devices");
+  }
+
+  Status reissue_device(const DeviceRecord& d, const std::string& reason) override {
+    TRY(exec("BEGIN IMMEDIATE", "begin"));
+    auto done = [&]() -> Status {
+      ASSIGN_OR_RETURN(auto s, prepare("UPDATE device SET issuing_ca = ?, certificate = ?, "
+                                       "key_mode = ?, issued_at = ?, reissue_count = "
+                                       "reissue_count + 1, reissue_reason = ? WHERE serial = ?"));
+      s.bind(1, d.issuing_ca)
+          .bind(2, d.certificate_der)
+          .bind(3, std::string(key_mode_name(d.key_mode)))
+          .bind(4, d.issued_at)
+          .bind(5, reason)
+          .bind(6, d.serial);
+      TRY(s.step("reissue " + d.serial));
+      if (sqlite3_changes(db_.get()) != 1) {
+        return fail(ErrorCode::invalid_value, "device " + d.serial + " has no IDevID to reissue");
+      }
+      ASSIGN_OR_RETURN(auto e, prepare("INSERT INTO device_event (serial, at, event, detail) "
+                                       "VALUES (?, ?, 'reissued', ?)"));
+      e.bind(1, d.serial).bind(2, d.issued_at).bind(3, reason);
+      TRY(e.step("record the reissue of " + d.serial));
+      return bump_count(d.issuing_ca, 1);
+    }();
+    if (!done) {
+      (void)exec("ROLLBACK", "rollback");
+      return done;
+    }
+    return exec("COMMIT", "commit reissue");
+  }
+
+  Result<std::optional<DeviceRecord>> find_device(const std::string& serial) override {
+    ASSIGN_OR_RETURN(auto s, prepare(std::string("SELECT ") + k_device_columns +
+                                     " FROM device WHERE serial = ?"));
+    s.bind(1, serial);
+    ASSIGN_OR_RETURN(bool row, s.step("look up device " + serial));
+    if (!row) return std::optional<DeviceRecord>();
+    return std::optional<DeviceRecord>(read_device(s));
+  }
+
+  Result<std::vector<std::string>> existing_serials(std::span<const std::string> serials) override {
+    ASSIGN_OR_RETURN(auto s, prepare("SELECT 1 FROM device WHERE serial = ?"));
+    std::vector<std::string> found;
+    for (const auto& serial : serials) {
+      s.bind(1, serial);
+      ASSIGN_OR_RETURN(bool row, s.step("look up device " + serial));
+      if (row) found.push_back(serial);
+      s.reset();
+    }
+    return found;
+  }
+
+  Status for_each_device(const DeviceFilter& filter,
+                         const std::function<bool(const DeviceRecord&)>& visit) override {
+    ASSIGN_OR_RETURN(auto s, prepare(std::string("SELECT ") + k_device_columns +
+                                     " FROM device WHERE (?1 = '' OR product = ?1) AND "
+                                     "(?2 = '' OR issuing_ca = ?2) ORDER BY serial"));
+    s.bind(1, filter.product).bind(2, filter.issuing_ca);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, s.step("list devices"));
+      if (!row || !visit(read_device(s))) break;
+    }
+    return ok();
+  }
+
+  Result<std::int64_t> count_devices() override {
+    ASSIGN_OR_RETURN(auto s, prepare("SELECT count(*) FROM device"));
+    TRY(s.step("count devices"));
+    return s.integer(0);
+  }
+
+ private:
+  Status insert_devices(std::span<const DeviceRecord> devices) {
+    ASSIGN_OR_RETURN(auto s, prepare(std::string("INSERT INTO device (") + k_device_columns +
+                                     ") VALUES (?,?,?,?,?,?,?,?)"));
+    std::vector<std::pair<std::string, std::int64_t>> per_ca;
+    for (const auto& d : devices) {
+      s.bind(1, d.serial)
+          .bind(2, d.product)
+          .bind(3, d.issuing_ca)
+          .bind(4, d.certificate_der)
+          .bind(5, std::string(key_mode_name(d.key_mode)))
+          .bind(6, d.issued_at)
+          .bind(7, static_cast<std::int64_t>(d.reissue_count))
+          .bind(8, d.reissue_reason);
+      TRY(s.step("device " + d.serial));
+      s.reset();
+      auto it = std::find_if(per_ca.begin(), per_ca.end(),
+                             [&](const auto& p) { return p.first == d.issuing_ca; });
+      if (it == per_ca.end()) {
+        per_ca.emplace_back(d.issuing_ca, 1);
+      } else {
+        ++it->second;
+      }
+    }
+    for (const auto& [ca, count] : per_ca) TRY(bump_count(ca, count));
+    return ok();
+  }
+
+  Status bump_count(const std::string& ca, std::int64_t count) {
+    ASSIGN_OR_RETURN(auto s, prepare("UPDATE certificate_authority SET issued_count = "
+                                     "issued_count + ? WHERE name = ?"));
+    s.bind(1, count).bind(2, ca);
+    TRY(s.step("count certificates of " + ca));
+    return ok();
+  }
+
+  Result<Statement> prepare(const std::string& sql) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+      return db_error(db_.get(), "prepare statement");
+    }
+    return Statement(db_.get(), stmt);
+  }
+
+  Status exec(const std::string& sql, const std::string& what) {
+    char* message = nullptr;
+    if (sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+      std::string text = message ? message : "unknown error";
+      sqlite3_free(message);
+      return fail(ErrorCode::io_error, what + ": " + text);
+    }
+    return ok();
+  }
+
+  DbPtr db_;
+};
+
+}  // namespace
+
+std::string_view key_mode_name(KeyMode mode) {
+  switch (mode) {
+    case KeyMode::csr: return "csr";
+    case KeyMode::generated: return "generated";
+    case KeyMode::seed: return "seed";
+    case KeyMode::dice: return "dice";
+  }
+  return "";
+}
+
+Result<KeyMode> parse_key_mode(std::string_view name) {
+  if (name == "csr") return KeyMode::csr;
+  if (name == "generated") return KeyMode::generated;
+  if (name == "seed") return KeyMode::seed;
+  if (name == "dice") return KeyMode::dice;
+  return fail(ErrorCode::invalid_value, "unknown key mode '" + std::string(name) + "'");
+}
+
+Result<std::unique_ptr<AssetStore>> open_sqlite_store(const std::string& path) {
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                                 nullptr);
+  DbPtr db(raw);
+  if (rc != SQLITE_OK) {
+    return fail(ErrorCode::io_error, "cannot open the asset store " + path + ": " +
+                                         (raw ? sqlite3_errmsg(raw) : "out of memory"));
+  }
+  auto store = std::make_unique<SqliteStore>(std::move(db));
+  TRY(store->migrate());
+  return std::unique_ptr<AssetStore>(std::move(store));
+}
+
+}  // namespace vouchsafe::store
