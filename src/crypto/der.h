@@ -60,6 +60,8 @@ class Reader {
  public:
   explicit Reader(ByteView input, int max_depth = k_default_max_depth)
       : Reader(input, 0, max_depth, 0) {}
+  // A temporary buffer would be gone before the first read.
+  explicit Reader(Bytes&& input, int max_depth = k_default_max_depth) = delete;
 
   [[nodiscard]] bool empty() const { return pos_ == input_.size(); }
   // The identifier octet of the next element, if any.

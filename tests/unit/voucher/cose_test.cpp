@@ -271,6 +271,16 @@ TEST(CoseSign1, AcceptsAnUntaggedMessage) {
   EXPECT_TRUE(verify_cose(long_tag, s.anchors()));
 }
 
+TEST(CoseSign1, InspectionChecksTheSignatureAgainstTheEmbeddedCertificate) {
+  Signing s(crypto::KeyType::p256);
+  Bytes message = sign(s, encode_cbor(sample_voucher()));
+  const VerifiedEnvelope envelope = verify_ok(message, TrustPolicy::for_inspection());
+  ASSERT_EQ(envelope.signer_chain.size(), 1U);
+  EXPECT_EQ(envelope.signer_chain[0]->der, s.identity.chain[0]->der);
+  message.back() ^= 0x01U;
+  EXPECT_EQ(verify_error(message, TrustPolicy::for_inspection()), ErrorCode::bad_signature);
+}
+
 TEST(CoseSign1, SigningWithoutASignerIsAUsageError) {
   auto result = sign_cose(encode_cbor(sample_voucher()), SigningIdentity{});
   ASSERT_FALSE(result);

@@ -382,7 +382,7 @@ TEST(JwsSigning, FlattenedFormOfOurOutputAlsoVerifies) {
 class JwsInterop : public ::testing::TestWithParam<crypto::KeyType> {
  protected:
   void SetUp() override {
-    if (access(k_python, X_OK) != 0) GTEST_SKIP() << k_python << " is not installed";
+    ASSERT_EQ(access(k_python, X_OK), 0) << k_python << " is not installed (scripts/setup)";
     // Parameterized test names contain '/', which cannot go in a file name.
     std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
     for (char& c : name) c = c == '/' ? '_' : c;
