@@ -11,10 +11,11 @@
 #include "crypto/keys.h"
 #include "crypto/signature.h"
 #include "crypto/signer.h"
+#include "ratio_reporter.h"
+#include "voucher/cbor_codec.h"
 #include "voucher/cms.h"
 #include "voucher/cose.h"
 #include "voucher/json_codec.h"
-#include "voucher/cbor_codec.h"
 #include "voucher/jws.h"
 
 namespace vouchsafe::bench {
@@ -30,7 +31,8 @@ X509Ptr issue(EVP_PKEY* key, const char* cn, EVP_PKEY* ca_key, X509* ca, bool is
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), 86400L * 365);
   X509_NAME_add_entry_by_txt(X509_get_subject_name(cert.get()), "CN", MBSTRING_UTF8,
                              reinterpret_cast<const unsigned char*>(cn), -1, -1, 0);
-  X509_set_issuer_name(cert.get(), ca ? X509_get_subject_name(ca) : X509_get_subject_name(cert.get()));
+  X509_set_issuer_name(cert.get(),
+                       ca ? X509_get_subject_name(ca) : X509_get_subject_name(cert.get()));
   X509_set_pubkey(cert.get(), key);
   X509V3_CTX ctx;
   X509V3_set_ctx(&ctx, ca ? ca : cert.get(), cert.get(), nullptr, nullptr, 0);
@@ -145,20 +147,6 @@ BENCHMARK_CAPTURE((BM_Verify<cms_sign, voucher::verify_cms>), cms, false);
 BENCHMARK_CAPTURE((BM_Verify<cose_sign, voucher::verify_cose>), cose, true);
 BENCHMARK_CAPTURE((BM_Verify<jws_sign, voucher::verify_jws>), jws, false);
 
-// Keeps each run's rate so the ratios can be printed after the table.
-class RatioReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const auto& r : runs) {
-      if (r.real_accumulated_time > 0) {
-        rates[r.benchmark_name()] = static_cast<double>(r.iterations) / r.real_accumulated_time;
-      }
-    }
-  }
-  std::map<std::string, double> rates;
-};
-
 }  // namespace
 }  // namespace vouchsafe::bench
 
@@ -170,13 +158,20 @@ int main(int argc, char** argv) {
   const double raw_sign = r["BM_RawDigestSign"];
   const double raw_verify = r["BM_RawDigestVerify"];
   if (raw_sign <= 0 || raw_verify <= 0) return 0;
-  struct Row { const char* name; const char* key; double base; double target; };
+  struct Row {
+    const char* name;
+    const char* key;
+    double base;
+    double target;
+  };
   const Row rows[] = {
       {"CMS sign / raw sign", "BM_Sign<cms_sign>/cms", raw_sign, 0.50},
       {"COSE sign / raw sign", "BM_Sign<cose_sign>/cose", raw_sign, 0.80},
       {"JWS sign / raw sign", "BM_Sign<jws_sign>/jws", raw_sign, 0.80},
-      {"CMS verify (seen signer) / raw verify", "BM_Verify<cms_sign, voucher::verify_cms>/cms", raw_verify, 0.50},
-      {"COSE verify / raw verify", "BM_Verify<cose_sign, voucher::verify_cose>/cose", raw_verify, 0.0},
+      {"CMS verify (seen signer) / raw verify", "BM_Verify<cms_sign, voucher::verify_cms>/cms",
+       raw_verify, 0.50},
+      {"COSE verify / raw verify", "BM_Verify<cose_sign, voucher::verify_cose>/cose", raw_verify,
+       0.0},
       {"JWS verify / raw verify", "BM_Verify<jws_sign, voucher::verify_jws>/jws", raw_verify, 0.0},
   };
   std::printf("\nraw EVP_DigestSign P-256: %.0f/s   raw EVP_DigestVerify P-256: %.0f/s\n", raw_sign,
@@ -186,7 +181,9 @@ int main(int argc, char** argv) {
     if (it == r.end()) continue;
     const double ratio = it->second / row.base;
     std::printf("%-40s %6.0f/s  %5.1f%%", row.name, it->second, 100 * ratio);
-    if (row.target > 0) std::printf("  (target >= %.0f%%: %s)", 100 * row.target, ratio >= row.target ? "met" : "MISSED");
+    if (row.target > 0)
+      std::printf("  (target >= %.0f%%: %s)", 100 * row.target,
+                  ratio >= row.target ? "met" : "MISSED");
     std::printf("\n");
   }
   return 0;

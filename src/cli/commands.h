@@ -2,7 +2,6 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-
 #include <functional>
 #include <string>
 
@@ -14,6 +13,9 @@ namespace vouchsafe::cli {
 constexpr int k_exit_ok = 0;
 constexpr int k_exit_rejected = 1;  // invalid or rejected input
 constexpr int k_exit_usage = 2;     // usage or environment error
+
+// Help of the --home option every PKI command takes.
+constexpr const char* k_home_help = "Data directory (else $VOUCHSAFE_HOME, else ./var/vouchsafe)";
 
 // The EXIT CODES section shared by every command's --help.
 extern const char* const k_exit_codes_help;

@@ -21,16 +21,6 @@ extern "C" void on_interrupt(int /*signal*/) {
   std::signal(SIGTERM, SIG_DFL);
 }
 
-Result<std::string> ca_passphrase(const std::string& file) {
-  ASSIGN_OR_RETURN(auto pass, read_passphrase(file, "VOUCHSAFE_CA_PASSPHRASE"));
-  if (!pass) {
-    return fail(ErrorCode::bad_passphrase,
-                "the issuing CA key's passphrase is needed: --passphrase-file FILE or "
-                "$VOUCHSAFE_CA_PASSPHRASE");
-  }
-  return *pass;
-}
-
 // Everything an issuance needs, loaded once: configuration, store, product
 // and the decrypted issuing CAs.
 struct Session {
@@ -85,17 +75,13 @@ int issue_command(const IssueArgs& a) {
   }
   std::string bundle_pass;
   if (a.generate) {
-    auto pass = read_passphrase(a.bundle_passphrase_file, "VOUCHSAFE_BUNDLE_PASSPHRASE");
+    auto pass = require_passphrase(a.bundle_passphrase_file, "VOUCHSAFE_BUNDLE_PASSPHRASE",
+                                   "the bundle's passphrase", "--bundle-passphrase-file");
     if (!pass) return report_error(pass.error());
-    if (!*pass) {
-      return report_error({ErrorCode::bad_passphrase,
-                           "the bundle needs a passphrase: --bundle-passphrase-file FILE or "
-                           "$VOUCHSAFE_BUNDLE_PASSPHRASE"});
-    }
-    bundle_pass = **pass;
+    bundle_pass = *pass;
   }
-  auto session = Session::open(a.home, a.product, a.serial, a.factory, a.issuing_ca,
-                               a.passphrase_file);
+  auto session =
+      Session::open(a.home, a.product, a.serial, a.factory, a.issuing_ca, a.passphrase_file);
   if (!session) return report_error(session.error());
   auto ctx = session->context();
   const std::optional<std::string> reason =
@@ -168,9 +154,6 @@ void add_idevid_commands(CLI::App& app, Action& action) {
   auto* noun = app.add_subcommand("idevid", "Issue IEEE 802.1AR IDevID certificates to devices");
   noun->require_subcommand(1);
   noun->footer(k_exit_codes_help);
-  const std::string home_help = "Data directory (else $VOUCHSAFE_HOME, else ./var/vouchsafe)";
-  const std::string pass_help =
-      "File whose first line is the CA keys' passphrase (else $VOUCHSAFE_CA_PASSPHRASE)";
 
   auto ia = std::make_shared<IssueArgs>();
   auto* issue = noun->add_subcommand(
@@ -179,7 +162,7 @@ void add_idevid_commands(CLI::App& app, Action& action) {
       "checked), or --generate a key off the device and write key + certificate + CA chain as\n"
       "an encrypted PKCS#12 bundle for the programming station (the key is kept nowhere else).\n"
       "The product follows from the serial's prefix unless --product is given.");
-  issue->add_option("--home", ia->home, home_help);
+  issue->add_option("--home", ia->home, k_home_help);
   issue->add_option("--serial", ia->serial, "Device serial number, PREFIX-FACTORY-SEQUENCE")
       ->required();
   issue->add_option("--csr", ia->csr, "PKCS#10 request from the device (PEM or DER)");
@@ -191,16 +174,17 @@ void add_idevid_commands(CLI::App& app, Action& action) {
   issue->add_option("--issuing-ca", ia->issuing_ca, "Use exactly this issuing CA");
   issue->add_flag("--reissue", ia->reissue, "Replace the device's existing IDevID");
   issue->add_option("--reason", ia->reason, "Why the IDevID is reissued (recorded)");
-  issue->add_option("--passphrase-file", ia->passphrase_file, pass_help);
+  issue->add_option("--passphrase-file", ia->passphrase_file, k_ca_passphrase_help);
   issue->add_option("--bundle-passphrase-file", ia->bundle_passphrase_file,
                     "Passphrase of the bundle (else $VOUCHSAFE_BUNDLE_PASSPHRASE)");
-  issue->footer(std::string("\nEXAMPLES:\n"
-                            "  vouchsafe idevid issue --csr dev.csr --serial WG-SZ1-00000042 > idevid.pem\n"
-                            "  VOUCHSAFE_BUNDLE_PASSPHRASE=... vouchsafe idevid issue --generate \\\n"
-                            "      --serial WG-SZ1-00000043 --out WG-SZ1-00000043.p12\n"
-                            "  vouchsafe idevid issue --csr new.csr --serial WG-SZ1-00000042 --reissue \\\n"
-                            "      --reason \"flash replaced under RMA 1234\"\n") +
-                k_exit_codes_help);
+  issue->footer(
+      std::string("\nEXAMPLES:\n"
+                  "  vouchsafe idevid issue --csr dev.csr --serial WG-SZ1-00000042 > idevid.pem\n"
+                  "  VOUCHSAFE_BUNDLE_PASSPHRASE=... vouchsafe idevid issue --generate \\\n"
+                  "      --serial WG-SZ1-00000043 --out WG-SZ1-00000043.p12\n"
+                  "  vouchsafe idevid issue --csr new.csr --serial WG-SZ1-00000042 --reissue \\\n"
+                  "      --reason \"flash replaced under RMA 1234\"\n") +
+      k_exit_codes_help);
   issue->callback([&action, ia] { action = [ia] { return issue_command(*ia); }; });
 
   auto ba = std::make_shared<BatchArgs>();
@@ -217,7 +201,7 @@ void add_idevid_commands(CLI::App& app, Action& action) {
       "  image's SHA-256: other firmware, other key.\n"
       "--csr-dir DIR: every *.csr, *.pem, *.der request in DIR; the serial is the CSR's\n"
       "  subject serialNumber, else the file name.");
-  batch->add_option("--home", ba->home, home_help);
+  batch->add_option("--home", ba->home, k_home_help);
   batch->add_option("--product", ba->product, "Product line of every device")->required();
   batch->add_option("--factory", ba->factory, "Use this factory's issuing CAs");
   batch->add_option("--issuing-ca", ba->issuing_ca, "Use exactly this issuing CA");
@@ -227,13 +211,15 @@ void add_idevid_commands(CLI::App& app, Action& action) {
   batch->add_option("--threads", ba->threads, "Worker threads (default: one per core)");
   batch->add_option("--chunk", ba->chunk, "Devices per store transaction")->capture_default_str();
   batch->add_flag("--quiet", ba->quiet, "No progress output");
-  batch->add_option("--passphrase-file", ba->passphrase_file, pass_help);
-  batch->footer(std::string("\nEXAMPLES:\n"
-                            "  vouchsafe idevid batch --product widget --seeds vendor-lot-17.csv\n"
-                            "  vouchsafe idevid batch --product widget --seeds lot.csv --firmware fw-2.1.bin\n"
-                            "  vouchsafe idevid batch --product widget --csr-dir incoming/\n") +
-                std::string(k_exit_codes_help) +
-                "  (an interrupted batch exits 2 after recording every device it issued)\n");
+  batch->add_option("--passphrase-file", ba->passphrase_file, k_ca_passphrase_help);
+  batch->footer(
+      std::string(
+          "\nEXAMPLES:\n"
+          "  vouchsafe idevid batch --product widget --seeds vendor-lot-17.csv\n"
+          "  vouchsafe idevid batch --product widget --seeds lot.csv --firmware fw-2.1.bin\n"
+          "  vouchsafe idevid batch --product widget --csr-dir incoming/\n") +
+      std::string(k_exit_codes_help) +
+      "  (an interrupted batch exits 2 after recording every device it issued)\n");
   batch->callback([&action, ba] { action = [ba] { return batch_command(*ba); }; });
 }
 

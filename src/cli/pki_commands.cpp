@@ -12,17 +12,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* k_ca_passphrase_env = "VOUCHSAFE_CA_PASSPHRASE";
-
-Result<std::string> ca_passphrase(const std::string& file) {
-  ASSIGN_OR_RETURN(auto pass, read_passphrase(file, k_ca_passphrase_env));
-  if (!pass) {
-    return fail(ErrorCode::bad_passphrase,
-                "the CA keys' passphrase is needed: --passphrase-file FILE or $VOUCHSAFE_CA_PASSPHRASE");
-  }
-  return *pass;
-}
-
 struct InitArgs {
   std::string home;
   std::string curve = "p384";
@@ -56,11 +45,13 @@ int init_command(const InitArgs& a) {
             << "  certificate:   " << home.root_cert_file().string() << "\n"
             << "  configuration: " << home.config_file().string() << "\n\n"
             << "Next steps:\n"
-            << "  1. Describe your products (hwType OID, serial prefix) in " << home.config_file().string() << "\n"
+            << "  1. Describe your products (hwType OID, serial prefix) in "
+            << home.config_file().string() << "\n"
             << "  2. vouchsafe pki issuing-ca create --name NAME --product PRODUCT [--factory F]\n"
             << "  3. vouchsafe idevid issue --csr device.csr --serial PREFIX-FACTORY-0001\n"
             << "     or vouchsafe idevid batch --seeds seeds.csv --product PRODUCT\n"
-            << "Keep the passphrase safe: it decrypts the CA keys in " << home.keys_dir().string() << ".\n";
+            << "Keep the passphrase safe: it decrypts the CA keys in " << home.keys_dir().string()
+            << ".\n";
   return k_exit_ok;
 }
 
@@ -132,31 +123,31 @@ int list_command(const std::string& home_flag, bool as_json) {
 }  // namespace
 
 void add_pki_commands(CLI::App& app, Action& action) {
-  auto* noun = app.add_subcommand("pki", "The manufacturer's three-tier ECDSA PKI (root, issuing CAs)");
+  auto* noun =
+      app.add_subcommand("pki", "The manufacturer's three-tier ECDSA PKI (root, issuing CAs)");
   noun->require_subcommand(1);
   noun->footer(k_exit_codes_help);
-  const std::string home_help = "Data directory (else $VOUCHSAFE_HOME, else ./var/vouchsafe)";
-  const std::string pass_help =
-      "File whose first line is the CA keys' passphrase (else $VOUCHSAFE_CA_PASSPHRASE)";
 
   auto init_args = std::make_shared<InitArgs>();
   auto* init = noun->add_subcommand(
       "init",
       "Create the root CA (self-signed, no expiry) and the home's configuration and asset\n"
       "store. Run again on an initialised home, it changes nothing and says so.");
-  init->add_option("--home", init_args->home, home_help);
+  init->add_option("--home", init_args->home, k_home_help);
   init->add_option("--curve", init_args->curve, "Root key: p384 or p256")->capture_default_str();
   init->add_option("--organization", init_args->organization, "Subject O of the CAs and IDevIDs")
       ->capture_default_str();
   init->add_option("--masa-url", init_args->masa_url,
                    "MASA authority written into IDevIDs (host[:port])")
       ->capture_default_str();
-  init->add_option("--passphrase-file", init_args->passphrase_file, pass_help);
-  init->footer(std::string("\nEXAMPLES:\n"
-                           "  VOUCHSAFE_CA_PASSPHRASE=... vouchsafe pki init --home /srv/vouchsafe \\\n"
-                           "      --organization \"Acme Devices\" --masa-url masa.acme.example:443\n") +
-               k_exit_codes_help);
-  init->callback([&action, init_args] { action = [init_args] { return init_command(*init_args); }; });
+  init->add_option("--passphrase-file", init_args->passphrase_file, k_ca_passphrase_help);
+  init->footer(
+      std::string("\nEXAMPLES:\n"
+                  "  VOUCHSAFE_CA_PASSPHRASE=... vouchsafe pki init --home /srv/vouchsafe \\\n"
+                  "      --organization \"Acme Devices\" --masa-url masa.acme.example:443\n") +
+      k_exit_codes_help);
+  init->callback(
+      [&action, init_args] { action = [init_args] { return init_command(*init_args); }; });
 
   auto* ca_noun = noun->add_subcommand("issuing-ca", "Issuing CAs per factory and product line");
   ca_noun->require_subcommand(1);
@@ -167,7 +158,7 @@ void add_pki_commands(CLI::App& app, Action& action) {
       "create",
       "Create an issuing CA (pathlen 0) under the root. Several active CAs of one product\n"
       "are used round-robin; a CA retires itself after --max-certificates or --max-age-days.");
-  create->add_option("--home", create_args->home, home_help);
+  create->add_option("--home", create_args->home, k_home_help);
   create->add_option("--name", create_args->options.name, "A one-word name, e.g. sz1-widget-2026a")
       ->required();
   create->add_option("--factory", create_args->options.factory, "Factory this CA serves");
@@ -177,14 +168,13 @@ void add_pki_commands(CLI::App& app, Action& action) {
                      "Retire after this many certificates (default: configuration)");
   create->add_option("--max-age-days", create_args->options.max_age_days,
                      "Retire after this many days (default: configuration)");
-  create->add_option("--passphrase-file", create_args->passphrase_file, pass_help);
+  create->add_option("--passphrase-file", create_args->passphrase_file, k_ca_passphrase_help);
   create->footer(std::string("\nEXAMPLES:\n"
                              "  vouchsafe pki issuing-ca create --name sz1-widget --factory SZ1 "
                              "--product widget\n") +
                  k_exit_codes_help);
-  create->callback([&action, create_args] {
-    action = [create_args] { return create_command(*create_args); };
-  });
+  create->callback(
+      [&action, create_args] { action = [create_args] { return create_command(*create_args); }; });
 
   auto retire_home = std::make_shared<std::string>();
   auto retire_name = std::make_shared<std::string>();
@@ -192,7 +182,7 @@ void add_pki_commands(CLI::App& app, Action& action) {
       "retire",
       "Stop issuance from an issuing CA and destroy its private key. Its certificate stays,\n"
       "so the IDevIDs it signed still verify.");
-  retire->add_option("--home", *retire_home, home_help);
+  retire->add_option("--home", *retire_home, k_home_help);
   retire->add_option("NAME", *retire_name, "The issuing CA")->required();
   retire->footer(std::string("\nEXAMPLES:\n  vouchsafe pki issuing-ca retire sz1-widget\n") +
                  k_exit_codes_help);
@@ -203,7 +193,7 @@ void add_pki_commands(CLI::App& app, Action& action) {
   auto list_home = std::make_shared<std::string>();
   auto list_json = std::make_shared<bool>(false);
   auto* list = ca_noun->add_subcommand("list", "List the CAs with their status and counts");
-  list->add_option("--home", *list_home, home_help);
+  list->add_option("--home", *list_home, k_home_help);
   list->add_flag("--json", *list_json, "Machine-readable output");
   list->footer(k_exit_codes_help);
   list->callback([&action, list_home, list_json] {

@@ -21,4 +21,19 @@ Result<std::optional<std::string>> read_passphrase(const std::string& passphrase
   return std::optional<std::string>();
 }
 
+Result<std::string> require_passphrase(const std::string& passphrase_file, const char* env_name,
+                                       const std::string& what, const std::string& file_flag) {
+  ASSIGN_OR_RETURN(auto pass, read_passphrase(passphrase_file, env_name));
+  if (!pass) {
+    return fail(ErrorCode::bad_passphrase,
+                what + " is needed: " + file_flag + " FILE or $" + env_name);
+  }
+  return *pass;
+}
+
+Result<std::string> ca_passphrase(const std::string& passphrase_file) {
+  return require_passphrase(passphrase_file, "VOUCHSAFE_CA_PASSPHRASE", "the CA keys' passphrase",
+                            "--passphrase-file");
+}
+
 }  // namespace vouchsafe::cli

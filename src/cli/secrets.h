@@ -14,4 +14,14 @@ namespace vouchsafe::cli {
 Result<std::optional<std::string>> read_passphrase(const std::string& passphrase_file,
                                                    const char* env_name);
 
+// As read_passphrase, but its absence is a bad_passphrase error that tells
+// the operator both ways to give `what`.
+Result<std::string> require_passphrase(const std::string& passphrase_file, const char* env_name,
+                                       const std::string& what, const std::string& file_flag);
+
+// The passphrase of the CA keys in a home: --passphrase-file or $VOUCHSAFE_CA_PASSPHRASE.
+Result<std::string> ca_passphrase(const std::string& passphrase_file);
+constexpr const char* k_ca_passphrase_help =
+    "File whose first line is the CA keys' passphrase (else $VOUCHSAFE_CA_PASSPHRASE)";
+
 }  // namespace vouchsafe::cli

@@ -27,7 +27,8 @@ json describe_certificate(const crypto::CertificateRef& c) {
   j["issuer"] = std::string(text, static_cast<std::size_t>(len));
   BIO_free(bio);
   auto alg = crypto::algorithm_for_key(c->public_key.get());
-  j["key"] = alg ? std::string(crypto::jose_name(*alg)) : std::string(EVP_PKEY_get0_type_name(c->public_key.get()));
+  j["key"] = alg ? std::string(crypto::jose_name(*alg))
+                 : std::string(EVP_PKEY_get0_type_name(c->public_key.get()));
   j["sha256"] = hex_encode(c->der_sha256);
   return j;
 }
@@ -35,7 +36,8 @@ json describe_certificate(const crypto::CertificateRef& c) {
 json describe(const voucher::VerifiedArtifact& artifact, std::string_view trust) {
   json out;
   out["form"] = voucher::form_name(artifact.envelope.form);
-  out["kind"] = artifact.payload.kind == voucher::ArtifactKind::voucher ? "voucher" : "voucher-request";
+  out["kind"] =
+      artifact.payload.kind == voucher::ArtifactKind::voucher ? "voucher" : "voucher-request";
   out["trust"] = trust;
   json chain = json::array();
   for (const auto& c : artifact.envelope.signer_chain) chain.push_back(describe_certificate(c));
@@ -173,7 +175,8 @@ int sign_command(const SignOptions& o) {
 }  // namespace
 
 void add_voucher_commands(CLI::App& app, Action& action) {
-  auto* noun = app.add_subcommand("voucher", "Sign, verify and inspect vouchers and voucher-requests");
+  auto* noun =
+      app.add_subcommand("voucher", "Sign, verify and inspect vouchers and voucher-requests");
   noun->require_subcommand(1);
   noun->footer(k_exit_codes_help);
 
@@ -213,11 +216,12 @@ void add_voucher_commands(CLI::App& app, Action& action) {
   verify->add_option("--max-size", verify_opts->max_size, "Largest input accepted, in bytes")
       ->capture_default_str();
   verify->add_flag("--json", verify_opts->json_output, "Machine-readable output");
-  verify->footer(std::string("\nEXAMPLES:\n"
-                             "  vouchsafe voucher verify --anchor vendor-ca.pem voucher.p7\n"
-                             "  vouchsafe voucher verify --pubkey masa.pub voucher.cose\n"
-                             "  vouchsafe voucher verify --anchor ca.pem --at 2021-05-01T00:00:00Z old.p7\n") +
-                 k_exit_codes_help);
+  verify->footer(
+      std::string("\nEXAMPLES:\n"
+                  "  vouchsafe voucher verify --anchor vendor-ca.pem voucher.p7\n"
+                  "  vouchsafe voucher verify --pubkey masa.pub voucher.cose\n"
+                  "  vouchsafe voucher verify --anchor ca.pem --at 2021-05-01T00:00:00Z old.p7\n") +
+      k_exit_codes_help);
   verify->callback([&action, verify_opts, anchor, pubkey] {
     action = [verify_opts, anchor, pubkey] {
       if (anchor->count() == 0 && pubkey->count() == 0) {
@@ -228,30 +232,34 @@ void add_voucher_commands(CLI::App& app, Action& action) {
   });
 
   auto sign_opts = std::make_shared<SignOptions>();
-  auto* sign = noun->add_subcommand(
-      "sign",
-      "Sign a JSON voucher or voucher-request (ietf-voucher:voucher or\n"
-      "ietf-voucher-request:voucher) as CMS, COSE_Sign1 (SID CBOR) or JWS.");
-  sign->add_option("PAYLOAD", sign_opts->payload, "The JSON voucher or voucher-request")->required();
-  sign->add_option("--key", sign_opts->key, "Signing key, PEM or DER (may be encrypted)")->required();
-  sign->add_option("--cert", sign_opts->cert, "The signing key's certificate (PEM may hold the chain)")
+  auto* sign =
+      noun->add_subcommand("sign",
+                           "Sign a JSON voucher or voucher-request (ietf-voucher:voucher or\n"
+                           "ietf-voucher-request:voucher) as CMS, COSE_Sign1 (SID CBOR) or JWS.");
+  sign->add_option("PAYLOAD", sign_opts->payload, "The JSON voucher or voucher-request")
+      ->required();
+  sign->add_option("--key", sign_opts->key, "Signing key, PEM or DER (may be encrypted)")
+      ->required();
+  sign->add_option("--cert", sign_opts->cert,
+                   "The signing key's certificate (PEM may hold the chain)")
       ->required();
   sign->add_option("--chain", sign_opts->chain, "Further certificates to include (PEM)");
   sign->add_option("--form", sign_opts->form, "cms, cose or jws")
       ->check(CLI::IsMember({"cms", "cose", "jws"}))
       ->capture_default_str();
   sign->add_option("--out", sign_opts->out, "Output file (default: standard output)");
-  sign->add_option("--passphrase-file", sign_opts->passphrase_file,
-                   "File whose first line is the key's passphrase (else $VOUCHSAFE_KEY_PASSPHRASE)");
-  sign->footer(std::string("\nEXAMPLES:\n"
-                           "  vouchsafe voucher sign --key masa.key --cert masa.pem --chain ca.pem \\\n"
-                           "      --form cms --out voucher.p7 voucher.json\n"
-                           "  VOUCHSAFE_KEY_PASSPHRASE=... vouchsafe voucher sign --key masa.key \\\n"
-                           "      --cert masa.pem --form cose --out voucher.cose voucher.json\n") +
-               k_exit_codes_help);
-  sign->callback([&action, sign_opts] {
-    action = [sign_opts] { return sign_command(*sign_opts); };
-  });
+  sign->add_option(
+      "--passphrase-file", sign_opts->passphrase_file,
+      "File whose first line is the key's passphrase (else $VOUCHSAFE_KEY_PASSPHRASE)");
+  sign->footer(
+      std::string("\nEXAMPLES:\n"
+                  "  vouchsafe voucher sign --key masa.key --cert masa.pem --chain ca.pem \\\n"
+                  "      --form cms --out voucher.p7 voucher.json\n"
+                  "  VOUCHSAFE_KEY_PASSPHRASE=... vouchsafe voucher sign --key masa.key \\\n"
+                  "      --cert masa.pem --form cose --out voucher.cose voucher.json\n") +
+      k_exit_codes_help);
+  sign->callback(
+      [&action, sign_opts] { action = [sign_opts] { return sign_command(*sign_opts); }; });
 }
 
 }  // namespace vouchsafe::cli

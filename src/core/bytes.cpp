@@ -88,8 +88,12 @@ Result<Bytes> decode(std::string_view text, std::string_view alphabet, std::stri
 
 }  // namespace
 
-std::string base64_encode(ByteView data) { return encode(data, k_std_alphabet, true); }
-std::string base64url_encode(ByteView data) { return encode(data, k_url_alphabet, false); }
+std::string base64_encode(ByteView data) {
+  return encode(data, k_std_alphabet, true);
+}
+std::string base64url_encode(ByteView data) {
+  return encode(data, k_url_alphabet, false);
+}
 Result<Bytes> base64_decode(std::string_view text) {
   return decode(text, k_std_alphabet, "base64");
 }

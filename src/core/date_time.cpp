@@ -19,9 +19,8 @@ bool read_digits(std::string_view s, std::size_t pos, std::size_t count, int& ou
 }
 
 Unexpected bad(std::string_view text, std::string_view why) {
-  return fail(ErrorCode::invalid_date,
-              "invalid date-and-time '" + std::string(text.substr(0, 40)) + "': " +
-                  std::string(why));
+  return fail(ErrorCode::invalid_date, "invalid date-and-time '" + std::string(text.substr(0, 40)) +
+                                           "': " + std::string(why));
 }
 
 }  // namespace
@@ -38,9 +37,8 @@ Result<DateTime> parse_date_time(std::string_view text) {
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   if (text.size() < 20 || !read_digits(text, 0, 4, year) || text[4] != '-' ||
       !read_digits(text, 5, 2, month) || text[7] != '-' || !read_digits(text, 8, 2, day) ||
-      (text[10] != 'T' && text[10] != 't') || !read_digits(text, 11, 2, hour) ||
-      text[13] != ':' || !read_digits(text, 14, 2, minute) || text[16] != ':' ||
-      !read_digits(text, 17, 2, second)) {
+      (text[10] != 'T' && text[10] != 't') || !read_digits(text, 11, 2, hour) || text[13] != ':' ||
+      !read_digits(text, 14, 2, minute) || text[16] != ':' || !read_digits(text, 17, 2, second)) {
     return bad(text, "expected YYYY-MM-DDTHH:MM:SS");
   }
   const std::chrono::year_month_day ymd{std::chrono::year{year},

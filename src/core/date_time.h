@@ -12,8 +12,8 @@ namespace vouchsafe {
 using Microseconds = std::chrono::sys_time<std::chrono::microseconds>;
 
 struct DateTime {
-  Microseconds utc{};         // the instant
-  int offset_minutes = 0;     // the zone offset it was written in, kept for display
+  Microseconds utc{};      // the instant
+  int offset_minutes = 0;  // the zone offset it was written in, kept for display
   bool operator==(const DateTime& o) const { return utc == o.utc; }
   auto operator<=>(const DateTime& o) const { return utc <=> o.utc; }
 

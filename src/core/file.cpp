@@ -34,7 +34,8 @@ Result<Bytes> read_file(const std::string& path, std::size_t max_size) {
 Status write_file_atomic(const std::string& path, ByteView data, unsigned mode) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return fail(ErrorCode::io_error, "cannot create " + tmp + ": " + std::strerror(errno));
+  if (fd < 0)
+    return fail(ErrorCode::io_error, "cannot create " + tmp + ": " + std::strerror(errno));
   std::size_t done = 0;
   while (done < data.size()) {
     const auto n = ::write(fd, data.data() + done, data.size() - done);

@@ -29,30 +29,42 @@ Result<SignatureAlgorithm> algorithm_for_key(const EVP_PKEY* key) {
 
 const EVP_MD* digest_for(SignatureAlgorithm alg) {
   switch (alg) {
-    case SignatureAlgorithm::es256: return EVP_sha256();
-    case SignatureAlgorithm::es384: return EVP_sha384();
-    case SignatureAlgorithm::es512: return EVP_sha512();
-    case SignatureAlgorithm::ed25519: return nullptr;
+    case SignatureAlgorithm::es256:
+      return EVP_sha256();
+    case SignatureAlgorithm::es384:
+      return EVP_sha384();
+    case SignatureAlgorithm::es512:
+      return EVP_sha512();
+    case SignatureAlgorithm::ed25519:
+      return nullptr;
   }
   return nullptr;
 }
 
 std::size_t ecdsa_field_size(SignatureAlgorithm alg) {
   switch (alg) {
-    case SignatureAlgorithm::es256: return 32;
-    case SignatureAlgorithm::es384: return 48;
-    case SignatureAlgorithm::es512: return 66;
-    case SignatureAlgorithm::ed25519: return 0;
+    case SignatureAlgorithm::es256:
+      return 32;
+    case SignatureAlgorithm::es384:
+      return 48;
+    case SignatureAlgorithm::es512:
+      return 66;
+    case SignatureAlgorithm::ed25519:
+      return 0;
   }
   return 0;
 }
 
 std::string_view jose_name(SignatureAlgorithm alg) {
   switch (alg) {
-    case SignatureAlgorithm::es256: return "ES256";
-    case SignatureAlgorithm::es384: return "ES384";
-    case SignatureAlgorithm::es512: return "ES512";
-    case SignatureAlgorithm::ed25519: return "EdDSA";
+    case SignatureAlgorithm::es256:
+      return "ES256";
+    case SignatureAlgorithm::es384:
+      return "ES384";
+    case SignatureAlgorithm::es512:
+      return "ES512";
+    case SignatureAlgorithm::ed25519:
+      return "EdDSA";
   }
   return "";
 }
@@ -68,23 +80,30 @@ Result<SignatureAlgorithm> from_jose_name(std::string_view name) {
 
 int cose_id(SignatureAlgorithm alg) {
   switch (alg) {
-    case SignatureAlgorithm::es256: return -7;
-    case SignatureAlgorithm::es384: return -35;
-    case SignatureAlgorithm::es512: return -36;
-    case SignatureAlgorithm::ed25519: return -8;
+    case SignatureAlgorithm::es256:
+      return -7;
+    case SignatureAlgorithm::es384:
+      return -35;
+    case SignatureAlgorithm::es512:
+      return -36;
+    case SignatureAlgorithm::ed25519:
+      return -8;
   }
   return 0;
 }
 
 Result<SignatureAlgorithm> from_cose_id(long long id) {
   switch (id) {
-    case -7: return SignatureAlgorithm::es256;
-    case -35: return SignatureAlgorithm::es384;
-    case -36: return SignatureAlgorithm::es512;
-    case -8: return SignatureAlgorithm::ed25519;
+    case -7:
+      return SignatureAlgorithm::es256;
+    case -35:
+      return SignatureAlgorithm::es384;
+    case -36:
+      return SignatureAlgorithm::es512;
+    case -8:
+      return SignatureAlgorithm::ed25519;
     default:
-      return fail(ErrorCode::unsupported_algorithm,
-                  "unsupported COSE alg " + std::to_string(id));
+      return fail(ErrorCode::unsupported_algorithm, "unsupported COSE alg " + std::to_string(id));
   }
 }
 

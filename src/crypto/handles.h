@@ -10,6 +10,8 @@
 
 #include <memory>
 
+#include "core/bytes.h"
+
 namespace vouchsafe::crypto {
 
 template <typename T, void (*Free)(T*)>
@@ -28,7 +30,9 @@ using BioPtr = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
 using BignumPtr = std::unique_ptr<BIGNUM, Deleter<BIGNUM, BN_free>>;
 using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, Deleter<ECDSA_SIG, ECDSA_SIG_free>>;
 
-inline void free_x509_stack(STACK_OF(X509) * s) { sk_X509_pop_free(s, X509_free); }
+inline void free_x509_stack(STACK_OF(X509) * s) {
+  sk_X509_pop_free(s, X509_free);
+}
 using X509StackPtr = std::unique_ptr<STACK_OF(X509), Deleter<STACK_OF(X509), free_x509_stack>>;
 
 // Shares ownership of an X509 by bumping OpenSSL's reference count.
@@ -39,6 +43,17 @@ inline X509Ptr share(X509* cert) {
 inline PkeyPtr share(EVP_PKEY* key) {
   EVP_PKEY_up_ref(key);
   return PkeyPtr(key);
+}
+
+// DER of any OpenSSL object through its i2d_ function; empty on failure.
+template <typename T, typename I2d>
+Bytes to_der(T* object, I2d i2d) {
+  unsigned char* out = nullptr;
+  const int len = i2d(object, &out);
+  if (len <= 0) return {};
+  Bytes der(out, out + len);
+  OPENSSL_free(out);
+  return der;
 }
 
 }  // namespace vouchsafe::crypto

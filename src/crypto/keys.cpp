@@ -24,7 +24,8 @@ bool looks_pem(ByteView data) {
 int passphrase_cb(char* buf, int size, int /*rwflag*/, void* user) {
   const auto* pass = static_cast<const std::string*>(user);
   if (pass == nullptr) return -1;
-  const int n = static_cast<int>(std::min<std::size_t>(pass->size(), static_cast<std::size_t>(size)));
+  const int n =
+      static_cast<int>(std::min<std::size_t>(pass->size(), static_cast<std::size_t>(size)));
   std::copy_n(pass->data(), n, buf);
   return n;
 }
@@ -48,10 +49,14 @@ Result<KeyType> parse_key_type(std::string_view name) {
 
 PkeyPtr generate_key(KeyType type) {
   switch (type) {
-    case KeyType::p256: return PkeyPtr(EVP_EC_gen("P-256"));
-    case KeyType::p384: return PkeyPtr(EVP_EC_gen("P-384"));
-    case KeyType::p521: return PkeyPtr(EVP_EC_gen("P-521"));
-    case KeyType::ed25519: return PkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+    case KeyType::p256:
+      return PkeyPtr(EVP_EC_gen("P-256"));
+    case KeyType::p384:
+      return PkeyPtr(EVP_EC_gen("P-384"));
+    case KeyType::p521:
+      return PkeyPtr(EVP_EC_gen("P-521"));
+    case KeyType::ed25519:
+      return PkeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
   }
   return nullptr;
 }
@@ -62,7 +67,8 @@ Result<PkeyPtr> parse_private_key(ByteView data, const std::optional<std::string
   const std::string* pass = passphrase ? &*passphrase : nullptr;
   PkeyPtr key;
   if (looks_pem(data)) {
-    key.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, passphrase_cb, const_cast<std::string*>(pass)));
+    key.reset(
+        PEM_read_bio_PrivateKey(bio.get(), nullptr, passphrase_cb, const_cast<std::string*>(pass)));
   } else {
     key.reset(d2i_PrivateKey_bio(bio.get(), nullptr));
   }
@@ -71,8 +77,9 @@ Result<PkeyPtr> parse_private_key(ByteView data, const std::optional<std::string
     const bool encrypted = as_text(data).find("ENCRYPTED") != std::string_view::npos;
     if (encrypted && pass == nullptr) {
       ERR_clear_error();
-      return fail(ErrorCode::bad_passphrase,
-                  "the private key is encrypted: give its passphrase (file or environment variable)");
+      return fail(
+          ErrorCode::bad_passphrase,
+          "the private key is encrypted: give its passphrase (file or environment variable)");
     }
     if (encrypted || ERR_GET_REASON(err) == EVP_R_BAD_DECRYPT) {
       ERR_clear_error();
@@ -157,12 +164,7 @@ Result<std::vector<X509Ptr>> load_certificates(const std::string& path) {
 }
 
 Bytes certificate_der(X509* cert) {
-  unsigned char* out = nullptr;
-  const int len = i2d_X509(cert, &out);
-  if (len <= 0) return {};
-  Bytes der(out, out + len);
-  OPENSSL_free(out);
-  return der;
+  return to_der(cert, i2d_X509);
 }
 
 std::string certificate_pem(X509* cert) {
@@ -172,12 +174,7 @@ std::string certificate_pem(X509* cert) {
 }
 
 Bytes public_key_der(EVP_PKEY* key) {
-  unsigned char* out = nullptr;
-  const int len = i2d_PUBKEY(key, &out);
-  if (len <= 0) return {};
-  Bytes der(out, out + len);
-  OPENSSL_free(out);
-  return der;
+  return to_der(key, i2d_PUBKEY);
 }
 
 std::string certificate_subject(X509* cert) {
@@ -189,7 +186,8 @@ std::string certificate_subject(X509* cert) {
 Result<std::string> private_key_pem(EVP_PKEY* key, const std::optional<std::string>& passphrase) {
   BioPtr bio(BIO_new(BIO_s_mem()));
   const EVP_CIPHER* cipher = passphrase ? EVP_aes_256_cbc() : nullptr;
-  const auto* pass = passphrase ? reinterpret_cast<const unsigned char*>(passphrase->data()) : nullptr;
+  const auto* pass =
+      passphrase ? reinterpret_cast<const unsigned char*>(passphrase->data()) : nullptr;
   const int pass_len = passphrase ? static_cast<int>(passphrase->size()) : 0;
   if (PEM_write_bio_PKCS8PrivateKey(bio.get(), key, cipher, reinterpret_cast<const char*>(pass),
                                     pass_len, nullptr, nullptr) != 1) {

@@ -31,7 +31,9 @@ using KdfCtxPtr = std::unique_ptr<EVP_KDF_CTX, Deleter<EVP_KDF_CTX, EVP_KDF_CTX_
 using GroupPtr = std::unique_ptr<EC_GROUP, Deleter<EC_GROUP, EC_GROUP_free>>;
 using PointPtr = std::unique_ptr<EC_POINT, Deleter<EC_POINT, EC_POINT_free>>;
 using BnCtxPtr = std::unique_ptr<BN_CTX, Deleter<BN_CTX, BN_CTX_free>>;
-inline void clear_free_bn(BIGNUM* b) { BN_clear_free(b); }
+inline void clear_free_bn(BIGNUM* b) {
+  BN_clear_free(b);
+}
 using SecretBignumPtr = std::unique_ptr<BIGNUM, Deleter<BIGNUM, clear_free_bn>>;
 
 // Per-thread state: fetching the KDF and building the group each time would
@@ -72,8 +74,8 @@ Status hkdf_sha256(ByteView ikm, std::string_view salt, ByteView info, std::uint
 
 Result<DerivedKey> derive_p256_key(ByteView seed) {
   if (seed.size() != k_seed_size) {
-    return fail(ErrorCode::invalid_value, "a device seed is 32 bytes (256 bits), got " +
-                                              std::to_string(seed.size()));
+    return fail(ErrorCode::invalid_value,
+                "a device seed is 32 bytes (256 bits), got " + std::to_string(seed.size()));
   }
   auto& st = thread_state();
   const BIGNUM* order = EC_GROUP_get0_order(st.group.get());
@@ -92,7 +94,8 @@ Result<DerivedKey> derive_p256_key(ByteView seed) {
   if (!found) return fail(ErrorCode::internal, "no valid scalar from this seed");
 
   PointPtr pub(EC_POINT_new(st.group.get()));
-  if (!pub || EC_POINT_mul(st.group.get(), pub.get(), d.get(), nullptr, nullptr, st.bn_ctx.get()) != 1) {
+  if (!pub ||
+      EC_POINT_mul(st.group.get(), pub.get(), d.get(), nullptr, nullptr, st.bn_ctx.get()) != 1) {
     return openssl_fail(ErrorCode::internal, "cannot compute the public key");
   }
   key.public_point.resize(65);
@@ -105,8 +108,8 @@ Result<DerivedKey> derive_p256_key(ByteView seed) {
 
 Result<SecretBytes> dice_cdi(ByteView seed, ByteView firmware_sha256) {
   if (seed.size() != k_seed_size) {
-    return fail(ErrorCode::invalid_value, "a device seed is 32 bytes (256 bits), got " +
-                                              std::to_string(seed.size()));
+    return fail(ErrorCode::invalid_value,
+                "a device seed is 32 bytes (256 bits), got " + std::to_string(seed.size()));
   }
   if (firmware_sha256.size() != 32) {
     return fail(ErrorCode::invalid_value, "the firmware measurement is a SHA-256 digest");

@@ -101,11 +101,8 @@ Result<Bytes> ecdsa_raw_to_der(ByteView raw) {
   }
   (void)r.release();  // now owned by sig
   (void)s.release();
-  unsigned char* out = nullptr;
-  const int len = i2d_ECDSA_SIG(sig.get(), &out);
-  if (len <= 0) return fail(ErrorCode::internal, "cannot encode ECDSA signature");
-  Bytes der(out, out + len);
-  OPENSSL_free(out);
+  Bytes der = to_der(sig.get(), i2d_ECDSA_SIG);
+  if (der.empty()) return fail(ErrorCode::internal, "cannot encode ECDSA signature");
   return der;
 }
 

@@ -14,13 +14,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::int64_t now_seconds() { return static_cast<std::int64_t>(std::time(nullptr)); }
+std::int64_t now_seconds() {
+  return static_cast<std::int64_t>(std::time(nullptr));
+}
 
 Status make_private_dirs(const Home& home) {
   std::error_code ec;
   fs::create_directories(home.keys_dir(), ec);
   if (!ec) fs::create_directories(home.certs_dir(), ec);
-  if (ec) return fail(ErrorCode::io_error, "cannot create " + home.root.string() + ": " + ec.message());
+  if (ec)
+    return fail(ErrorCode::io_error, "cannot create " + home.root.string() + ": " + ec.message());
   fs::permissions(home.keys_dir(), fs::perms::owner_all, fs::perm_options::replace, ec);
   return ok();
 }
@@ -89,10 +92,12 @@ Result<InitOutcome> init_pki(const Home& home, const InitOptions& options,
                           as_bytes(default_config_text(options.organization, options.masa_url))));
   }
   auto key = crypto::generate_key(options.root_key_type);
-  ASSIGN_OR_RETURN(auto cert, pki::make_root_certificate(
-                                  key.get(), {options.organization, options.organization + " Root CA"}));
+  ASSIGN_OR_RETURN(auto cert,
+                   pki::make_root_certificate(
+                       key.get(), {options.organization, options.organization + " Root CA"}));
   const std::string key_path = (home.keys_dir() / "root-ca.key.pem").string();
-  TRY(write_key_and_cert(key_path, home.root_cert_file().string(), key.get(), cert.get(), passphrase));
+  TRY(write_key_and_cert(key_path, home.root_cert_file().string(), key.get(), cert.get(),
+                         passphrase));
   store::CaRecord record;
   record.name = "root";
   record.role = store::CaRole::root;
@@ -125,7 +130,8 @@ Result<store::CaRecord> create_issuing_ca(const Home& home, store::AssetStore& s
   std::string cn = config.organization + " Issuing CA " + options.name;
   ASSIGN_OR_RETURN(auto cert, pki::make_issuing_ca_certificate(key.get(), {config.organization, cn},
                                                                root.get(), root_key.get()));
-  const std::string key_path = (home.keys_dir() / ("issuing-" + options.name + ".key.pem")).string();
+  const std::string key_path =
+      (home.keys_dir() / ("issuing-" + options.name + ".key.pem")).string();
   const std::string cert_path = (home.certs_dir() / ("issuing-" + options.name + ".pem")).string();
   TRY(write_key_and_cert(key_path, cert_path, key.get(), cert.get(), passphrase));
 
@@ -139,7 +145,8 @@ Result<store::CaRecord> create_issuing_ca(const Home& home, store::AssetStore& s
   record.created_at = now_seconds();
   record.max_certificates =
       options.max_certificates >= 0 ? options.max_certificates : config.issuing_ca_max_certificates;
-  const auto days = options.max_age_days >= 0 ? options.max_age_days : config.issuing_ca_max_age_days;
+  const auto days =
+      options.max_age_days >= 0 ? options.max_age_days : config.issuing_ca_max_age_days;
   record.max_age_seconds = days * 86400;
   if (auto added = store.add_ca(record); !added) {
     (void)destroy_key_file(key_path);
@@ -152,7 +159,8 @@ Result<store::CaRecord> create_issuing_ca(const Home& home, store::AssetStore& s
 Status retire_issuing_ca(store::AssetStore& store, const std::string& name) {
   ASSIGN_OR_RETURN(auto ca, store.find_ca(name));
   if (!ca) return fail(ErrorCode::usage, "no CA named " + name);
-  if (ca->role == store::CaRole::root) return fail(ErrorCode::usage, "the root CA cannot be retired here");
+  if (ca->role == store::CaRole::root)
+    return fail(ErrorCode::usage, "the root CA cannot be retired here");
   if (ca->status == store::CaStatus::retired) return ok();
   // Record first: if destroying the file failed, no further issuance uses it.
   TRY(store.retire_ca(name, now_seconds()));
@@ -171,13 +179,14 @@ pki::IdevidProfile idevid_profile(const FactoryConfig& config, const ProductConf
 
 Result<IssuingCaPool> IssuingCaPool::load(store::AssetStore& store, const FactoryConfig& config,
                                           const ProductConfig& product, const std::string& factory,
-                                          const std::string& ca_name, const std::string& passphrase) {
+                                          const std::string& ca_name,
+                                          const std::string& passphrase) {
   ASSIGN_OR_RETURN(auto cas, store.list_cas());
   if (!ca_name.empty()) {
     ASSIGN_OR_RETURN(auto named, store.find_ca(ca_name));
     if (!named || named->role != store::CaRole::issuing) {
-      return fail(ErrorCode::usage, "no issuing CA named " + ca_name +
-                                        " (see `vouchsafe pki issuing-ca list`)");
+      return fail(ErrorCode::usage,
+                  "no issuing CA named " + ca_name + " (see `vouchsafe pki issuing-ca list`)");
     }
     if (named->status == store::CaStatus::retired) {
       return fail(ErrorCode::usage, "issuing CA " + ca_name + " is retired and issues no more");
@@ -200,16 +209,17 @@ Result<IssuingCaPool> IssuingCaPool::load(store::AssetStore& store, const Factor
     ASSIGN_OR_RETURN(auto key, crypto::load_private_key(ca.key_path, passphrase));
     ASSIGN_OR_RETURN(auto cert, crypto::parse_certificate_der(ca.certificate_der));
     ASSIGN_OR_RETURN(auto signer, crypto::SoftwareSigner::create(std::move(key)));
-    ASSIGN_OR_RETURN(active->issuer,
-                     pki::IdevidIssuer::create(idevid_profile(config, product), cert.get(),
-                                               std::shared_ptr<const crypto::Signer>(std::move(signer))));
+    ASSIGN_OR_RETURN(active->issuer, pki::IdevidIssuer::create(
+                                         idevid_profile(config, product), cert.get(),
+                                         std::shared_ptr<const crypto::Signer>(std::move(signer))));
     pool.cas_.push_back(std::move(active));
   }
   if (pool.cas_.empty()) {
     return fail(ErrorCode::usage, "no active issuing CA for product " + product.name +
                                       (factory.empty() ? "" : " at factory " + factory) +
                                       ": create one with `vouchsafe pki issuing-ca create --name "
-                                      "NAME --product " + product.name + "`");
+                                      "NAME --product " +
+                                      product.name + "`");
   }
   return pool;
 }
@@ -229,8 +239,9 @@ Result<ActiveCa*> IssuingCaPool::next() {
       return ca;
     }
   }
-  return fail(ErrorCode::usage, "every issuing CA for this product has reached its limit: create "
-                                "another with `vouchsafe pki issuing-ca create`");
+  return fail(ErrorCode::usage,
+              "every issuing CA for this product has reached its limit: create "
+              "another with `vouchsafe pki issuing-ca create`");
 }
 
 Status IssuingCaPool::retire_exhausted(store::AssetStore& store) {

@@ -1,8 +1,9 @@
 // Home resolution and factory configuration (TOML).
 #include "factory/home.h"
 
-#include <cstdlib>
 #include <toml++/toml.h>
+
+#include <cstdlib>
 
 namespace vouchsafe::factory {
 
@@ -19,8 +20,8 @@ Result<const ProductConfig*> FactoryConfig::product(const std::string& name) con
   if (it == products.end()) {
     std::string known;
     for (const auto& [n, p] : products) known += (known.empty() ? "" : ", ") + n;
-    return fail(ErrorCode::usage, "unknown product '" + name + "' (configured: " +
-                                      (known.empty() ? "none" : known) +
+    return fail(ErrorCode::usage, "unknown product '" + name +
+                                      "' (configured: " + (known.empty() ? "none" : known) +
                                       "); add it under [products." + name + "] in vouchsafe.toml");
   }
   return &it->second;
@@ -39,9 +40,13 @@ std::string default_config_text(const std::string& organization, const std::stri
   return "# Vouchsafe manufacturer configuration.\n"
          "\n"
          "[pki]\n"
-         "organization = \"" + organization + "\"\n"
+         "organization = \"" +
+         organization +
+         "\"\n"
          "# The MASA's authority, written into every IDevID (RFC 8995 §2.3.2).\n"
-         "masa_url = \"" + masa_url + "\"\n"
+         "masa_url = \"" +
+         masa_url +
+         "\"\n"
          "\n"
          "[idevid]\n"
          "organizational_unit = \"\"\n"
@@ -67,20 +72,22 @@ Result<FactoryConfig> load_config(const Home& home) {
     doc = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
     const auto& where = e.source().begin;
-    return fail(ErrorCode::usage, path + ":" + std::to_string(where.line) + ": " +
-                                      std::string(e.description()) +
-                                      (std::filesystem::exists(path) ? "" : " (run `vouchsafe pki init`)"));
+    return fail(ErrorCode::usage,
+                path + ":" + std::to_string(where.line) + ": " + std::string(e.description()) +
+                    (std::filesystem::exists(path) ? "" : " (run `vouchsafe pki init`)"));
   }
   FactoryConfig config;
   config.organization = doc["pki"]["organization"].value_or(config.organization);
   config.masa_url = doc["pki"]["masa_url"].value_or(config.masa_url);
   config.idevid_organizational_unit = doc["idevid"]["organizational_unit"].value_or(std::string());
   config.idevid_common_name = doc["idevid"]["common_name"].value_or(std::string());
-  config.issuing_ca_max_certificates = doc["issuing_ca"]["max_certificates"].value_or(std::int64_t{0});
+  config.issuing_ca_max_certificates =
+      doc["issuing_ca"]["max_certificates"].value_or(std::int64_t{0});
   config.issuing_ca_max_age_days = doc["issuing_ca"]["max_age_days"].value_or(std::int64_t{0});
   if (config.masa_url.find('/') != std::string::npos) {
-    return fail(ErrorCode::usage, path + ": masa_url is an authority (host[:port]), without '/' "
-                                         "(RFC 8995 §2.3.2)");
+    return fail(ErrorCode::usage, path +
+                                      ": masa_url is an authority (host[:port]), without '/' "
+                                      "(RFC 8995 §2.3.2)");
   }
   if (const auto* products = doc["products"].as_table()) {
     for (const auto& [name, node] : *products) {
@@ -90,8 +97,8 @@ Result<FactoryConfig> load_config(const Home& home) {
       p.serial_prefix =
           node.as_table() ? (*node.as_table())["serial_prefix"].value_or(std::string()) : "";
       if (p.hw_type_oid.empty() || p.serial_prefix.empty()) {
-        return fail(ErrorCode::usage, path + ": product '" + p.name +
-                                          "' needs hw_type (an OID) and serial_prefix");
+        return fail(ErrorCode::usage,
+                    path + ": product '" + p.name + "' needs hw_type (an OID) and serial_prefix");
       }
       for (const auto& [other_name, other] : config.products) {
         const auto& a = p.serial_prefix;

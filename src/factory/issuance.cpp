@@ -22,7 +22,9 @@ namespace {
 namespace fs = std::filesystem;
 using Pkcs12Ptr = std::unique_ptr<PKCS12, crypto::Deleter<PKCS12, PKCS12_free>>;
 
-std::int64_t now_seconds() { return static_cast<std::int64_t>(std::time(nullptr)); }
+std::int64_t now_seconds() {
+  return static_cast<std::int64_t>(std::time(nullptr));
+}
 
 Status check_serial(const IssueContext& ctx, const std::string& serial) {
   TRY(pki::check_device_serial(serial));
@@ -203,9 +205,9 @@ unsigned thread_count(const BatchOptions& options) {
 // The common shape of both batches: check every job first (nothing is
 // issued if one is bad), then stream them in chunks.
 template <typename Source>
-Result<BatchReport> run_batch(IssueContext& ctx, const BatchOptions& options, const std::string& label,
-                              const std::function<Result<Source>()>& open, const KeyFn& public_key,
-                              store::KeyMode mode) {
+Result<BatchReport> run_batch(IssueContext& ctx, const BatchOptions& options,
+                              const std::string& label, const std::function<Result<Source>()>& open,
+                              const KeyFn& public_key, store::KeyMode mode) {
   BatchReport report;
   {
     ASSIGN_OR_RETURN(auto source, open());
@@ -286,17 +288,18 @@ class CsrReader {
 
 }  // namespace
 
-Result<store::DeviceRecord> issue_from_csr(IssueContext& ctx, const std::string& serial, ByteView csr,
+Result<store::DeviceRecord> issue_from_csr(IssueContext& ctx, const std::string& serial,
+                                           ByteView csr,
                                            const std::optional<std::string>& reissue_reason) {
   TRY(check_serial(ctx, serial));
   ASSIGN_OR_RETURN(auto checked, pki::check_csr(csr));
   if (!checked.subject_serial.empty() && checked.subject_serial != serial) {
-    return fail(ErrorCode::invalid_value, "the CSR names serial " + checked.subject_serial +
-                                              ", not " + serial);
+    return fail(ErrorCode::invalid_value,
+                "the CSR names serial " + checked.subject_serial + ", not " + serial);
   }
   TRY(check_first_or_reissue(ctx, serial, reissue_reason));
-  ASSIGN_OR_RETURN(auto device, sign_device(ctx, serial, checked.subject_public_key_info,
-                                            store::KeyMode::csr));
+  ASSIGN_OR_RETURN(auto device,
+                   sign_device(ctx, serial, checked.subject_public_key_info, store::KeyMode::csr));
   TRY(record(ctx, device, reissue_reason));
   return device;
 }
@@ -326,11 +329,8 @@ Result<store::DeviceRecord> issue_generated(IssueContext& ctx, const std::string
                               chain.get(), NID_aes_256_cbc, NID_aes_256_cbc, PKCS12_DEFAULT_ITER,
                               PKCS12_DEFAULT_ITER, 0));
   if (!p12) return fail(ErrorCode::internal, "cannot build the PKCS#12 bundle");
-  unsigned char* der = nullptr;
-  const int len = i2d_PKCS12(p12.get(), &der);
-  if (len <= 0) return fail(ErrorCode::internal, "cannot encode the PKCS#12 bundle");
-  const Bytes bundle(der, der + len);
-  OPENSSL_free(der);
+  const Bytes bundle = crypto::to_der(p12.get(), i2d_PKCS12);
+  if (bundle.empty()) return fail(ErrorCode::internal, "cannot encode the PKCS#12 bundle");
   TRY(write_file_atomic(bundle_path, bundle, 0600));
   // The bundle exists only if the device is recorded, and vice versa.
   if (auto recorded = record(ctx, device, reissue_reason); !recorded) {

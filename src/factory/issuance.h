@@ -23,7 +23,8 @@ struct IssueContext {
 };
 
 // A device serial gets one IDevID; a second needs reissue_reason, recorded.
-Result<store::DeviceRecord> issue_from_csr(IssueContext& ctx, const std::string& serial, ByteView csr,
+Result<store::DeviceRecord> issue_from_csr(IssueContext& ctx, const std::string& serial,
+                                           ByteView csr,
                                            const std::optional<std::string>& reissue_reason);
 
 // Generates the key, issues the certificate, and writes both (with the CA
@@ -35,8 +36,8 @@ Result<store::DeviceRecord> issue_generated(IssueContext& ctx, const std::string
                                             const std::optional<std::string>& reissue_reason);
 
 struct BatchOptions {
-  unsigned threads = 0;           // 0: one per core
-  std::size_t chunk_size = 1024;  // devices per store transaction
+  unsigned threads = 0;                  // 0: one per core
+  std::size_t chunk_size = 1024;         // devices per store transaction
   std::optional<Bytes> firmware_sha256;  // seeds only: DICE keys bound to this firmware
   bool quiet = false;
   const std::atomic<bool>* stop = nullptr;  // set by Ctrl-C: finish the chunk, then stop

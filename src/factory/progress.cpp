@@ -26,7 +26,9 @@ void Progress::advance(std::int64_t done_now) {
   }
 }
 
-void Progress::finish() { draw(true); }
+void Progress::finish() {
+  draw(true);
+}
 
 void Progress::draw(bool final) {
   if (quiet_) return;
@@ -46,9 +48,9 @@ void Progress::draw(bool final) {
                     label_.c_str(), bar.c_str(), static_cast<long long>(done_),
                     static_cast<long long>(total_), 100 * fraction, rate, eta);
     } else {
-      std::snprintf(line, sizeof line, "%s: %lld/%lld (%.0f%%), %.0f/s, ETA %.0fs\n", label_.c_str(),
-                    static_cast<long long>(done_), static_cast<long long>(total_), 100 * fraction,
-                    rate, eta);
+      std::snprintf(line, sizeof line, "%s: %lld/%lld (%.0f%%), %.0f/s, ETA %.0fs\n",
+                    label_.c_str(), static_cast<long long>(done_), static_cast<long long>(total_),
+                    100 * fraction, rate, eta);
     }
   } else {
     std::snprintf(line, sizeof line, tty_ ? "\r%s: %lld, %.0f/s " : "%s: %lld, %.0f/s\n",

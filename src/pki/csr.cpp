@@ -5,6 +5,7 @@
 #include <openssl/pem.h>
 
 #include "crypto/algorithm.h"
+#include "crypto/keys.h"
 #include "crypto/openssl_error.h"
 #include "pki/certificate_profiles.h"
 
@@ -69,15 +70,6 @@ Status check_key(EVP_PKEY* key) {
   return ok();
 }
 
-Bytes spki_der(EVP_PKEY* key) {
-  unsigned char* out = nullptr;
-  const int len = i2d_PUBKEY(key, &out);
-  if (len <= 0) return {};
-  Bytes der(out, out + len);
-  OPENSSL_free(out);
-  return der;
-}
-
 // The subject serialNumber (2.5.4.5), if there is exactly one.
 Result<std::string> subject_serial(X509_REQ* req) {
   X509_NAME* name = X509_REQ_get_subject_name(req);
@@ -116,7 +108,7 @@ Result<CheckedCsr> check_csr(ByteView csr) {
                 "the CSR's signature does not verify (no proof of possession)");
   }
   CheckedCsr checked;
-  checked.subject_public_key_info = spki_der(key);
+  checked.subject_public_key_info = crypto::public_key_der(key);
   if (checked.subject_public_key_info.empty()) {
     return crypto::openssl_fail(ErrorCode::internal, "cannot encode the CSR's public key");
   }

@@ -139,12 +139,7 @@ Result<ByteView> subject_public_key_bits(ByteView spki) {
 }
 
 Bytes name_der(X509_NAME* name) {
-  unsigned char* out = nullptr;
-  const int len = i2d_X509_NAME(name, &out);
-  if (len <= 0) return {};
-  Bytes der(out, out + len);
-  OPENSSL_free(out);
-  return der;
+  return crypto::to_der(name, i2d_X509_NAME);
 }
 
 }  // namespace

@@ -72,7 +72,8 @@ class AssetStore {
   virtual Status reissue_device(const DeviceRecord& device, const std::string& reason) = 0;
   virtual Result<std::optional<DeviceRecord>> find_device(const std::string& serial) = 0;
   // Which of these serials are already recorded.
-  virtual Result<std::vector<std::string>> existing_serials(std::span<const std::string> serials) = 0;
+  virtual Result<std::vector<std::string>> existing_serials(
+      std::span<const std::string> serials) = 0;
   // Streams devices in serial order; the callback returns false to stop.
   virtual Status for_each_device(const DeviceFilter& filter,
                                  const std::function<bool(const DeviceRecord&)>& visit) = 0;

@@ -2,7 +2,6 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-
 #include <memory>
 
 #include "store/asset_store.h"
@@ -96,7 +95,9 @@ class Statement {
                            static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), col)))
              : std::string();
   }
-  [[nodiscard]] std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_.get(), col); }
+  [[nodiscard]] std::int64_t integer(int col) const {
+    return sqlite3_column_int64(stmt_.get(), col);
+  }
   [[nodiscard]] bool is_null(int col) const {
     return sqlite3_column_type(stmt_.get(), col) == SQLITE_NULL;
   }
@@ -368,10 +369,14 @@ class SqliteStore final : public AssetStore {
 
 std::string_view key_mode_name(KeyMode mode) {
   switch (mode) {
-    case KeyMode::csr: return "csr";
-    case KeyMode::generated: return "generated";
-    case KeyMode::seed: return "seed";
-    case KeyMode::dice: return "dice";
+    case KeyMode::csr:
+      return "csr";
+    case KeyMode::generated:
+      return "generated";
+    case KeyMode::seed:
+      return "seed";
+    case KeyMode::dice:
+      return "dice";
   }
   return "";
 }
@@ -386,9 +391,9 @@ Result<KeyMode> parse_key_mode(std::string_view name) {
 
 Result<std::unique_ptr<AssetStore>> open_sqlite_store(const std::string& path) {
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   DbPtr db(raw);
   if (rc != SQLITE_OK) {
     return fail(ErrorCode::io_error, "cannot open the asset store " + path + ": " +

@@ -11,7 +11,8 @@ namespace vouchsafe::voucher {
 
 Result<Form> detect_form(ByteView data) {
   std::size_t i = 0;
-  while (i < data.size() && (data[i] == ' ' || data[i] == '\n' || data[i] == '\r' || data[i] == '\t')) {
+  while (i < data.size() &&
+         (data[i] == ' ' || data[i] == '\n' || data[i] == '\r' || data[i] == '\t')) {
     ++i;
   }
   if (i == data.size()) return fail(ErrorCode::unknown_form, "empty input");
@@ -27,9 +28,15 @@ Result<VerifiedArtifact> verify_artifact(ByteView data, const TrustPolicy& polic
   ASSIGN_OR_RETURN(const Form form, detect_form(data));
   Result<VerifiedEnvelope> envelope = fail(ErrorCode::internal, "unreachable");
   switch (form) {
-    case Form::cms: envelope = verify_cms(data, policy); break;
-    case Form::cose: envelope = verify_cose(data, policy); break;
-    case Form::jws: envelope = verify_jws(data, policy); break;
+    case Form::cms:
+      envelope = verify_cms(data, policy);
+      break;
+    case Form::cose:
+      envelope = verify_cose(data, policy);
+      break;
+    case Form::jws:
+      envelope = verify_jws(data, policy);
+      break;
   }
   TRY(envelope);
   Result<Voucher> payload =
@@ -41,9 +48,12 @@ Result<VerifiedArtifact> verify_artifact(ByteView data, const TrustPolicy& polic
 Result<Bytes> sign_artifact(const Voucher& v, Form form, const SigningIdentity& identity) {
   TRY(validate(v));
   switch (form) {
-    case Form::cms: return sign_cms(encode_json(v), identity);
-    case Form::cose: return sign_cose(encode_cbor(v), identity);
-    case Form::jws: return sign_jws(encode_json(v), identity);
+    case Form::cms:
+      return sign_cms(encode_json(v), identity);
+    case Form::cose:
+      return sign_cose(encode_cbor(v), identity);
+    case Form::jws:
+      return sign_jws(encode_json(v), identity);
   }
   return fail(ErrorCode::internal, "unknown form");
 }

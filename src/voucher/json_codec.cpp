@@ -9,7 +9,9 @@ namespace {
 
 using nlohmann::json;
 
-std::string json_type_name(const json& j) { return j.type_name(); }
+std::string json_type_name(const json& j) {
+  return j.type_name();
+}
 
 Unexpected wrong_type(const LeafInfo& leaf, const char* expected, const json& got) {
   return fail(ErrorCode::wrong_type, "leaf '" + std::string(leaf.name) + "' must be " + expected +
@@ -35,8 +37,9 @@ Status decode_leaf(const LeafInfo& leaf, const json& j, std::optional<T>& out) {
   if constexpr (std::is_same_v<T, DateTime>) {
     if (!j.is_string()) return wrong_type(leaf, "a date-and-time string", j);
     auto dt = parse_date_time(j.get_ref<const std::string&>());
-    if (!dt) return fail(ErrorCode::invalid_date, "leaf '" + std::string(leaf.name) + "': " +
-                                                      dt.error().message);
+    if (!dt)
+      return fail(ErrorCode::invalid_date,
+                  "leaf '" + std::string(leaf.name) + "': " + dt.error().message);
     out = *dt;
   } else if constexpr (std::is_same_v<T, Assertion>) {
     if (!j.is_string()) return wrong_type(leaf, "an assertion name", j);
@@ -130,18 +133,22 @@ Result<json> parse_strict_json(ByteView text, std::size_t max_depth) {
       return false;
     }
     switch (event) {
-      case json::parse_event_t::object_start: open_objects.emplace_back(); break;
+      case json::parse_event_t::object_start:
+        open_objects.emplace_back();
+        break;
       case json::parse_event_t::object_end:
         if (!open_objects.empty()) open_objects.pop_back();
         break;
       case json::parse_event_t::key:
-        if (!open_objects.empty() && !open_objects.back().insert(parsed.get<std::string>()).second) {
+        if (!open_objects.empty() &&
+            !open_objects.back().insert(parsed.get<std::string>()).second) {
           problem = "duplicate JSON member '" + parsed.get<std::string>().substr(0, 64) + "'";
           problem_code = ErrorCode::duplicate_member;
           return false;
         }
         break;
-      default: break;
+      default:
+        break;
     }
     return true;
   };
@@ -170,14 +177,16 @@ Result<Voucher> decode_json(ByteView text, const JsonLimits& limits) {
   Voucher v;
   if (top_name == k_voucher_member) {
     v.kind = ArtifactKind::voucher;
-  } else if (top_name == k_voucher_request_member || top_name == "ietf-voucher-request-prm:voucher") {
+  } else if (top_name == k_voucher_request_member ||
+             top_name == "ietf-voucher-request-prm:voucher") {
     // BRSKI-PRM -23 examples still use the older "-prm" module name.
     v.kind = ArtifactKind::voucher_request;
   } else {
     return fail(ErrorCode::unknown_leaf,
                 "unknown top-level member '" + top_name.substr(0, 64) + "'");
   }
-  if (!body.is_object()) return fail(ErrorCode::wrong_type, "the voucher container must be an object");
+  if (!body.is_object())
+    return fail(ErrorCode::wrong_type, "the voucher container must be an object");
 
   std::set<std::string_view> known;
   Status status = ok();
@@ -192,8 +201,8 @@ Result<Voucher> decode_json(ByteView text, const JsonLimits& limits) {
   TRY(status);
   for (const auto& [name, value] : body.items()) {
     if (known.count(name) == 0 && !listed_extension(v, name)) {
-      return fail(ErrorCode::unknown_leaf, "unknown leaf '" + name.substr(0, 64) + "' in " +
-                                               top_name);
+      return fail(ErrorCode::unknown_leaf,
+                  "unknown leaf '" + name.substr(0, 64) + "' in " + top_name);
     }
   }
   TRY(validate(v));
@@ -211,6 +220,8 @@ json to_json(const Voucher& v) {
   return doc;
 }
 
-Bytes encode_json(const Voucher& v) { return to_bytes(to_json(v).dump()); }
+Bytes encode_json(const Voucher& v) {
+  return to_bytes(to_json(v).dump());
+}
 
 }  // namespace vouchsafe::voucher

@@ -5,10 +5,14 @@ namespace vouchsafe::voucher {
 
 std::string_view assertion_name(Assertion a) {
   switch (a) {
-    case Assertion::verified: return "verified";
-    case Assertion::logged: return "logged";
-    case Assertion::proximity: return "proximity";
-    case Assertion::agent_proximity: return "agent-proximity";
+    case Assertion::verified:
+      return "verified";
+    case Assertion::logged:
+      return "logged";
+    case Assertion::proximity:
+      return "proximity";
+    case Assertion::agent_proximity:
+      return "agent-proximity";
   }
   return "";
 }
@@ -32,10 +36,12 @@ Status validate(const Voucher& v) {
     }
   });
   if (!misplaced.empty()) {
-    return fail(ErrorCode::unknown_leaf, "leaf '" + misplaced + "' belongs to the voucher-request, "
-                                         "not the voucher");
+    return fail(ErrorCode::unknown_leaf, "leaf '" + misplaced +
+                                             "' belongs to the voucher-request, "
+                                             "not the voucher");
   }
-  if (!v.serial_number) return fail(ErrorCode::missing_leaf, "mandatory leaf 'serial-number' is missing");
+  if (!v.serial_number)
+    return fail(ErrorCode::missing_leaf, "mandatory leaf 'serial-number' is missing");
   if (v.serial_number->empty()) return fail(ErrorCode::invalid_value, "serial-number is empty");
   // RFC 8366 §5.3: "nonce" and "expires-on" are mutually exclusive.
   if (is_voucher && v.nonce && v.expires_on) {
@@ -44,8 +50,8 @@ Status validate(const Voucher& v) {
   }
   // 8366bis YANG: nonce is binary { length "8..32"; }.
   if (v.nonce && (v.nonce->size() < 8 || v.nonce->size() > 32)) {
-    return fail(ErrorCode::invalid_value, "nonce must be 8 to 32 bytes, got " +
-                                              std::to_string(v.nonce->size()));
+    return fail(ErrorCode::invalid_value,
+                "nonce must be 8 to 32 bytes, got " + std::to_string(v.nonce->size()));
   }
   return ok();
 }

@@ -66,10 +66,10 @@ struct Voucher {
 enum class LeafType { date_time, assertion, string, binary, boolean, extensions, binary_list };
 
 struct LeafInfo {
-  std::string_view name;       // RFC 7951 member name
+  std::string_view name;  // RFC 7951 member name
   LeafType type;
-  int voucher_sid_delta;       // SID - 2451 in ietf-voucher, 0 if absent there
-  int request_sid_delta;       // SID - 2501 in ietf-voucher-request, 0 if absent
+  int voucher_sid_delta;  // SID - 2451 in ietf-voucher, 0 if absent there
+  int request_sid_delta;  // SID - 2501 in ietf-voucher-request, 0 if absent
   [[nodiscard]] int sid_delta(ArtifactKind kind) const {
     return kind == ArtifactKind::voucher ? voucher_sid_delta : request_sid_delta;
   }

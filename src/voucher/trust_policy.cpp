@@ -23,9 +23,12 @@ TrustPolicy TrustPolicy::for_inspection() {
 
 std::string_view form_name(Form form) {
   switch (form) {
-    case Form::cms: return "cms";
-    case Form::cose: return "cose";
-    case Form::jws: return "jws";
+    case Form::cms:
+      return "cms";
+    case Form::cose:
+      return "cose";
+    case Form::jws:
+      return "jws";
   }
   return "";
 }
@@ -49,8 +52,9 @@ Status check_input_size(ByteView input, const TrustPolicy& policy) {
 namespace {
 
 // The certificates as sent, the signer's moved to the front.
-std::vector<crypto::CertificateRef> signer_first(const crypto::CertificateRef& signer_cert,
-                                                 const std::vector<crypto::CertificateRef>& embedded) {
+std::vector<crypto::CertificateRef> signer_first(
+    const crypto::CertificateRef& signer_cert,
+    const std::vector<crypto::CertificateRef>& embedded) {
   std::vector<crypto::CertificateRef> chain;
   if (signer_cert) chain.push_back(signer_cert);
   for (const auto& c : embedded) {
@@ -62,9 +66,8 @@ std::vector<crypto::CertificateRef> signer_first(const crypto::CertificateRef& s
 }  // namespace
 
 Result<std::vector<crypto::CertificateRef>> check_signer(
-    const crypto::CertificateRef& signer_cert,
-    const std::vector<crypto::CertificateRef>& embedded, const TrustPolicy& policy,
-    const std::function<Status(EVP_PKEY*)>& verify_signature) {
+    const crypto::CertificateRef& signer_cert, const std::vector<crypto::CertificateRef>& embedded,
+    const TrustPolicy& policy, const std::function<Status(EVP_PKEY*)>& verify_signature) {
   if (policy.pinned_key) {
     TRY(verify_signature(policy.pinned_key.get()));
     return signer_first(signer_cert, embedded);

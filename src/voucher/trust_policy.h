@@ -65,9 +65,8 @@ struct SigningIdentity {
 // key (bad_signature), then, with anchors, validates the path
 // (untrusted_chain). Returns the chain for VerifiedEnvelope::signer_chain.
 Result<std::vector<crypto::CertificateRef>> check_signer(
-    const crypto::CertificateRef& signer_cert,
-    const std::vector<crypto::CertificateRef>& embedded, const TrustPolicy& policy,
-    const std::function<Status(EVP_PKEY*)>& verify_signature);
+    const crypto::CertificateRef& signer_cert, const std::vector<crypto::CertificateRef>& embedded,
+    const TrustPolicy& policy, const std::function<Status(EVP_PKEY*)>& verify_signature);
 
 Status check_input_size(ByteView input, const TrustPolicy& policy);
 

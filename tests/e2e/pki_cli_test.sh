@@ -8,27 +8,8 @@ set -uo pipefail
 vs=${VOUCHSAFE_BIN:?set by ctest}
 src=${VOUCHSAFE_SOURCE_DIR:?set by ctest}
 py=/usr/bin/python3
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0 failed=0
-
-check() {  # check NAME EXPECTED_EXIT COMMAND...
-  local name=$1 expected=$2; shift 2
-  # The output lands in out/err once the command is done, so that a check
-  # may grep the previous command's output.
-  "$@" >"$work/cur.out" 2>"$work/cur.err"
-  local got=$?
-  mv "$work/cur.out" "$work/out"; mv "$work/cur.err" "$work/err"
-  if [ "$got" -eq "$expected" ]; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAIL: $name (exit $got, expected $expected)"; sed 's/^/  | /' "$work/err" | head -5
-  fi
-}
-same() {  # same NAME A B
-  if [ "$2" = "$3" ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $1 ('$2' != '$3')"; fi
-}
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 cd "$work"
 export VOUCHSAFE_HOME=$work/home
@@ -146,7 +127,7 @@ line=$(sed -n 2p dice.csv); serial=${line%%,*}; seed=${line#*,}
 fw1=$(sha256sum firmware-1.bin | cut -d' ' -f1); fw2=$(sha256sum firmware-2.bin | cut -d' ' -f1)
 cert_point=$(openssl x509 -in dice.pem -noout -pubkey | openssl ec -pubin -noout -text 2>/dev/null | sed -n '/pub:/,/ASN1/p' | grep -v 'pub:\|ASN1' | tr -d ' :\n')
 same "the maker computes the DICE key of firmware 1" "$($py "$src/tests/interop/derive_seed_key.py" "$seed" "$fw1")" "$cert_point"
-if [ "$($py "$src/tests/interop/derive_seed_key.py" "$seed" "$fw2")" != "$cert_point" ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: firmware 2 gives the same key"; fi
+check "another firmware gives another key" 0 test "$($py "$src/tests/interop/derive_seed_key.py" "$seed" "$fw2")" != "$cert_point"
 check "DICE devices are recorded as such" 0 sh -c "\"$vs\" device show $serial --json | grep -q '\"key_mode\": \"dice\"'"
 
 # --- CSR batch
@@ -173,7 +154,7 @@ for _ in $(seq 1 200); do
 done
 kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
 mid=$(( $(device_count) - before_count ))
-if [ "$mid" -gt 0 ] && [ "$mid" -lt 20000 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: kill -9 landed outside the batch ($mid issued)"; fi
+check "kill -9 landed inside the batch ($mid issued)" 0 test "$mid" -gt 0 -a "$mid" -lt 20000
 check "the batch resumes after kill -9" 0 "$vs" idevid batch --product widget --seeds lot.csv --quiet
 same "after the resume each device is there once" "$(( $(device_count) - before_count ))" 20000
 "$vs" device export --format csv --product widget > export.csv
@@ -200,5 +181,4 @@ for cmd in "pki" "pki init" "pki issuing-ca create" "pki issuing-ca retire" "ide
   check "help of '$cmd' has exit codes" 0 sh -c "\"$vs\" $cmd --help | grep -q 'EXIT CODES'"
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

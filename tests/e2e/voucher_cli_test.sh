@@ -8,24 +8,8 @@ vs=${VOUCHSAFE_BIN:?set by ctest}
 vectors=${VOUCHSAFE_VECTORS_DIR:?set by ctest}
 src=${VOUCHSAFE_SOURCE_DIR:?set by ctest}
 py=/usr/bin/python3
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0 failed=0
-
-check() {  # check NAME EXPECTED_EXIT COMMAND...
-  local name=$1 expected=$2; shift 2
-  # The output lands in out/err once the command is done, so that a check
-  # may grep the previous command's output.
-  "$@" >"$work/cur.out" 2>"$work/cur.err"
-  local got=$?
-  mv "$work/cur.out" "$work/out"; mv "$work/cur.err" "$work/err"
-  if [ "$got" -eq "$expected" ]; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAIL: $name (exit $got, expected $expected)"; sed 's/^/  | /' "$work/err" | head -5
-  fi
-}
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 export VOUCHSAFE_KEY_PASSPHRASE=e2e-test-passphrase
 pass=env:VOUCHSAFE_KEY_PASSPHRASE
@@ -90,5 +74,4 @@ for cmd in "" "voucher" "voucher inspect" "voucher sign" "voucher verify"; do
   check "help of '$cmd' has exit codes" 0 sh -c "\"$vs\" $cmd --help | grep -q 'EXIT CODES'"
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

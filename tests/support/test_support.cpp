@@ -101,10 +101,11 @@ crypto::X509Ptr make_certificate(EVP_PKEY* subject_key, const std::string& cn, E
 TestPki make_test_pki(crypto::KeyType signer_type, const std::string& signer_cn) {
   TestPki pki;
   pki.root_key = crypto::generate_key(crypto::KeyType::p256);
-  pki.root = make_certificate(pki.root_key.get(), "Test Root CA", pki.root_key.get(), nullptr, true);
+  pki.root =
+      make_certificate(pki.root_key.get(), "Test Root CA", pki.root_key.get(), nullptr, true);
   pki.signer_key = crypto::generate_key(signer_type);
-  pki.signer = make_certificate(pki.signer_key.get(), signer_cn, pki.root_key.get(), pki.root.get(),
-                                false);
+  pki.signer =
+      make_certificate(pki.signer_key.get(), signer_cn, pki.root_key.get(), pki.root.get(), false);
   return pki;
 }
 

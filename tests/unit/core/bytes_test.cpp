@@ -28,8 +28,8 @@ TEST(Base64, EncodesTheRfc4648Examples) {
 TEST(Base64, RejectsCharactersOutsideTheAlphabet) {
   EXPECT_EQ(base64_decode("Zm9v-mFy").error().code, ErrorCode::malformed_base64);
   EXPECT_EQ(base64url_decode("Zm9v+mFy").error().code, ErrorCode::malformed_base64);
-  EXPECT_FALSE(base64_decode("Zm9vY"));      // impossible length
-  EXPECT_FALSE(base64_decode("Zm9=vYmE"));   // padding in the middle
+  EXPECT_FALSE(base64_decode("Zm9vY"));     // impossible length
+  EXPECT_FALSE(base64_decode("Zm9=vYmE"));  // padding in the middle
 }
 
 TEST(Hex, DecodesWithSeparatorsAndRejectsOddDigits) {

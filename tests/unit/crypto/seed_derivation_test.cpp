@@ -13,7 +13,9 @@
 namespace vouchsafe::crypto {
 namespace {
 
-Bytes seed_of(std::uint8_t fill) { return Bytes(32, fill); }
+Bytes seed_of(std::uint8_t fill) {
+  return Bytes(32, fill);
+}
 
 std::string python_point(const std::string& seed_hex, const std::string& firmware_hex = "") {
   const std::string cmd = "/usr/bin/python3 " + std::string(VOUCHSAFE_SOURCE_DIR) +
@@ -42,7 +44,8 @@ TEST(SeedDerivation, GivesAnotherKeyForAnotherSeed) {
 }
 
 TEST(SeedDerivation, MatchesAnIndependentPythonImplementation) {
-  const Bytes seed = *hex_decode("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
+  const Bytes seed =
+      *hex_decode("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
   auto key = derive_p256_key(seed);
   ASSERT_TRUE(key);
   EXPECT_EQ(hex_encode(key->public_point), python_point(hex_encode(seed)));

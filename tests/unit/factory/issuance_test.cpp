@@ -135,7 +135,8 @@ TEST_F(FactoryTest, TheCertifiedKeyIsTheOneTheDeviceDerives) {
   crypto::PkeyPtr certified(X509_get_pubkey(cert->get()));
   auto derived = crypto::derive_p256_key(Bytes(32, 2));  // the device's own computation
   ASSERT_TRUE(derived);
-  EXPECT_EQ(crypto::public_key_der(certified.get()), crypto::p256_spki_from_point(derived->public_point));
+  EXPECT_EQ(crypto::public_key_der(certified.get()),
+            crypto::p256_spki_from_point(derived->public_point));
   EXPECT_EQ(device.key_mode, store::KeyMode::seed);
 }
 

@@ -23,7 +23,8 @@ TEST(CheckCsr, AcceptsAP256RequestAndReturnsItsKeyAndSerial) {
 }
 
 TEST(CheckCsr, AcceptsAP384RequestInPemFromTheOpensslCommand) {
-  ASSERT_TRUE(testing::executable("/usr/bin/openssl")) << "openssl is not installed (scripts/setup)";
+  ASSERT_TRUE(testing::executable("/usr/bin/openssl"))
+      << "openssl is not installed (scripts/setup)";
   const auto made = testing::run_command(
       "/usr/bin/openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes "
       "-keyout /dev/null -subj '/CN=Thermostat/serialNumber=TH-0384' 2>/dev/null");

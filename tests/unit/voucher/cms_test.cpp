@@ -340,10 +340,14 @@ TEST_P(CmsOpenSslInterop, AcceptsWhatTheOpenSslCliSigned) {
 
 std::string key_type_name(const ::testing::TestParamInfo<crypto::KeyType>& param) {
   switch (param.param) {
-    case crypto::KeyType::p256: return "P256";
-    case crypto::KeyType::p384: return "P384";
-    case crypto::KeyType::p521: return "P521";
-    case crypto::KeyType::ed25519: return "Ed25519";
+    case crypto::KeyType::p256:
+      return "P256";
+    case crypto::KeyType::p384:
+      return "P384";
+    case crypto::KeyType::p521:
+      return "P521";
+    case crypto::KeyType::ed25519:
+      return "Ed25519";
   }
   return "unknown";
 }

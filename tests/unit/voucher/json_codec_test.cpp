@@ -114,43 +114,52 @@ INSTANTIATE_TEST_SUITE_P(
         Rejection{"duplicate member",
                   R"({"ietf-voucher:voucher":{"serial-number":"A","serial-number":"B"}})",
                   ErrorCode::duplicate_member},
-        Rejection{"unknown leaf", R"({"ietf-voucher:voucher":{"serial-number":"A","colour":"red"}})",
+        Rejection{"unknown leaf",
+                  R"({"ietf-voucher:voucher":{"serial-number":"A","colour":"red"}})",
                   ErrorCode::unknown_leaf},
-        Rejection{"request leaf in a voucher",
-                  R"({"ietf-voucher:voucher":{"serial-number":"A","proximity-registrar-cert":"AAAA"}})",
-                  ErrorCode::unknown_leaf},
+        Rejection{
+            "request leaf in a voucher",
+            R"({"ietf-voucher:voucher":{"serial-number":"A","proximity-registrar-cert":"AAAA"}})",
+            ErrorCode::unknown_leaf},
         Rejection{"unknown module", R"({"acme:voucher":{"serial-number":"A"}})",
                   ErrorCode::unknown_leaf},
         Rejection{"missing serial", R"({"ietf-voucher:voucher":{"assertion":"logged"}})",
                   ErrorCode::missing_leaf},
         Rejection{"serial as number", R"({"ietf-voucher:voucher":{"serial-number":12}})",
                   ErrorCode::wrong_type},
-        Rejection{"boolean as number",
-                  R"({"ietf-voucher:voucher":{"serial-number":"A","domain-cert-revocation-checks":1}})",
-                  ErrorCode::wrong_type},
-        Rejection{"invalid date",
-                  R"({"ietf-voucher:voucher":{"serial-number":"A","created-on":"2021-13-01T00:00:00Z"}})",
-                  ErrorCode::invalid_date},
+        Rejection{
+            "boolean as number",
+            R"({"ietf-voucher:voucher":{"serial-number":"A","domain-cert-revocation-checks":1}})",
+            ErrorCode::wrong_type},
+        Rejection{
+            "invalid date",
+            R"({"ietf-voucher:voucher":{"serial-number":"A","created-on":"2021-13-01T00:00:00Z"}})",
+            ErrorCode::invalid_date},
         Rejection{"unknown assertion",
                   R"({"ietf-voucher:voucher":{"serial-number":"A","assertion":"trusted"}})",
                   ErrorCode::invalid_value},
-        Rejection{"nonce too long",
-                  R"({"ietf-voucher:voucher":{"serial-number":"A","nonce":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}})",
-                  ErrorCode::invalid_value},
-        Rejection{"nonce with expires-on",
-                  R"({"ietf-voucher:voucher":{"serial-number":"A","nonce":"AAAAAAAAAAA=","expires-on":"2030-01-01T00:00:00Z"}})",
-                  ErrorCode::nonce_with_expiry},
-        Rejection{"bad base64 certificate",
-                  R"({"ietf-voucher:voucher":{"serial-number":"A","pinned-domain-cert":"not base64!"}})",
-                  ErrorCode::malformed_base64},
-        Rejection{"deep nesting",
-                  R"({"ietf-voucher:voucher":{"serial-number":"A","extensions":[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]}})",
-                  ErrorCode::nesting_too_deep},
+        Rejection{
+            "nonce too long",
+            R"({"ietf-voucher:voucher":{"serial-number":"A","nonce":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}})",
+            ErrorCode::invalid_value},
+        Rejection{
+            "nonce with expires-on",
+            R"({"ietf-voucher:voucher":{"serial-number":"A","nonce":"AAAAAAAAAAA=","expires-on":"2030-01-01T00:00:00Z"}})",
+            ErrorCode::nonce_with_expiry},
+        Rejection{
+            "bad base64 certificate",
+            R"({"ietf-voucher:voucher":{"serial-number":"A","pinned-domain-cert":"not base64!"}})",
+            ErrorCode::malformed_base64},
+        Rejection{
+            "deep nesting",
+            R"({"ietf-voucher:voucher":{"serial-number":"A","extensions":[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]}})",
+            ErrorCode::nesting_too_deep},
         Rejection{"container not an object", R"({"ietf-voucher:voucher":[1]})",
                   ErrorCode::wrong_type}),
     [](const auto& test_info) {
       std::string n = test_info.param.name;
-      for (auto& c : n) if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+      for (auto& c : n)
+        if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
       return n;
     });
 

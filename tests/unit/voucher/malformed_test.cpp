@@ -48,7 +48,9 @@ Bytes tamper_jws_payload(Bytes data, const std::string& payload_b64) {
   return replace_first(std::move(data), to_bytes(chunk), to_bytes(changed));
 }
 
-Bytes truncated(const Bytes& data) { return {data.begin(), data.begin() + data.size() / 2}; }
+Bytes truncated(const Bytes& data) {
+  return {data.begin(), data.begin() + data.size() / 2};
+}
 
 // A voucher JSON payload with one leaf spliced in by text.
 Bytes json_payload(const std::string& extra) {
@@ -62,7 +64,8 @@ class MalformedInputs : public ::testing::Test {
   void SetUp() override {
     pki_ = testing::make_test_pki();
     other_ = testing::make_test_pki();
-    signer_ = std::move(crypto::SoftwareSigner::create(crypto::share(pki_.signer_key.get()))).value();
+    signer_ =
+        std::move(crypto::SoftwareSigner::create(crypto::share(pki_.signer_key.get()))).value();
     other_signer_ =
         std::move(crypto::SoftwareSigner::create(crypto::share(other_.signer_key.get()))).value();
     identity_.signer = signer_.get();
@@ -78,8 +81,10 @@ class MalformedInputs : public ::testing::Test {
     const Bytes good_json = json_payload("");
     // {2451: {11: "A"}} and variants, written out by hand.
     const Bytes cbor_ok = {0xA1, 0x19, 0x09, 0x93, 0xA1, 0x0B, 0x61, 0x41};
-    const Bytes cbor_unknown_key = {0xA1, 0x19, 0x09, 0x93, 0xA2, 0x0B, 0x61, 0x41, 0x18, 0x63, 0x01};
-    const Bytes cbor_duplicate_key = {0xA1, 0x19, 0x09, 0x93, 0xA2, 0x0B, 0x61, 0x41, 0x0B, 0x61, 0x42};
+    const Bytes cbor_unknown_key = {0xA1, 0x19, 0x09, 0x93, 0xA2, 0x0B,
+                                    0x61, 0x41, 0x18, 0x63, 0x01};
+    const Bytes cbor_duplicate_key = {0xA1, 0x19, 0x09, 0x93, 0xA2, 0x0B,
+                                      0x61, 0x41, 0x0B, 0x61, 0x42};
 
     SigningIdentity mismatched = identity_;  // another key behind our certificate
     mismatched.signer = other_signer_.get();
@@ -91,11 +96,12 @@ class MalformedInputs : public ::testing::Test {
     bare.signer = signer_.get();
 
     // OID 1.2.840.113549.1.9.16.1.40 (id-ct-animaJSONVoucher) and 1.2.840.113549.1.7.2.
-    const Bytes voucher_oid = {0x06, 0x0B, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D,
-                               0x01, 0x09, 0x10, 0x01, 0x28};
-    const Bytes other_oid = {0x06, 0x0B, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D,
-                             0x01, 0x09, 0x10, 0x01, 0x29};
-    const Bytes signed_data_oid = {0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x02};
+    const Bytes voucher_oid = {0x06, 0x0B, 0x2A, 0x86, 0x48, 0x86, 0xF7,
+                               0x0D, 0x01, 0x09, 0x10, 0x01, 0x28};
+    const Bytes other_oid = {0x06, 0x0B, 0x2A, 0x86, 0x48, 0x86, 0xF7,
+                             0x0D, 0x01, 0x09, 0x10, 0x01, 0x29};
+    const Bytes signed_data_oid = {0x06, 0x09, 0x2A, 0x86, 0x48, 0x86,
+                                   0xF7, 0x0D, 0x01, 0x07, 0x02};
     const Bytes enveloped_oid = {0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x03};
 
     const std::string none_header = base64url_encode(as_bytes(R"({"alg":"none"})"));
@@ -106,16 +112,18 @@ class MalformedInputs : public ::testing::Test {
         {"plain text", to_bytes("hello, MASA"), ErrorCode::unknown_form},
         {"oversize input", Bytes(70 * 1024, 0x30), ErrorCode::input_too_large},
         {"cms truncated", truncated(cms(good_json)), ErrorCode::malformed_der},
-        {"cms wrong outer content type", replace_first(cms(good_json), signed_data_oid, enveloped_oid),
+        {"cms wrong outer content type",
+         replace_first(cms(good_json), signed_data_oid, enveloped_oid),
          ErrorCode::wrong_content_type},
         {"cms wrong eContentType", replace_first(cms(good_json), voucher_oid, other_oid),
          ErrorCode::wrong_content_type},
-        {"cms tampered payload", flip_in(cms(good_json), to_bytes("MALFORMED-1")), ErrorCode::bad_signature},
+        {"cms tampered payload", flip_in(cms(good_json), to_bytes("MALFORMED-1")),
+         ErrorCode::bad_signature},
         {"cms signed by another key", *sign_cms(good_json, mismatched), ErrorCode::bad_signature},
         {"cms chain to another anchor", *sign_cms(good_json, foreign), ErrorCode::untrusted_chain},
         {"cms payload not json", cms(to_bytes("not json")), ErrorCode::malformed_json},
-        {"cms duplicate json member",
-         cms(json_payload(R"(,"serial-number":"AGAIN")")), ErrorCode::duplicate_member},
+        {"cms duplicate json member", cms(json_payload(R"(,"serial-number":"AGAIN")")),
+         ErrorCode::duplicate_member},
         {"cms unknown leaf", cms(json_payload(R"(,"colour":"blue")")), ErrorCode::unknown_leaf},
         {"cms wrong json type", cms(json_payload(R"(,"assertion":2)")), ErrorCode::wrong_type},
         {"cms invalid date", cms(json_payload(R"(,"expires-on":"2026-02-30T00:00:00Z")")),
@@ -127,7 +135,8 @@ class MalformedInputs : public ::testing::Test {
          cms(json_payload(R"(,"nonce":"AAAAAAAAAAAAAAAA","expires-on":"2027-01-01T00:00:00Z")")),
          ErrorCode::nonce_with_expiry},
         {"cms missing serial-number",
-         cms(to_bytes(R"({"ietf-voucher:voucher":{"assertion":"logged"}})")), ErrorCode::missing_leaf},
+         cms(to_bytes(R"({"ietf-voucher:voucher":{"assertion":"logged"}})")),
+         ErrorCode::missing_leaf},
         {"cms deep nesting",
          cms(json_payload(R"(,"extensions":)" + std::string(40, '[') + std::string(40, ']'))),
          ErrorCode::nesting_too_deep},
@@ -136,26 +145,26 @@ class MalformedInputs : public ::testing::Test {
         {"cose tampered payload", flip_in(cose(cbor_ok), cbor_ok), ErrorCode::bad_signature},
         {"cose signed by another key", *sign_cose(cbor_ok, mismatched), ErrorCode::bad_signature},
         {"cose chain to another anchor", *sign_cose(cbor_ok, foreign), ErrorCode::untrusted_chain},
-        {"cose unsupported algorithm", replace_first(cose(cbor_ok), {0xA1, 0x01, 0x26}, {0xA1, 0x01, 0x20}),
+        {"cose unsupported algorithm",
+         replace_first(cose(cbor_ok), {0xA1, 0x01, 0x26}, {0xA1, 0x01, 0x20}),
          ErrorCode::unsupported_algorithm},
         {"cose unknown key", cose(cbor_unknown_key), ErrorCode::unknown_leaf},
         {"cose duplicate key", cose(cbor_duplicate_key), ErrorCode::duplicate_member},
-        {"jws tampered payload",
-         tamper_jws_payload(jws(good_json), payload_b64),
+        {"jws tampered payload", tamper_jws_payload(jws(good_json), payload_b64),
          ErrorCode::bad_signature},
         {"jws signed by another key", *sign_jws(good_json, mismatched), ErrorCode::bad_signature},
         {"jws chain to another anchor", *sign_jws(good_json, foreign), ErrorCode::untrusted_chain},
         {"jws without a certificate", *sign_jws(good_json, bare), ErrorCode::unknown_signer},
         {"jws alg none",
-         to_bytes(R"({"payload":")" + payload_b64 + R"(","signatures":[{"protected":")" + none_header +
-                  R"(","signature":""}]})"),
+         to_bytes(R"({"payload":")" + payload_b64 + R"(","signatures":[{"protected":")" +
+                  none_header + R"(","signature":""}]})"),
          ErrorCode::unsupported_algorithm},
         {"jws bad base64url",
          to_bytes(R"({"payload":"***","signatures":[{"protected":")" + none_header +
                   R"(","signature":"AA"}]})"),
          ErrorCode::malformed_base64},
-        {"jws duplicate member",
-         to_bytes(R"({"payload":"a","payload":"b","signatures":[]})"), ErrorCode::duplicate_member},
+        {"jws duplicate member", to_bytes(R"({"payload":"a","payload":"b","signatures":[]})"),
+         ErrorCode::duplicate_member},
     };
   }
 
@@ -197,7 +206,8 @@ TEST_F(MalformedInputs, MakeTheCliExitWithCodeOneAndNameTheError) {
     ASSERT_TRUE(write_file_atomic(input.string(), c.input));
     const auto err = dir / "stderr";
     const std::string cmd = std::string(VOUCHSAFE_CLI) + " voucher verify --anchor " +
-                            anchor.string() + " " + input.string() + " >/dev/null 2>" + err.string();
+                            anchor.string() + " " + input.string() + " >/dev/null 2>" +
+                            err.string();
     const int status = std::system(cmd.c_str());
     ASSERT_TRUE(WIFEXITED(status)) << c.name;
     EXPECT_EQ(WEXITSTATUS(status), 1) << c.name;
