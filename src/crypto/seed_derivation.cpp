@@ -3,8 +3,6 @@
 
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
-#include <openssl/hmac.h>
-#include <openssl/kdf.h>
 #include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
 
@@ -26,22 +24,29 @@ constexpr std::array<std::uint8_t, 26> k_p256_spki_prefix = {
     0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01,
     0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
 
-using KdfPtr = std::unique_ptr<EVP_KDF, Deleter<EVP_KDF, EVP_KDF_free>>;
-using KdfCtxPtr = std::unique_ptr<EVP_KDF_CTX, Deleter<EVP_KDF_CTX, EVP_KDF_CTX_free>>;
+using MacPtr = std::unique_ptr<EVP_MAC, Deleter<EVP_MAC, EVP_MAC_free>>;
+using MacCtxPtr = std::unique_ptr<EVP_MAC_CTX, Deleter<EVP_MAC_CTX, EVP_MAC_CTX_free>>;
 using GroupPtr = std::unique_ptr<EC_GROUP, Deleter<EC_GROUP, EC_GROUP_free>>;
 using PointPtr = std::unique_ptr<EC_POINT, Deleter<EC_POINT, EC_POINT_free>>;
 using BnCtxPtr = std::unique_ptr<BN_CTX, Deleter<BN_CTX, BN_CTX_free>>;
-inline void clear_free_bn(BIGNUM* b) {
-  BN_clear_free(b);
-}
+inline void clear_free_bn(BIGNUM* b) { BN_clear_free(b); }
 using SecretBignumPtr = std::unique_ptr<BIGNUM, Deleter<BIGNUM, clear_free_bn>>;
 
-// Per-thread state: fetching the KDF and building the group each time would
-// cost more than the derivation itself.
+// Per-thread state, set up once: an HMAC-SHA-256 context whose digest is
+// already resolved, and the P-256 group. EVP_KDF("HKDF") looks its digest up
+// by name on every call, which cost more than the derivation itself in a
+// factory batch (and serialises threads on OpenSSL's name map).
 struct ThreadState {
-  KdfPtr hkdf{EVP_KDF_fetch(nullptr, "HKDF", nullptr)};
+  MacPtr hmac{EVP_MAC_fetch(nullptr, "HMAC", nullptr)};
+  MacCtxPtr mac{EVP_MAC_CTX_new(hmac.get())};
   GroupPtr group{EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1)};
   BnCtxPtr bn_ctx{BN_CTX_new()};
+  ThreadState() {
+    char digest[] = "SHA256";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+                                 OSSL_PARAM_construct_end()};
+    EVP_MAC_CTX_set_params(mac.get(), params);
+  }
 };
 
 ThreadState& thread_state() {
@@ -49,25 +54,26 @@ ThreadState& thread_state() {
   return state;
 }
 
-Status hkdf_sha256(ByteView ikm, std::string_view salt, ByteView info, std::uint8_t* out,
-                   std::size_t out_len) {
-  auto& st = thread_state();
-  KdfCtxPtr ctx(EVP_KDF_CTX_new(st.hkdf.get()));
-  if (!ctx) return openssl_fail(ErrorCode::internal, "HKDF unavailable");
-  char digest[] = "SHA256";
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, const_cast<std::uint8_t*>(ikm.data()),
-                                        ikm.size()),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, const_cast<char*>(salt.data()),
-                                        salt.size()),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, const_cast<std::uint8_t*>(info.data()),
-                                        info.size()),
-      OSSL_PARAM_construct_end()};
-  if (EVP_KDF_derive(ctx.get(), out, out_len, params) != 1) {
-    return openssl_fail(ErrorCode::internal, "HKDF failed");
+// HMAC-SHA-256(key, a || b) into out (32 bytes).
+Status hmac_sha256(ByteView key, ByteView a, ByteView b, std::uint8_t* out) {
+  auto* mac = thread_state().mac.get();
+  std::size_t len = 0;
+  if (EVP_MAC_init(mac, key.data(), key.size(), nullptr) != 1 ||
+      EVP_MAC_update(mac, a.data(), a.size()) != 1 ||
+      EVP_MAC_update(mac, b.data(), b.size()) != 1 || EVP_MAC_final(mac, out, &len, 32) != 1 ||
+      len != 32) {
+    return openssl_fail(ErrorCode::internal, "HMAC-SHA-256 failed");
   }
   return ok();
+}
+
+// RFC 5869 with SHA-256 and L = 32: PRK = HMAC(salt, IKM); OKM = T(1) =
+// HMAC(PRK, info || 0x01).
+Status hkdf_sha256(ByteView ikm, std::string_view salt, ByteView info, std::uint8_t* out) {
+  SecretBytes prk(32);
+  TRY(hmac_sha256(as_bytes(salt), ikm, {}, prk.data()));
+  const std::uint8_t one = 0x01;
+  return hmac_sha256(prk.view(), info, {&one, 1}, out);
 }
 
 }  // namespace
@@ -87,7 +93,7 @@ Result<DerivedKey> derive_p256_key(ByteView seed) {
   for (unsigned counter = 0; counter < 256 && !found; ++counter) {
     Bytes info = to_bytes(k_info);
     info.push_back(static_cast<std::uint8_t>(counter));
-    TRY(hkdf_sha256(seed, k_salt, info, key.private_scalar.data(), 32));
+    TRY(hkdf_sha256(seed, k_salt, info, key.private_scalar.data()));
     BN_bin2bn(key.private_scalar.data(), 32, d.get());
     found = !BN_is_zero(d.get()) && BN_cmp(d.get(), order) < 0;
   }
@@ -114,14 +120,8 @@ Result<SecretBytes> dice_cdi(ByteView seed, ByteView firmware_sha256) {
   if (firmware_sha256.size() != 32) {
     return fail(ErrorCode::invalid_value, "the firmware measurement is a SHA-256 digest");
   }
-  Bytes message = to_bytes(k_dice_label);
-  message.insert(message.end(), firmware_sha256.begin(), firmware_sha256.end());
   SecretBytes cdi(32);
-  unsigned int len = 32;
-  if (HMAC(EVP_sha256(), seed.data(), static_cast<int>(seed.size()), message.data(), message.size(),
-           cdi.data(), &len) == nullptr) {
-    return openssl_fail(ErrorCode::internal, "HMAC failed");
-  }
+  TRY(hmac_sha256(seed, as_bytes(k_dice_label), firmware_sha256, cdi.data()));
   return cdi;
 }
 

@@ -1,17 +1,43 @@
 // Software signer.
 #include "crypto/signer.h"
 
+#include "crypto/openssl_error.h"
 #include "crypto/signature.h"
 
 namespace vouchsafe::crypto {
 
 Result<std::unique_ptr<SoftwareSigner>> SoftwareSigner::create(PkeyPtr key) {
   ASSIGN_OR_RETURN(auto alg, algorithm_for_key(key.get()));
-  return std::unique_ptr<SoftwareSigner>(new SoftwareSigner(std::move(key), alg));
+  MdCtxPtr prototype;
+  // Ed25519 is one-shot and its contexts do not copy; it signs afresh.
+  if (alg != SignatureAlgorithm::ed25519) {
+    prototype.reset(EVP_MD_CTX_new());
+    if (!prototype ||
+        EVP_DigestSignInit(prototype.get(), nullptr, digest_for(alg), nullptr, key.get()) != 1) {
+      return openssl_fail(ErrorCode::bad_key, "the key cannot sign");
+    }
+  }
+  return std::unique_ptr<SoftwareSigner>(
+      new SoftwareSigner(std::move(key), alg, std::move(prototype)));
 }
 
 Result<Bytes> SoftwareSigner::sign(ByteView data) const {
-  return sign_bytes(key_.get(), algorithm_, data);
+  if (!prototype_) return sign_bytes(key_.get(), algorithm_, data);
+  // Copying only reads the prototype, so threads may sign at once.
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!ctx || EVP_MD_CTX_copy_ex(ctx.get(), prototype_.get()) != 1) {
+    return openssl_fail(ErrorCode::internal, "cannot prepare a signing context");
+  }
+  std::size_t len = 0;
+  if (EVP_DigestSign(ctx.get(), nullptr, &len, data.data(), data.size()) != 1) {
+    return openssl_fail(ErrorCode::bad_key, "cannot size the signature");
+  }
+  Bytes sig(len);
+  if (EVP_DigestSign(ctx.get(), sig.data(), &len, data.data(), data.size()) != 1) {
+    return openssl_fail(ErrorCode::bad_key, "signing failed");
+  }
+  sig.resize(len);
+  return sig;
 }
 
 }  // namespace vouchsafe::crypto

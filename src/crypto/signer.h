@@ -21,7 +21,10 @@ class Signer {
   [[nodiscard]] virtual Result<Bytes> sign(ByteView data) const = 0;
 };
 
-// A private key held in process memory.
+// A private key held in process memory. Signing starts from a context
+// initialised once and copied per signature: EVP_DigestSignInit resolves
+// the digest and key through OpenSSL's provider layer every time, about a
+// seventh of an ECDSA signature's cost, and contended across threads.
 class SoftwareSigner final : public Signer {
  public:
   static Result<std::unique_ptr<SoftwareSigner>> create(PkeyPtr key);
@@ -30,9 +33,11 @@ class SoftwareSigner final : public Signer {
   [[nodiscard]] Result<Bytes> sign(ByteView data) const override;
 
  private:
-  SoftwareSigner(PkeyPtr key, SignatureAlgorithm alg) : key_(std::move(key)), algorithm_(alg) {}
+  SoftwareSigner(PkeyPtr key, SignatureAlgorithm alg, MdCtxPtr prototype)
+      : key_(std::move(key)), algorithm_(alg), prototype_(std::move(prototype)) {}
   PkeyPtr key_;
   SignatureAlgorithm algorithm_;
+  MdCtxPtr prototype_;  // null where contexts cannot be copied (Ed25519)
 };
 
 }  // namespace vouchsafe::crypto

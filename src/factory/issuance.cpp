@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <future>
 #include <fstream>
 #include <thread>
 #include <unordered_set>
@@ -84,25 +85,49 @@ struct Job {
 
 using KeyFn = std::function<Result<Bytes>(const Job&)>;
 
-// Computes public keys and certificates for a chunk on every core, then
-// commits the chunk in one transaction.
-Status issue_chunk(IssueContext& ctx, std::vector<Job>& jobs, const KeyFn& public_key,
-                   store::KeyMode mode, unsigned threads, BatchReport& report) {
-  std::vector<std::string> serials;
-  serials.reserve(jobs.size());
-  for (const auto& j : jobs) serials.push_back(j.serial);
-  ASSIGN_OR_RETURN(auto existing, ctx.store.existing_serials(serials));
-  const std::unordered_set<std::string> done(existing.begin(), existing.end());
-  std::erase_if(jobs, [&](const Job& j) { return done.count(j.serial) != 0; });
-  report.skipped += static_cast<std::int64_t>(done.size());
-  if (jobs.empty()) return ok();
-
-  // Round-robin assignment happens here, in order, so runs are reproducible.
+// A chunk ready to compute: the devices not yet in the store, each with the
+// issuing CA that will sign it.
+struct PreparedChunk {
+  std::vector<Job> jobs;
   std::vector<ActiveCa*> cas;
-  for (std::size_t i = 0; i < jobs.size(); ++i) {
-    ASSIGN_OR_RETURN(ActiveCa * ca, ctx.pool.next());
-    cas.push_back(ca);
+};
+
+// Reads up to chunk_size jobs, leaves out devices the store already holds
+// (an earlier, interrupted run) and assigns CAs round-robin, in input order
+// so that runs are reproducible. `more` turns false at the end of input.
+template <typename Source>
+Result<PreparedChunk> prepare_chunk(IssueContext& ctx, Source& source, std::size_t chunk_size,
+                                    BatchReport& report, bool& more) {
+  PreparedChunk chunk;
+  while (chunk.jobs.size() < chunk_size) {
+    ASSIGN_OR_RETURN(auto job, source.next());
+    if (!job) {
+      more = false;
+      break;
+    }
+    chunk.jobs.push_back(std::move(*job));
   }
+  std::vector<std::string> serials;
+  serials.reserve(chunk.jobs.size());
+  for (const auto& j : chunk.jobs) serials.push_back(j.serial);
+  ASSIGN_OR_RETURN(auto existing, ctx.store.existing_serials(serials));
+  if (!existing.empty()) {
+    const std::unordered_set<std::string> done(existing.begin(), existing.end());
+    std::erase_if(chunk.jobs, [&](const Job& j) { return done.count(j.serial) != 0; });
+    report.skipped += static_cast<std::int64_t>(done.size());
+  }
+  for (std::size_t i = 0; i < chunk.jobs.size(); ++i) {
+    ASSIGN_OR_RETURN(ActiveCa * ca, ctx.pool.next());
+    chunk.cas.push_back(ca);
+  }
+  return chunk;
+}
+
+// Computes public keys and certificates for a chunk on `threads` threads.
+Result<std::vector<store::DeviceRecord>> compute_chunk(const IssueContext& ctx, PreparedChunk& chunk,
+                                                       const KeyFn& public_key, store::KeyMode mode,
+                                                       unsigned threads) {
+  auto& jobs = chunk.jobs;
   std::vector<Result<store::DeviceRecord>> results(
       jobs.size(), Result<store::DeviceRecord>(fail(ErrorCode::internal, "not run")));
   std::atomic<std::size_t> next{0};
@@ -116,7 +141,8 @@ Status issue_chunk(IssueContext& ctx, std::vector<Job>& jobs, const KeyFn& publi
                                                  jobs[i].serial + "): " + spki.error().message);
         continue;
       }
-      auto cert = cas[i]->issuer->issue(jobs[i].serial, *spki, static_cast<std::time_t>(issued_at));
+      auto cert =
+          chunk.cas[i]->issuer->issue(jobs[i].serial, *spki, static_cast<std::time_t>(issued_at));
       if (!cert) {
         results[i] = fail(cert.error());
         continue;
@@ -124,17 +150,16 @@ Status issue_chunk(IssueContext& ctx, std::vector<Job>& jobs, const KeyFn& publi
       store::DeviceRecord d;
       d.serial = jobs[i].serial;
       d.product = ctx.product.name;
-      d.issuing_ca = cas[i]->record.name;
+      d.issuing_ca = chunk.cas[i]->record.name;
       d.certificate_der = std::move(cert).value();
       d.key_mode = mode;
       d.issued_at = issued_at;
       results[i] = std::move(d);
     }
   };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
+  std::vector<std::thread> workers;
+  for (unsigned t = 0; t < threads; ++t) workers.emplace_back(work);
+  for (auto& t : workers) t.join();
 
   std::vector<store::DeviceRecord> devices;
   devices.reserve(results.size());
@@ -142,11 +167,45 @@ Status issue_chunk(IssueContext& ctx, std::vector<Job>& jobs, const KeyFn& publi
     if (!r) return fail(std::move(r).error());
     devices.push_back(std::move(r).value());
   }
-  TRY(ctx.store.add_devices(devices));
-  TRY(ctx.pool.retire_exhausted(ctx.store));
-  report.issued += static_cast<std::int64_t>(devices.size());
-  return ok();
+  return devices;
 }
+
+// Commits chunks in a thread of its own, so that the store's work overlaps
+// the next chunk's signatures instead of leaving the other cores idle.
+class ChunkWriter {
+ public:
+  explicit ChunkWriter(IssueContext& ctx) : ctx_(ctx) {}
+  ~ChunkWriter() { (void)wait(); }
+  ChunkWriter(const ChunkWriter&) = delete;
+  ChunkWriter& operator=(const ChunkWriter&) = delete;
+
+  // Waits for the chunk in flight, then starts committing this one.
+  Status submit(std::vector<store::DeviceRecord> devices, BatchReport& report) {
+    TRY(wait());
+    if (devices.empty()) return ok();
+    pending_count_ = static_cast<std::int64_t>(devices.size());
+    report_ = &report;
+    pending_ = std::async(std::launch::async, [this, batch = std::move(devices)] {
+      return ctx_.store.add_devices(batch);
+    });
+    return ok();
+  }
+
+  // The chunk in flight is committed (or its error returned); CAs that
+  // reached their limits are retired.
+  Status wait() {
+    if (!pending_.valid()) return ok();
+    TRY(pending_.get());
+    report_->issued += pending_count_;
+    return ctx_.pool.retire_exhausted(ctx_.store);
+  }
+
+ private:
+  IssueContext& ctx_;
+  std::future<Status> pending_;
+  std::int64_t pending_count_ = 0;
+  BatchReport* report_ = nullptr;
+};
 
 // Reads "SERIAL,SEED" lines. Returns nullopt at the end of the input.
 class SeedReader {
@@ -228,26 +287,31 @@ Result<BatchReport> run_batch(IssueContext& ctx, const BatchOptions& options,
   ASSIGN_OR_RETURN(auto source, open());
   Progress progress(label, report.total, options.quiet);
   const unsigned threads = thread_count(options);
-  std::vector<Job> chunk;
+  // Three stages overlap: while the workers sign chunk N, this thread reads
+  // and prepares chunk N+1 and the writer commits chunk N-1.
+  ChunkWriter writer(ctx);
   bool more = true;
-  while (more) {
-    chunk.clear();
-    while (chunk.size() < options.chunk_size) {
-      ASSIGN_OR_RETURN(auto job, source.next());
-      if (!job) {
-        more = false;
-        break;
-      }
-      chunk.push_back(std::move(*job));
-    }
+  ASSIGN_OR_RETURN(auto current, prepare_chunk(ctx, source, options.chunk_size, report, more));
+  while (true) {
+    auto computing = std::async(std::launch::async, [&, chunk = std::move(current)]() mutable {
+      return compute_chunk(ctx, chunk, public_key, mode, threads);
+    });
+    const bool stopping = options.stop != nullptr && options.stop->load();
+    Result<PreparedChunk> upcoming = PreparedChunk{};
+    if (more && !stopping) upcoming = prepare_chunk(ctx, source, options.chunk_size, report, more);
     const auto before = report.issued + report.skipped;
-    TRY(issue_chunk(ctx, chunk, public_key, mode, threads, report));
+    ASSIGN_OR_RETURN(auto devices, computing.get());
+    TRY(upcoming);
+    TRY(writer.submit(std::move(devices), report));
     progress.advance(report.issued + report.skipped - before);
-    if (more && options.stop != nullptr && options.stop->load()) {
+    if (stopping && more) {
       report.interrupted = true;
       break;
     }
+    if (upcoming->jobs.empty() && !more) break;
+    current = std::move(upcoming).value();
   }
+  TRY(writer.wait());
   progress.finish();
   return report;
 }
