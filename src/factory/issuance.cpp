@@ -299,11 +299,10 @@ Result<BatchReport> run_batch(IssueContext& ctx, const BatchOptions& options,
     const bool stopping = options.stop != nullptr && options.stop->load();
     Result<PreparedChunk> upcoming = PreparedChunk{};
     if (more && !stopping) upcoming = prepare_chunk(ctx, source, options.chunk_size, report, more);
-    const auto before = report.issued + report.skipped;
     ASSIGN_OR_RETURN(auto devices, computing.get());
     TRY(upcoming);
     TRY(writer.submit(std::move(devices), report));
-    progress.advance(report.issued + report.skipped - before);
+    progress.update(report.issued + report.skipped);
     if (stopping && more) {
       report.interrupted = true;
       break;
@@ -312,6 +311,7 @@ Result<BatchReport> run_batch(IssueContext& ctx, const BatchOptions& options,
     current = std::move(upcoming).value();
   }
   TRY(writer.wait());
+  progress.update(report.issued + report.skipped);
   progress.finish();
   return report;
 }

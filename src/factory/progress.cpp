@@ -15,8 +15,8 @@ Progress::Progress(std::string label, std::int64_t total, bool quiet)
       start_(std::chrono::steady_clock::now()),
       last_draw_(start_) {}
 
-void Progress::advance(std::int64_t done_now) {
-  done_ += done_now;
+void Progress::update(std::int64_t done) {
+  done_ = done;
   const auto now = std::chrono::steady_clock::now();
   // A terminal redraws five times a second; a log gets a line every 5 s.
   const auto every = tty_ ? std::chrono::milliseconds(200) : std::chrono::milliseconds(5000);

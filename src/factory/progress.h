@@ -12,7 +12,8 @@ class Progress {
  public:
   // total may be 0 when unknown (no percentage or ETA then).
   Progress(std::string label, std::int64_t total, bool quiet = false);
-  void advance(std::int64_t done_now);
+  // Devices done so far in all.
+  void update(std::int64_t done);
   void finish();
 
  private:

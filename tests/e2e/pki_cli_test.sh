@@ -147,7 +147,7 @@ with open("lot.csv", "w") as f:
         f.write(f"WG-SZ2-{i:08d},{os.urandom(32).hex()}\n")
 PY
 before_count=$(device_count)
-"$vs" idevid batch --product widget --seeds lot.csv --chunk 256 --quiet >/dev/null 2>&1 &
+"$vs" idevid batch --product widget --seeds lot.csv --chunk 256 --threads 1 --quiet >/dev/null 2>&1 &
 pid=$!
 for _ in $(seq 1 200); do
   n=$(device_count); [ "$n" -gt "$((before_count + 1000))" ] && break; sleep 0.05
@@ -172,6 +172,31 @@ for r in rows:
     sn = cert.subject.get_attributes_for_oid(x509.NameOID.SERIAL_NUMBER)[0].value
     assert sn == r["serial"], (sn, r["serial"])
 PY
+
+# --- Ctrl-C: the batch stops after the chunk in hand, says how to resume
+$py - <<'PY'
+import os
+with open("lot3.csv", "w") as f:
+    for i in range(40000):
+        f.write(f"WG-SZ3-{i:08d},{os.urandom(32).hex()}\n")
+PY
+before_count=$(device_count)
+"$vs" idevid batch --product widget --seeds lot3.csv --chunk 256 --threads 1 >sigint.out 2>sigint.err &
+pid=$!
+for _ in $(seq 1 200); do
+  n=$(device_count); [ "$n" -gt "$((before_count + 500))" ] && break; sleep 0.05
+done
+kill -INT $pid; wait $pid; status=$?
+check "Ctrl-C ends the batch with exit 2" 0 test "$status" -eq 2
+check "Ctrl-C says how to resume" 0 grep -q "Run the same command again to resume" sigint.err
+check "the batch resumes after Ctrl-C" 0 "$vs" idevid batch --product widget --seeds lot3.csv --quiet
+same "after Ctrl-C and resume each device is there once" "$(( $(device_count) - before_count ))" 40000
+
+# --- on a terminal the batch draws a progress bar with rate and ETA
+head -300 lot3.csv | sed 's/WG-SZ3-/WG-SZ4-/' > tty.csv
+check "progress on a terminal" 0 script -qec "$vs idevid batch --product widget --seeds tty.csv" tty.log
+check "the bar shows rate and ETA" 0 grep -q "seeds \[#*\.*\] .*/s ETA" tty.log
+check "without a terminal, plain lines" 0 sh -c "\"$vs\" idevid batch --product widget --seeds tty.csv 2>&1 >/dev/null | grep -q 'seeds: 300/300 (100%)'"
 
 # --- listings for the sales systems
 check "export as JSON parses" 0 sh -c "\"$vs\" device export --format json | $py -c 'import json,sys; d=json.load(sys.stdin); assert all(\"certificate\" in x for x in d)'"
