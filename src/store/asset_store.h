@@ -50,6 +50,29 @@ struct DeviceRecord {
   std::string reissue_reason;  // the latest reason, empty if never reissued
 };
 
+// Who may obtain vouchers for a device (SPEC.md §6, issue "ownership
+// policy"): any registrar, trusted on first use, or only registrars under
+// the owner anchors recorded for the device.
+enum class OwnershipPolicy { open, known_customer };
+std::string_view ownership_policy_name(OwnershipPolicy policy);
+Result<OwnershipPolicy> parse_ownership_policy(std::string_view name);
+
+// What the MASA knows about a device beyond its IDevID.
+struct DeviceStatus {
+  bool stolen = false;
+  std::optional<OwnershipPolicy> ownership;  // per-device override of the product's policy
+  std::vector<Bytes> owner_anchors;          // DER certificates of the owner's CAs
+};
+
+// One issued voucher, RFC 8995 §5.8.1: what registrars read back.
+struct AuditEntry {
+  std::int64_t date = 0;      // Unix seconds
+  std::string domain_id;      // §5.8.2: base64 of the pinned cert's SKI, or SPKI SHA-256
+  std::optional<std::string> nonce;  // as text; none for a nonceless voucher
+  std::string assertion;
+  std::string registrar_fingerprint;  // hex SHA-256 of the TLS client certificate
+};
+
 struct DeviceFilter {
   std::string product;  // empty: all
   std::string issuing_ca;
@@ -78,6 +101,28 @@ class AssetStore {
   virtual Status for_each_device(const DeviceFilter& filter,
                                  const std::function<bool(const DeviceRecord&)>& visit) = 0;
   virtual Result<std::int64_t> count_devices() = 0;
+
+  // --- the MASA's view of devices
+  virtual Result<DeviceStatus> device_status(const std::string& serial) = 0;
+  // Reported stolen (and its undo); the change is recorded as an event.
+  virtual Status set_stolen(const std::string& serial, bool stolen, const std::string& reason,
+                            std::int64_t when) = 0;
+  virtual Status set_ownership_policy(const std::string& serial,
+                                      std::optional<OwnershipPolicy> policy) = 0;
+  // Adds an owner anchor (idempotent); replace=true first clears the old ones.
+  virtual Status add_owner_anchor(const std::string& serial, const Bytes& certificate_der,
+                                  bool replace) = 0;
+  // An event in the device's history (reissue, stolen report, refused request...).
+  virtual Status record_event(const std::string& serial, const std::string& event,
+                              const std::string& detail, std::int64_t when) = 0;
+
+  // --- the audit log, append-only. append_audit returns once the entry is
+  // durable (committed and synced): the MASA returns no voucher before.
+  virtual Status append_audit(const std::string& serial, const AuditEntry& entry) = 0;
+  virtual Result<std::vector<AuditEntry>> audit_log(const std::string& serial) = 0;
+
+  // Whether the store answers (readiness probes).
+  virtual Status ping() = 0;
 };
 
 // Opens (creating if needed) the SQLite store at path, in WAL mode, and

@@ -49,6 +49,27 @@ constexpr const char* k_migrations[] = {
          at INTEGER NOT NULL,
          event TEXT NOT NULL,
          detail TEXT NOT NULL DEFAULT '');)",
+    R"(ALTER TABLE device ADD COLUMN stolen INTEGER NOT NULL DEFAULT 0;
+       ALTER TABLE device ADD COLUMN ownership TEXT
+         CHECK (ownership IS NULL OR ownership IN ('open', 'known-customer'));
+       CREATE TABLE owner_anchor (
+         serial TEXT NOT NULL REFERENCES device(serial),
+         certificate BLOB NOT NULL,
+         PRIMARY KEY (serial, certificate));
+       CREATE TABLE audit_entry (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         serial TEXT NOT NULL REFERENCES device(serial),
+         date INTEGER NOT NULL,
+         domain_id TEXT NOT NULL,
+         nonce TEXT,
+         assertion TEXT NOT NULL,
+         registrar_fingerprint TEXT NOT NULL DEFAULT '');
+       CREATE INDEX audit_entry_by_serial ON audit_entry(serial, id);
+       -- RFC 8995 §5.8: the audit log is append-only.
+       CREATE TRIGGER audit_entry_no_update BEFORE UPDATE ON audit_entry
+         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+       CREATE TRIGGER audit_entry_no_delete BEFORE DELETE ON audit_entry
+         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;)",
 };
 
 Unexpected db_error(sqlite3* db, const std::string& what) {
@@ -230,18 +251,11 @@ class SqliteStore final : public AssetStore {
   }
 
   Status add_devices(std::span<const DeviceRecord> devices) override {
-    TRY(exec("BEGIN IMMEDIATE", "begin"));
-    auto done = insert_devices(devices);
-    if (!done) {
-      (void)exec("ROLLBACK", "rollback");
-      return done;
-    }
-    return exec("COMMIT", "commit devices");
+    return in_transaction([&] { return insert_devices(devices); });
   }
 
   Status reissue_device(const DeviceRecord& d, const std::string& reason) override {
-    TRY(exec("BEGIN IMMEDIATE", "begin"));
-    auto done = [&]() -> Status {
+    return in_transaction([&]() -> Status {
       ASSIGN_OR_RETURN(auto s, prepare("UPDATE device SET issuing_ca = ?, certificate = ?, "
                                        "key_mode = ?, issued_at = ?, reissue_count = "
                                        "reissue_count + 1, reissue_reason = ? WHERE serial = ?"));
@@ -255,17 +269,9 @@ class SqliteStore final : public AssetStore {
       if (sqlite3_changes(db_.get()) != 1) {
         return fail(ErrorCode::invalid_value, "device " + d.serial + " has no IDevID to reissue");
       }
-      ASSIGN_OR_RETURN(auto e, prepare("INSERT INTO device_event (serial, at, event, detail) "
-                                       "VALUES (?, ?, 'reissued', ?)"));
-      e.bind(1, d.serial).bind(2, d.issued_at).bind(3, reason);
-      TRY(e.step("record the reissue of " + d.serial));
+      TRY(insert_event(d.serial, "reissued", reason, d.issued_at));
       return bump_count(d.issuing_ca, 1);
-    }();
-    if (!done) {
-      (void)exec("ROLLBACK", "rollback");
-      return done;
-    }
-    return exec("COMMIT", "commit reissue");
+    });
   }
 
   Result<std::optional<DeviceRecord>> find_device(const std::string& serial) override {
@@ -308,7 +314,144 @@ class SqliteStore final : public AssetStore {
     return s.integer(0);
   }
 
+  Result<DeviceStatus> device_status(const std::string& serial) override {
+    ASSIGN_OR_RETURN(auto s, prepare("SELECT stolen, ownership FROM device WHERE serial = ?"));
+    s.bind(1, serial);
+    ASSIGN_OR_RETURN(bool row, s.step("look up device " + serial));
+    if (!row) return fail(ErrorCode::invalid_value, "no device with serial " + serial);
+    DeviceStatus status;
+    status.stolen = s.integer(0) != 0;
+    if (!s.is_null(1)) {
+      ASSIGN_OR_RETURN(status.ownership, parse_ownership_policy(s.text(1)));
+    }
+    ASSIGN_OR_RETURN(auto a, prepare("SELECT certificate FROM owner_anchor WHERE serial = ? "
+                                     "ORDER BY rowid"));
+    a.bind(1, serial);
+    while (true) {
+      ASSIGN_OR_RETURN(bool more, a.step("owner anchors of " + serial));
+      if (!more) break;
+      status.owner_anchors.push_back(a.blob(0));
+    }
+    return status;
+  }
+
+  Status set_stolen(const std::string& serial, bool stolen, const std::string& reason,
+                    std::int64_t when) override {
+    return in_transaction([&]() -> Status {
+      ASSIGN_OR_RETURN(auto s, prepare("UPDATE device SET stolen = ? WHERE serial = ?"));
+      s.bind(1, std::int64_t{stolen ? 1 : 0}).bind(2, serial);
+      TRY(s.step("mark device " + serial));
+      TRY(require_one_change(serial));
+      return insert_event(serial, stolen ? "reported-stolen" : "stolen-report-withdrawn", reason,
+                          when);
+    });
+  }
+
+  Status set_ownership_policy(const std::string& serial,
+                              std::optional<OwnershipPolicy> policy) override {
+    ASSIGN_OR_RETURN(auto s, prepare("UPDATE device SET ownership = ? WHERE serial = ?"));
+    if (policy) {
+      s.bind(1, std::string(ownership_policy_name(*policy)));
+    } else {
+      s.bind_null(1);
+    }
+    s.bind(2, serial);
+    TRY(s.step("set the ownership policy of " + serial));
+    return require_one_change(serial);
+  }
+
+  Status add_owner_anchor(const std::string& serial, const Bytes& certificate_der,
+                          bool replace) override {
+    return in_transaction([&]() -> Status {
+      ASSIGN_OR_RETURN(auto exists, find_device(serial));
+      if (!exists) return fail(ErrorCode::invalid_value, "no device with serial " + serial);
+      if (replace) {
+        ASSIGN_OR_RETURN(auto d, prepare("DELETE FROM owner_anchor WHERE serial = ?"));
+        d.bind(1, serial);
+        TRY(d.step("clear owner anchors of " + serial));
+      }
+      ASSIGN_OR_RETURN(auto s, prepare("INSERT OR IGNORE INTO owner_anchor (serial, certificate) "
+                                       "VALUES (?, ?)"));
+      s.bind(1, serial).bind(2, certificate_der);
+      TRY(s.step("record an owner anchor of " + serial));
+      return ok();
+    });
+  }
+
+  Status record_event(const std::string& serial, const std::string& event,
+                      const std::string& detail, std::int64_t when) override {
+    return insert_event(serial, event, detail, when);
+  }
+
+  Status append_audit(const std::string& serial, const AuditEntry& entry) override {
+    ASSIGN_OR_RETURN(auto s, prepare("INSERT INTO audit_entry (serial, date, domain_id, nonce, "
+                                     "assertion, registrar_fingerprint) VALUES (?,?,?,?,?,?)"));
+    s.bind(1, serial).bind(2, entry.date).bind(3, entry.domain_id);
+    if (entry.nonce) {
+      s.bind(4, *entry.nonce);
+    } else {
+      s.bind_null(4);
+    }
+    s.bind(5, entry.assertion).bind(6, entry.registrar_fingerprint);
+    // An autocommit statement under synchronous=FULL: durable when it returns.
+    TRY(s.step("append to the audit log of " + serial));
+    return ok();
+  }
+
+  Result<std::vector<AuditEntry>> audit_log(const std::string& serial) override {
+    ASSIGN_OR_RETURN(auto s, prepare("SELECT date, domain_id, nonce, assertion, "
+                                     "registrar_fingerprint FROM audit_entry WHERE serial = ? "
+                                     "ORDER BY id"));
+    s.bind(1, serial);
+    std::vector<AuditEntry> out;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, s.step("read the audit log of " + serial));
+      if (!row) break;
+      AuditEntry e;
+      e.date = s.integer(0);
+      e.domain_id = s.text(1);
+      if (!s.is_null(2)) e.nonce = s.text(2);
+      e.assertion = s.text(3);
+      e.registrar_fingerprint = s.text(4);
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  Status ping() override {
+    ASSIGN_OR_RETURN(auto s, prepare("SELECT 1"));
+    TRY(s.step("ping the store"));
+    return ok();
+  }
+
  private:
+  template <typename Body>
+  Status in_transaction(Body&& body) {
+    TRY(exec("BEGIN IMMEDIATE", "begin"));
+    Status done = body();
+    if (!done) {
+      (void)exec("ROLLBACK", "rollback");
+      return done;
+    }
+    return exec("COMMIT", "commit");
+  }
+
+  Status require_one_change(const std::string& serial) {
+    if (sqlite3_changes(db_.get()) != 1) {
+      return fail(ErrorCode::invalid_value, "no device with serial " + serial);
+    }
+    return ok();
+  }
+
+  Status insert_event(const std::string& serial, const std::string& event,
+                      const std::string& detail, std::int64_t when) {
+    ASSIGN_OR_RETURN(auto e, prepare("INSERT INTO device_event (serial, at, event, detail) "
+                                     "VALUES (?, ?, ?, ?)"));
+    e.bind(1, serial).bind(2, when).bind(3, event).bind(4, detail);
+    TRY(e.step("record event " + event + " of " + serial));
+    return ok();
+  }
+
   Status insert_devices(std::span<const DeviceRecord> devices) {
     ASSIGN_OR_RETURN(auto s, prepare(std::string("INSERT INTO device (") + k_device_columns +
                                      ") VALUES (?,?,?,?,?,?,?,?)"));
@@ -379,6 +522,17 @@ std::string_view key_mode_name(KeyMode mode) {
       return "dice";
   }
   return "";
+}
+
+std::string_view ownership_policy_name(OwnershipPolicy policy) {
+  return policy == OwnershipPolicy::open ? "open" : "known-customer";
+}
+
+Result<OwnershipPolicy> parse_ownership_policy(std::string_view name) {
+  if (name == "open") return OwnershipPolicy::open;
+  if (name == "known-customer") return OwnershipPolicy::known_customer;
+  return fail(ErrorCode::invalid_value,
+              "unknown ownership policy '" + std::string(name) + "' (open or known-customer)");
 }
 
 Result<KeyMode> parse_key_mode(std::string_view name) {

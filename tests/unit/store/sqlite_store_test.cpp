@@ -96,5 +96,44 @@ TEST_F(SqliteStoreTest, ReopeningKeepsTheDataAndTheSchema) {
   EXPECT_EQ(*(*again)->existing_serials(serials), std::vector<std::string>{"W-A-1"});
 }
 
+TEST_F(SqliteStoreTest, KeepsTheMasaViewOfADevice) {
+  ASSERT_TRUE(store_->add_devices(std::vector<DeviceRecord>{device("W-A-1")}));
+  auto status = store_->device_status("W-A-1");
+  ASSERT_TRUE(status);
+  EXPECT_FALSE(status->stolen);
+  EXPECT_FALSE(status->ownership);
+  ASSERT_TRUE(store_->set_stolen("W-A-1", true, "police report 42", 500));
+  ASSERT_TRUE(store_->set_ownership_policy("W-A-1", OwnershipPolicy::known_customer));
+  ASSERT_TRUE(store_->add_owner_anchor("W-A-1", Bytes{1, 2}, false));
+  ASSERT_TRUE(store_->add_owner_anchor("W-A-1", Bytes{1, 2}, false));  // idempotent
+  ASSERT_TRUE(store_->add_owner_anchor("W-A-1", Bytes{3}, false));
+  status = store_->device_status("W-A-1");
+  EXPECT_TRUE(status->stolen);
+  EXPECT_EQ(status->ownership, OwnershipPolicy::known_customer);
+  EXPECT_EQ(status->owner_anchors, (std::vector<Bytes>{{1, 2}, {3}}));
+  ASSERT_TRUE(store_->add_owner_anchor("W-A-1", Bytes{4}, true));
+  EXPECT_EQ(store_->device_status("W-A-1")->owner_anchors, std::vector<Bytes>{{4}});
+  ASSERT_TRUE(store_->set_stolen("W-A-1", false, "found", 600));
+  EXPECT_FALSE(store_->device_status("W-A-1")->stolen);
+  EXPECT_FALSE(store_->set_stolen("W-NONE", true, "x", 1));
+  EXPECT_FALSE(store_->device_status("W-NONE"));
+}
+
+TEST_F(SqliteStoreTest, TheAuditLogIsAppendOnlyAndOrdered) {
+  ASSERT_TRUE(store_->add_devices(std::vector<DeviceRecord>{device("W-A-1")}));
+  AuditEntry first{100, "domain-a", std::string("nonce-1"), "proximity", "ab"};
+  AuditEntry second{200, "domain-b", std::nullopt, "logged", "cd"};
+  ASSERT_TRUE(store_->append_audit("W-A-1", first));
+  ASSERT_TRUE(store_->append_audit("W-A-1", second));
+  auto log = store_->audit_log("W-A-1");
+  ASSERT_TRUE(log);
+  ASSERT_EQ(log->size(), 2U);
+  EXPECT_EQ((*log)[0].nonce, "nonce-1");
+  EXPECT_FALSE((*log)[1].nonce);
+  EXPECT_EQ((*log)[1].domain_id, "domain-b");
+  EXPECT_FALSE(store_->append_audit("W-NONE", first));  // unknown device
+  EXPECT_TRUE(store_->ping());
+}
+
 }  // namespace
 }  // namespace vouchsafe::store
