@@ -36,15 +36,15 @@ class [[nodiscard]] Result {
   [[nodiscard]] bool has_value() const { return state_.index() == 0; }
   explicit operator bool() const { return has_value(); }
 
-  T& value() & {
+  [[nodiscard]] T& value() & {
     assert(has_value());
     return std::get<0>(state_);
   }
-  const T& value() const& {
+  [[nodiscard]] const T& value() const& {
     assert(has_value());
     return std::get<0>(state_);
   }
-  T&& value() && {
+  [[nodiscard]] T&& value() && {
     assert(has_value());
     return std::get<0>(std::move(state_));
   }
@@ -54,11 +54,11 @@ class [[nodiscard]] Result {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  const Error& error() const& {
+  [[nodiscard]] const Error& error() const& {
     assert(!has_value());
     return std::get<1>(state_);
   }
-  Error&& error() && {
+  [[nodiscard]] Error&& error() && {
     assert(!has_value());
     return std::get<1>(std::move(state_));
   }
@@ -76,11 +76,11 @@ class [[nodiscard]] Result<void> {
 
   [[nodiscard]] bool has_value() const { return ok_; }
   explicit operator bool() const { return ok_; }
-  const Error& error() const& {
+  [[nodiscard]] const Error& error() const& {
     assert(!ok_);
     return error_;
   }
-  Error&& error() && {
+  [[nodiscard]] Error&& error() && {
     assert(!ok_);
     return std::move(error_);
   }

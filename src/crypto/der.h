@@ -74,7 +74,7 @@ class Reader {
   // The next element if it carries `tag` (OPTIONAL fields), else nothing.
   Result<std::optional<Element>> optional(std::uint8_t tag);
   // Fails unless every byte was consumed (no trailing data).
-  Status expect_end(std::string_view what) const;
+  [[nodiscard]] Status expect_end(std::string_view what) const;
 
   // A reader over the contents of a constructed element, one level deeper.
   Result<Reader> enter(const Element& element, std::string_view what) const;

@@ -36,7 +36,8 @@ Status destroy_key_file(const std::string& path) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd >= 0) {
     const std::vector<char> zeros(size, 0);
-    (void)!::write(fd, zeros.data(), zeros.size());
+    // Best effort: the unlink below happens whatever the write managed.
+    [[maybe_unused]] const auto written = ::write(fd, zeros.data(), zeros.size());
     ::fsync(fd);
     ::close(fd);
   }
@@ -224,7 +225,7 @@ Result<IssuingCaPool> IssuingCaPool::load(store::AssetStore& store, const Factor
   return pool;
 }
 
-bool IssuingCaPool::exhausted(const ActiveCa& ca) const {
+bool IssuingCaPool::exhausted(const ActiveCa& ca) {
   const auto& r = ca.record;
   if (r.max_certificates > 0 && ca.issued >= r.max_certificates) return true;
   return r.max_age_seconds > 0 && now_seconds() - r.created_at >= r.max_age_seconds;

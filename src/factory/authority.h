@@ -79,7 +79,7 @@ class IssuingCaPool {
  private:
   std::vector<std::unique_ptr<ActiveCa>> cas_;
   std::size_t cursor_ = 0;
-  [[nodiscard]] bool exhausted(const ActiveCa& ca) const;
+  [[nodiscard]] static bool exhausted(const ActiveCa& ca);
 };
 
 pki::IdevidProfile idevid_profile(const FactoryConfig& config, const ProductConfig& product);

@@ -93,9 +93,10 @@ Result<FactoryConfig> load_config(const Home& home) {
     for (const auto& [name, node] : *products) {
       ProductConfig p;
       p.name = std::string(name.str());
-      p.hw_type_oid = node.as_table() ? (*node.as_table())["hw_type"].value_or(std::string()) : "";
-      p.serial_prefix =
-          node.as_table() ? (*node.as_table())["serial_prefix"].value_or(std::string()) : "";
+      if (const auto* table = node.as_table(); table != nullptr) {
+        p.hw_type_oid = (*table)["hw_type"].value_or(std::string());
+        p.serial_prefix = (*table)["serial_prefix"].value_or(std::string());
+      }
       if (p.hw_type_oid.empty() || p.serial_prefix.empty()) {
         return fail(ErrorCode::usage,
                     path + ": product '" + p.name + "' needs hw_type (an OID) and serial_prefix");

@@ -39,9 +39,9 @@ struct FactoryConfig {
   std::int64_t issuing_ca_max_certificates = 0;
   std::int64_t issuing_ca_max_age_days = 0;
 
-  Result<const ProductConfig*> product(const std::string& name) const;
+  [[nodiscard]] Result<const ProductConfig*> product(const std::string& name) const;
   // The product whose serial prefix the serial carries.
-  Result<const ProductConfig*> product_for_serial(const std::string& serial) const;
+  [[nodiscard]] Result<const ProductConfig*> product_for_serial(const std::string& serial) const;
 };
 
 // The configuration written by `pki init`, with one example product.

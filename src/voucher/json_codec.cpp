@@ -200,7 +200,7 @@ Result<Voucher> decode_json(ByteView text, const JsonLimits& limits) {
   });
   TRY(status);
   for (const auto& [name, value] : body.items()) {
-    if (known.count(name) == 0 && !listed_extension(v, name)) {
+    if (!known.contains(name) && !listed_extension(v, name)) {
       return fail(ErrorCode::unknown_leaf,
                   "unknown leaf '" + name.substr(0, 64) + "' in " + top_name);
     }

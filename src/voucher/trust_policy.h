@@ -16,7 +16,7 @@
 
 namespace vouchsafe::voucher {
 
-constexpr std::size_t k_default_max_input = 64 * 1024;
+constexpr std::size_t k_default_max_input = std::size_t{64} * 1024;
 
 // Either anchors (the signer's certificate must chain to one) or a pinned
 // public key (as a device holds its MASA's key: the signature must verify
