@@ -1,5 +1,7 @@
 // `vouchsafe device list | show | export`: the asset store for the sales and
 // asset systems.
+#include <array>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -113,6 +115,109 @@ int show_command(const ListArgs& a) {
   return k_exit_ok;
 }
 
+
+int report_stolen_command(const std::string& home, const std::string& serial,
+                          const std::string& reason, bool undo) {
+  auto store = factory::open_store(factory::resolve_home(home));
+  if (!store) return report_error(store.error());
+  if (auto r = (*store)->set_stolen(serial, !undo, reason, std::time(nullptr)); !r) {
+    return report_error(r.error());
+  }
+  std::cout << "Device " << serial
+            << (undo ? " is no longer reported stolen; the MASA issues vouchers for it again.\n"
+                     : " reported stolen: the MASA refuses its vouchers (403) and logs each "
+                       "attempt. Undo with --undo.\n");
+  return k_exit_ok;
+}
+
+int set_policy_command(const std::string& home, const std::string& serial,
+                       const std::string& policy_name) {
+  std::optional<store::OwnershipPolicy> policy;
+  if (policy_name != "product") {
+    auto parsed = store::parse_ownership_policy(policy_name);
+    if (!parsed) return report_error({ErrorCode::usage, parsed.error().message + " or product"});
+    policy = *parsed;
+  }
+  auto store = factory::open_store(factory::resolve_home(home));
+  if (!store) return report_error(store.error());
+  if (auto r = (*store)->set_ownership_policy(serial, policy); !r) return report_error(r.error());
+  std::cout << "Device " << serial << " follows "
+            << (policy ? "its own policy: " + policy_name : std::string("its product's policy"))
+            << ".\n";
+  return k_exit_ok;
+}
+
+// One owner assignment, checked before anything is written.
+struct OwnerAssignment {
+  std::string serial;
+  Bytes anchor_der;
+};
+
+Result<std::vector<OwnerAssignment>> read_owner_file(store::AssetStore& store,
+                                                     const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return fail(ErrorCode::io_error, "cannot open " + path);
+  std::vector<OwnerAssignment> out;
+  std::string line;
+  std::int64_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#' || line.rfind("serial,", 0) == 0) continue;
+    const auto where = path + ":" + std::to_string(number) + ": ";
+    const auto comma = line.find(',');
+    if (comma == std::string::npos) {
+      return fail(ErrorCode::invalid_value, where + "expected SERIAL,BASE64_DER_CERTIFICATE");
+    }
+    OwnerAssignment a;
+    a.serial = line.substr(0, comma);
+    auto der = base64_decode(line.substr(comma + 1));
+    if (!der) return fail(der.error().code, where + der.error().message);
+    if (auto cert = crypto::parse_certificate_der(*der); !cert) {
+      return fail(cert.error().code, where + "the owner anchor is not a certificate");
+    }
+    ASSIGN_OR_RETURN(auto device, store.find_device(a.serial));
+    if (!device) return fail(ErrorCode::invalid_value, where + "no device with serial " + a.serial);
+    a.anchor_der = std::move(der).value();
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+int assign_owner_command(const std::string& home, const std::string& serial,
+                         const std::string& anchor_file, const std::string& import_file,
+                         bool replace) {
+  if (serial.empty() == import_file.empty()) {
+    return report_error({ErrorCode::usage, "give SERIAL --anchor CERT, or --import FILE"});
+  }
+  auto store = factory::open_store(factory::resolve_home(home));
+  if (!store) return report_error(store.error());
+  std::vector<OwnerAssignment> assignments;
+  if (!import_file.empty()) {
+    auto read = read_owner_file(**store, import_file);
+    if (!read) return report_error(read.error());
+    assignments = std::move(read).value();
+  } else {
+    if (anchor_file.empty()) return report_error({ErrorCode::usage, "--anchor CERT is needed"});
+    auto certs = crypto::load_certificates(anchor_file);
+    if (!certs) return report_error(certs.error());
+    for (auto& c : *certs) assignments.push_back({serial, crypto::certificate_der(c.get())});
+  }
+  // Every line is checked before the first is applied; each assignment is
+  // idempotent, so a re-run after a failure is safe.
+  std::string previous;
+  for (const auto& a : assignments) {
+    const bool first_of_device = a.serial != previous;
+    if (auto r = (*store)->add_owner_anchor(a.serial, a.anchor_der, replace && first_of_device); !r) {
+      return report_error(r.error());
+    }
+    previous = a.serial;
+  }
+  std::cout << assignments.size() << " owner anchor(s) recorded. Devices under the known-customer "
+            << "policy get vouchers only for registrars under their owner's anchors.\n";
+  return k_exit_ok;
+}
+
 }  // namespace
 
 void add_device_commands(CLI::App& app, Action& action) {
@@ -156,6 +261,69 @@ void add_device_commands(CLI::App& app, Action& action) {
       std::string("\nEXAMPLES:\n  vouchsafe device export --format csv --out devices.csv\n") +
       k_exit_codes_help);
   exp->callback([&action, ea] { action = [ea] { return list_command(*ea, true); }; });
+  auto stolen_args = std::make_shared<std::array<std::string, 3>>();  // home, serial, reason
+  auto stolen_undo = std::make_shared<bool>(false);
+  auto* stolen = noun->add_subcommand(
+      "report-stolen",
+      "Mark a device stolen: the MASA refuses vouchers for it (403) and logs every attempt.");
+  stolen->add_option("--home", (*stolen_args)[0], k_home_help);
+  stolen->add_option("SERIAL", (*stolen_args)[1], "Device serial number")->required();
+  stolen->add_option("--reason", (*stolen_args)[2], "Why (police report, customer call...)");
+  stolen->add_flag("--undo", *stolen_undo, "Withdraw the report");
+  stolen->footer(std::string("\nEXAMPLES:\n  vouchsafe device report-stolen WG-SZ1-00000042 "
+                             "--reason \"case 1234\"\n  vouchsafe device report-stolen "
+                             "WG-SZ1-00000042 --undo --reason \"recovered\"\n") +
+                 k_exit_codes_help);
+  stolen->callback([&action, stolen_args, stolen_undo] {
+    action = [stolen_args, stolen_undo] {
+      return report_stolen_command((*stolen_args)[0], (*stolen_args)[1], (*stolen_args)[2],
+                                   *stolen_undo);
+    };
+  });
+
+  auto owner_args = std::make_shared<std::array<std::string, 4>>();  // home, serial, anchor, file
+  auto owner_replace = std::make_shared<bool>(false);
+  auto* owner = noun->add_subcommand(
+      "assign-owner",
+      "Record the owner's CA certificate(s) for a device, or many devices from the sales\n"
+      "system (--import: CSV lines SERIAL,BASE64_DER_CERTIFICATE; every line is checked\n"
+      "before any is applied). Under the known-customer policy only registrars under these\n"
+      "anchors get vouchers.");
+  owner->add_option("--home", (*owner_args)[0], k_home_help);
+  owner->add_option("SERIAL", (*owner_args)[1], "Device serial number");
+  owner->add_option("--anchor", (*owner_args)[2], "The owner's CA certificate(s), PEM or DER");
+  owner->add_option("--import", (*owner_args)[3], "CSV file from the sales system");
+  owner->add_flag("--replace", *owner_replace, "Replace the device's anchors (resale)");
+  owner->footer(std::string("\nEXAMPLES:\n  vouchsafe device assign-owner WG-SZ1-00000042 "
+                            "--anchor acme-ca.pem\n  vouchsafe device assign-owner --import "
+                            "sales-2026-11.csv\n") +
+                k_exit_codes_help);
+  owner->callback([&action, owner_args, owner_replace] {
+    action = [owner_args, owner_replace] {
+      return assign_owner_command((*owner_args)[0], (*owner_args)[1], (*owner_args)[2],
+                                  (*owner_args)[3], *owner_replace);
+    };
+  });
+
+  auto policy_args = std::make_shared<std::array<std::string, 3>>();  // home, serial, policy
+  auto* policy = noun->add_subcommand(
+      "set-policy",
+      "Set a device's ownership policy: open (any registrar, trust on first use, logged),\n"
+      "known-customer (only registrars under its owner anchors), or product (follow the\n"
+      "product's policy).");
+  policy->add_option("--home", (*policy_args)[0], k_home_help);
+  policy->add_option("SERIAL", (*policy_args)[1], "Device serial number")->required();
+  policy->add_option("POLICY", (*policy_args)[2], "open, known-customer or product")
+      ->required()
+      ->check(CLI::IsMember({"open", "known-customer", "product"}));
+  policy->footer(std::string("\nEXAMPLES:\n  vouchsafe device set-policy WG-SZ1-00000042 "
+                             "known-customer\n") +
+                 k_exit_codes_help);
+  policy->callback([&action, policy_args] {
+    action = [policy_args] {
+      return set_policy_command((*policy_args)[0], (*policy_args)[1], (*policy_args)[2]);
+    };
+  });
 }
 
 }  // namespace vouchsafe::cli

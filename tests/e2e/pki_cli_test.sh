@@ -201,7 +201,23 @@ check "without a terminal, plain lines" 0 sh -c "\"$vs\" idevid batch --product 
 # --- listings for the sales systems
 check "export as JSON parses" 0 sh -c "\"$vs\" device export --format json | $py -c 'import json,sys; d=json.load(sys.stdin); assert all(\"certificate\" in x for x in d)'"
 check "show an unknown device" 1 "$vs" device show WG-NOPE-1
-for cmd in "pki" "pki init" "pki issuing-ca create" "pki issuing-ca retire" "idevid issue" "idevid batch" "device list" "device show" "device export"; do
+
+# --- what the MASA needs to know: stolen devices, owners, policies
+check "report a device stolen" 0 "$vs" device report-stolen WG-SZ1-00000001 --reason "case 7"
+check "undo the report" 0 "$vs" device report-stolen WG-SZ1-00000001 --undo --reason "found"
+check "report an unknown device" 1 "$vs" device report-stolen WG-NOPE-1
+openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+  -subj "/CN=Acme Owner CA" -days 30 -out owner.pem 2>/dev/null
+check "assign an owner" 0 "$vs" device assign-owner WG-SZ1-00000001 --anchor owner.pem
+check "known-customer policy" 0 "$vs" device set-policy WG-SZ1-00000001 known-customer
+check "the policy must be known" 2 "$vs" device set-policy WG-SZ1-00000001 closed
+owner_b64=$(openssl x509 -in owner.pem -outform DER | base64 -w0)
+printf 'serial,owner\nWG-SZ1-00000003,%s\nWG-SZ2-00000001,%s\n' "$owner_b64" "$owner_b64" > sales.csv
+check "bulk import from the sales system" 0 "$vs" device assign-owner --import sales.csv
+printf 'WG-SZ1-00000003,%s\nWG-NOPE-9,%s\n' "$owner_b64" "$owner_b64" > bad-sales.csv
+check "a bulk import with an unknown device changes nothing" 1 "$vs" device assign-owner --import bad-sales.csv
+check "the bad line is named" 0 grep -q "bad-sales.csv:2" err
+for cmd in "pki" "pki init" "pki issuing-ca create" "pki issuing-ca retire" "idevid issue" "idevid batch" "device list" "device show" "device export" "device report-stolen" "device assign-owner" "device set-policy"; do
   # shellcheck disable=SC2086
   check "help of '$cmd' has exit codes" 0 sh -c "\"$vs\" $cmd --help | grep -q 'EXIT CODES'"
 done
