@@ -48,6 +48,8 @@ int run(int argc, char** argv) {
   add_idevid_commands(app, action);
   add_device_commands(app, action);
   add_voucher_commands(app, action);
+  add_masa_commands(app, action);
+  add_registrar_commands(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

@@ -33,6 +33,8 @@ void add_voucher_commands(CLI::App& app, Action& action);
 void add_pki_commands(CLI::App& app, Action& action);
 void add_idevid_commands(CLI::App& app, Action& action);
 void add_device_commands(CLI::App& app, Action& action);
+void add_masa_commands(CLI::App& app, Action& action);
+void add_registrar_commands(CLI::App& app, Action& action);
 
 int run(int argc, char** argv);
 

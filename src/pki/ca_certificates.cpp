@@ -168,4 +168,40 @@ Result<crypto::X509Ptr> make_issuing_ca_certificate(EVP_PKEY* subject_key, const
   return cert;
 }
 
+Result<crypto::X509Ptr> make_service_certificate(EVP_PKEY* subject_key, const CaSubject& subject,
+                                                 X509* issuer, EVP_PKEY* issuer_key,
+                                                 const ServiceProfile& profile) {
+  TRY(check_ca_subject(subject));
+  ASSIGN_OR_RETURN(const EVP_MD* md, digest_for_ca_key(issuer_key));
+  if (X509_check_private_key(issuer, issuer_key) != 1) {
+    crypto::openssl_reason("");
+    return fail(ErrorCode::bad_key, "the issuer key does not belong to the issuer certificate");
+  }
+  crypto::X509Ptr cert(X509_new());
+  if (!cert) return crypto::openssl_fail(ErrorCode::internal, "cannot allocate a certificate");
+  TRY(set_common_fields(cert.get(), subject_key));
+  if (profile.validity_days > 0 &&
+      X509_gmtime_adj(X509_getm_notAfter(cert.get()), profile.validity_days * 86400L) == nullptr) {
+    return crypto::openssl_fail(ErrorCode::internal, "cannot set the certificate's validity");
+  }
+  TRY(set_subject(cert.get(), subject));
+  if (X509_set_issuer_name(cert.get(), X509_get_subject_name(issuer)) != 1) {
+    return crypto::openssl_fail(ErrorCode::internal, "cannot set the issuer name");
+  }
+  X509V3_CTX ctx;
+  X509V3_set_ctx(&ctx, issuer, cert.get(), nullptr, nullptr, 0);
+  TRY(add_extension(cert.get(), &ctx, NID_basic_constraints, "critical,CA:FALSE"));
+  TRY(add_extension(cert.get(), &ctx, NID_key_usage, "critical,digitalSignature"));
+  if (!profile.extended_key_usage.empty()) {
+    TRY(add_extension(cert.get(), &ctx, NID_ext_key_usage, profile.extended_key_usage.c_str()));
+  }
+  if (!profile.subject_alt_names.empty()) {
+    TRY(add_extension(cert.get(), &ctx, NID_subject_alt_name, profile.subject_alt_names.c_str()));
+  }
+  TRY(add_extension(cert.get(), &ctx, NID_subject_key_identifier, "hash"));
+  TRY(add_extension(cert.get(), &ctx, NID_authority_key_identifier, "keyid:always"));
+  TRY(sign(cert.get(), issuer_key, md));
+  return cert;
+}
+
 }  // namespace vouchsafe::pki

@@ -37,6 +37,18 @@ Result<crypto::X509Ptr> make_root_certificate(EVP_PKEY* key, const CaSubject& su
 Result<crypto::X509Ptr> make_issuing_ca_certificate(EVP_PKEY* subject_key, const CaSubject& subject,
                                                     X509* root, EVP_PKEY* root_key);
 
+// End-entity certificates of the manufacturer's services (the MASA's
+// voucher-signing key, its TLS server): CA:FALSE, keyUsage critical
+// digitalSignature, SKI, AKI, and what the profile adds.
+struct ServiceProfile {
+  std::string extended_key_usage;  // OpenSSL syntax, e.g. "serverAuth"; empty: none
+  std::string subject_alt_names;   // e.g. "DNS:localhost,IP:127.0.0.1"; empty: none
+  long validity_days = 0;          // 0: no expiry (99991231235959Z)
+};
+Result<crypto::X509Ptr> make_service_certificate(EVP_PKEY* subject_key, const CaSubject& subject,
+                                                 X509* issuer, EVP_PKEY* issuer_key,
+                                                 const ServiceProfile& profile);
+
 struct IdevidProfile {
   std::string organization;         // subject O (optional)
   std::string organizational_unit;  // subject OU (optional)

@@ -7,6 +7,7 @@
 #include "crypto/algorithm.h"
 #include "crypto/keys.h"
 #include "crypto/openssl_error.h"
+#include "pki/certificate_fields.h"
 #include "pki/certificate_profiles.h"
 
 namespace vouchsafe::pki {
@@ -70,26 +71,6 @@ Status check_key(EVP_PKEY* key) {
   return ok();
 }
 
-// The subject serialNumber (2.5.4.5), if there is exactly one.
-Result<std::string> subject_serial(X509_REQ* req) {
-  X509_NAME* name = X509_REQ_get_subject_name(req);
-  const int at = X509_NAME_get_index_by_NID(name, NID_serialNumber, -1);
-  if (at < 0) return std::string();
-  if (X509_NAME_get_index_by_NID(name, NID_serialNumber, at) >= 0) {
-    return fail(ErrorCode::invalid_value, "the CSR's subject has more than one serialNumber");
-  }
-  const ASN1_STRING* value = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, at));
-  unsigned char* utf8 = nullptr;
-  const int len = ASN1_STRING_to_UTF8(&utf8, value);
-  if (len < 0) {
-    return crypto::openssl_fail(ErrorCode::malformed_der,
-                                "the CSR's subject serialNumber is not a readable string");
-  }
-  std::string serial(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(len));
-  OPENSSL_free(utf8);
-  return serial;
-}
-
 }  // namespace
 
 Result<CheckedCsr> check_csr(ByteView csr) {
@@ -112,7 +93,7 @@ Result<CheckedCsr> check_csr(ByteView csr) {
   if (checked.subject_public_key_info.empty()) {
     return crypto::openssl_fail(ErrorCode::internal, "cannot encode the CSR's public key");
   }
-  ASSIGN_OR_RETURN(checked.subject_serial, subject_serial(req.get()));
+  ASSIGN_OR_RETURN(checked.subject_serial, name_serial_number(X509_REQ_get_subject_name(req.get()), "the CSR's subject"));
   return checked;
 }
 

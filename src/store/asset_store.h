@@ -3,6 +3,7 @@
 // MASA reads the same records.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -128,5 +129,17 @@ class AssetStore {
 // Opens (creating if needed) the SQLite store at path, in WAL mode, and
 // brings its schema up to date.
 Result<std::unique_ptr<AssetStore>> open_sqlite_store(const std::string& path);
+
+// Connects to the PostgreSQL store named by a libpq DSN (key=value pairs or a
+// postgresql:// URI) with a pool of up to pool_size connections, and brings
+// its schema up to date (under an advisory lock; a current schema costs one
+// SELECT and no DDL). Error messages never contain the DSN's password.
+Result<std::unique_ptr<AssetStore>> open_postgres_store(const std::string& dsn,
+                                                        std::size_t pool_size = 4);
+
+// The backend a store location names: a "postgresql://" or "postgres://" URI
+// or a key=value DSN ("host=db port=5432 ...", any libpq keyword first) is
+// PostgreSQL with the default pool; anything else is the path of a SQLite file.
+Result<std::unique_ptr<AssetStore>> open_store(const std::string& dsn_or_path);
 
 }  // namespace vouchsafe::store

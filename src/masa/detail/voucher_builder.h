@@ -1,0 +1,54 @@
+// The voucher the MASA signs (RFC 8995 §5.6, RFC 8366bis) and the values
+// derived from certificates that it and the audit log carry.
+#pragma once
+
+#include <ctime>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/bytes.h"
+#include "crypto/certificate_cache.h"
+#include "masa/detail/outcome.h"
+#include "masa/masa_service.h"
+#include "voucher/model.h"
+#include "voucher/trust_policy.h"
+
+namespace vouchsafe::masa::detail {
+
+// The certificate pinned-domain-cert carries, from the validated RVR chain
+// (registrar first, domain anchor last).
+const crypto::CertificateRef& pinned_certificate(const std::vector<crypto::CertificateRef>& chain,
+                                                 MasaConfig::Pinning pinning);
+
+// RFC 8995 §5.8.2: base64 of the certificate's SubjectKeyIdentifier, else
+// of the SHA-256 of its SubjectPublicKeyInfo (the RFC 7469 pin).
+std::string domain_id(const crypto::DecodedCertificate& cert);
+
+// RFC 8366 idevid-issuer: the IDevID's AuthorityKeyIdentifier extension
+// value as an OCTET STRING (04 LEN 30 LEN 80 LEN keyid, as the published
+// cBRSKI and JWS-voucher examples show); none without an AKI.
+std::optional<Bytes> idevid_issuer_of(X509* idevid);
+
+// notAfter as Unix time.
+std::time_t not_after(X509* cert);
+
+struct VoucherContents {
+  std::time_t now = 0;
+  voucher::Assertion assertion = voucher::Assertion::proximity;
+  std::string serial_number;
+  std::optional<Bytes> nonce;             // copied from the RVR; none: nonceless
+  std::optional<std::time_t> expires_on;  // nonceless only
+  Bytes pinned_domain_cert;
+  std::optional<Bytes> idevid_issuer;
+};
+
+// RFC 8995 §5.6: created-on, assertion, serial-number, nonce or expires-on,
+// pinned-domain-cert, idevid-issuer, domain-cert-revocation-checks false;
+// never a prior-signed-voucher-request.
+voucher::Voucher build_voucher(const VoucherContents& contents);
+
+Outcome<Bytes> sign_voucher(const voucher::Voucher& v, voucher::Form form,
+                            const MasaConfig& config);
+
+}  // namespace vouchsafe::masa::detail

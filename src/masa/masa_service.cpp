@@ -1,0 +1,199 @@
+// The MASA's two endpoints as pipelines of named steps (DESIGN.md, "the
+// MASA path", steps 2-7); each step refuses with its own MasaError.
+#include "masa/masa_service.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "masa/detail/audit_log.h"
+#include "masa/detail/ownership_policy.h"
+#include "masa/detail/request_validation.h"
+#include "masa/detail/trust_cache.h"
+#include "masa/detail/voucher_builder.h"
+
+namespace vouchsafe::masa {
+
+using detail::Check;
+using detail::Outcome;
+using detail::refuse;
+
+struct MasaService::State {
+  State(MasaConfig c, store::AssetStore& s) : config(std::move(c)), store(s), idevid(s) {}
+
+  MasaConfig config;
+  store::AssetStore& store;
+  std::shared_ptr<const crypto::TrustStore> customers;  // null: no known customers
+  detail::TrustCache trust;
+  detail::IdevidAnchors idevid;
+
+  [[nodiscard]] std::time_t now() const { return config.now ? config.now() : std::time(nullptr); }
+
+  // The registrar voucher-request, the pledge's inside it, the serial
+  // numbers, and the device they name: common to both endpoints.
+  struct Validated {
+    detail::RegistrarRequest rvr;
+    detail::PledgeRequest pvr;
+    store::DeviceRecord device;
+  };
+  Outcome<Validated> validate(const MasaRequest& request, const detail::MediaForm& form,
+                              std::time_t now);
+
+  Outcome<MasaResponse> request_voucher(const MasaRequest& request);
+  Outcome<MasaResponse> request_audit_log(const MasaRequest& request);
+};
+
+MasaService::MasaService(MasaConfig config, store::AssetStore& store)
+    : state_(std::make_unique<State>(std::move(config), store)) {
+  if (!state_->config.signer) {
+    throw std::invalid_argument("the MASA needs a voucher-signing key");
+  }
+  if (!state_->config.customer_anchors.empty()) {
+    std::vector<crypto::X509Ptr> anchors;
+    for (const auto& a : state_->config.customer_anchors) anchors.push_back(crypto::share(a.get()));
+    state_->customers = std::make_shared<const crypto::TrustStore>(std::move(anchors));
+  }
+}
+
+MasaService::~MasaService() = default;
+
+MasaResponse MasaService::handle(const MasaRequest& request) {
+  Outcome<MasaResponse> response = refuse(MasaError::unknown_endpoint);
+  if (request.endpoint == k_request_voucher) {
+    response = state_->request_voucher(request);
+  } else if (request.endpoint == k_request_audit_log) {
+    response = state_->request_audit_log(request);
+  }
+  if (response) return std::move(response).value();
+  const detail::Refusal& r = response.refusal();
+  return refusal_response(r.error, r.detail);
+}
+
+Outcome<MasaService::State::Validated> MasaService::State::validate(const MasaRequest& request,
+                                                                    const detail::MediaForm& form,
+                                                                    std::time_t now) {
+  if (request.body.size() > config.max_request_bytes) {
+    return refuse(MasaError::request_too_large, std::to_string(request.body.size()) +
+                                                    " bytes; the limit is " +
+                                                    std::to_string(config.max_request_bytes));
+  }
+  MASA_ASSIGN(auto rvr,
+              detail::verify_registrar_request(request.body, form, request.caller.fingerprint, now,
+                                               config.max_request_bytes, trust));
+  MASA_ASSIGN(auto pvr,
+              detail::verify_pledge_request(rvr.payload, now, config.max_request_bytes, idevid));
+  MASA_CHECK(detail::check_serial_numbers(rvr, pvr));
+
+  const std::string& serial = *rvr.payload.serial_number;
+  auto found = store.find_device(serial);
+  if (!found) return refuse(MasaError::store_failure);
+  if (!*found) return refuse(MasaError::device_unknown, "serial-number '" + serial + "'");
+  store::DeviceRecord device = std::move(**found);
+  // The IDevID chains to our CA, but a reissued device's old certificate
+  // (and key) no longer speaks for it.
+  if (device.certificate_der != pvr.idevid->der) {
+    return refuse(MasaError::pvr_signer_unknown,
+                  "the IDevID that signed it is not the one on record for device '" + serial +
+                      "' (it has been reissued)");
+  }
+  return Validated{std::move(rvr), std::move(pvr), std::move(device)};
+}
+
+Outcome<MasaResponse> MasaService::State::request_voucher(const MasaRequest& request) {
+  const std::time_t at = now();
+  // Step 1: media types.
+  MASA_ASSIGN(const auto form, detail::request_form(request.content_type));
+  MASA_ASSIGN(const auto answer_form, detail::response_form(request.accept, form));
+  // Steps 2-3: the two voucher-requests and the device.
+  MASA_ASSIGN(auto v, validate(request, form, at));
+  const std::string& serial = v.device.serial;
+  // Step 4: proximity and nonces.
+  MASA_ASSIGN(const voucher::Assertion assertion,
+              detail::check_proximity(v.rvr, v.pvr, config.fallback_assertion));
+  MASA_CHECK(detail::check_nonces(v.rvr, v.pvr));
+
+  // Step 5: the device's status and ownership policy.
+  auto status = store.device_status(serial);
+  if (!status) return refuse(MasaError::store_failure);
+  const crypto::CertificateRef& pinned = detail::pinned_certificate(v.rvr.chain, config.pinning);
+  const std::string domain = detail::domain_id(*pinned);
+  if (status->stolen) {
+    // The refusal stands even if the event cannot be written.
+    (void)store.record_event(serial, "refused-stolen",
+                             "registrar " + request.caller.fingerprint + ", domainID " + domain,
+                             at);
+    return refuse(MasaError::device_stolen);
+  }
+  const store::OwnershipPolicy policy =
+      detail::effective_ownership(*status, v.device.product, config);
+  MASA_CHECK(detail::check_owner(policy, *status, v.rvr, at, trust));
+
+  // Step 6: nonceless vouchers, bounded by the configured lifetime and by
+  // every certificate of the registrar's chain (RFC 8995 §5.6: expires-on
+  // no later than the registrar certificate's expiry).
+  std::optional<std::time_t> expires_on;
+  if (!v.rvr.payload.nonce) {
+    const bool authenticated =
+        detail::caller_authenticated(request.caller, customers.get(), v.rvr, at);
+    MASA_CHECK(detail::check_nonceless(authenticated, policy, config));
+    std::time_t until = at + static_cast<std::time_t>(config.max_nonceless_lifetime.count());
+    for (const auto& c : v.rvr.chain) until = std::min(until, detail::not_after(c->cert.get()));
+    expires_on = until;
+  }
+
+  // Trust on first use (open policy): the first voucher for a domain is an
+  // event in the device's history.
+  if (policy == store::OwnershipPolicy::open) {
+    auto log = store.audit_log(serial);
+    if (!log) return refuse(MasaError::store_failure);
+    if (!detail::logged_for_domain(*log, {domain})) {
+      auto recorded = store.record_event(
+          serial, "owner-tofu", "domainID " + domain + ", registrar " + request.caller.fingerprint,
+          at);
+      if (!recorded) return refuse(MasaError::store_failure);
+    }
+  }
+
+  // Step 7: the voucher.
+  detail::VoucherContents contents;
+  contents.now = at;
+  contents.assertion = assertion;
+  contents.serial_number = serial;
+  contents.nonce = v.rvr.payload.nonce;
+  contents.expires_on = expires_on;
+  contents.pinned_domain_cert = pinned->der;
+  // RFC 8366 idevid-issuer: the registrar's value (SPEC.md §2: it takes it
+  // from the IDevID's AKI), else derived here from the IDevID.
+  contents.idevid_issuer = v.rvr.payload.idevid_issuer
+                               ? v.rvr.payload.idevid_issuer
+                               : detail::idevid_issuer_of(v.pvr.idevid->cert.get());
+  MASA_ASSIGN(Bytes signed_voucher,
+              detail::sign_voucher(detail::build_voucher(contents), answer_form.form, config));
+
+  // Step 8: the audit entry is durable before the voucher leaves (RFC 8995
+  // §5.8; DESIGN.md: what the MASA signed it has recorded first).
+  auto appended = store.append_audit(
+      serial,
+      detail::make_audit_entry(at, domain, contents.nonce, assertion, request.caller.fingerprint));
+  if (!appended) return refuse(MasaError::store_failure);
+  return MasaResponse{200, answer_form.media_type, std::move(signed_voucher)};
+}
+
+Outcome<MasaResponse> MasaService::State::request_audit_log(const MasaRequest& request) {
+  const std::time_t at = now();
+  MASA_ASSIGN(const auto form, detail::request_form(request.content_type));
+  MASA_CHECK(detail::accepts_json(request.accept));
+  MASA_ASSIGN(auto v, validate(request, form, at));
+  auto log = store.audit_log(v.device.serial);
+  if (!log) return refuse(MasaError::store_failure);
+  // RFC 8995 §5.8: only a registrar that is or was an owner reads the log;
+  // SPEC.md §2: anyone else gets 404, as for an unknown device. Any
+  // certificate of the requester's own chain identifies its domain, so a
+  // change of pinning policy does not lock an owner out.
+  std::vector<std::string> domains;
+  for (const auto& c : v.rvr.chain) domains.push_back(detail::domain_id(*c));
+  if (!detail::logged_for_domain(*log, domains)) return refuse(MasaError::audit_log_not_owner);
+  return MasaResponse{200, "application/json",
+                      detail::render_audit_log(*log, config.audit_log_max_entries)};
+}
+
+}  // namespace vouchsafe::masa

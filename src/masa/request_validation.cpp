@@ -1,0 +1,394 @@
+// Media types, the registrar voucher-request, the pledge voucher-request
+// inside it, and the cross-checks between them (RFC 8995 §5.5).
+#include "masa/detail/request_validation.h"
+
+#include <openssl/x509v3.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
+#include "crypto/keys.h"
+#include "voucher/artifact.h"
+
+namespace vouchsafe::masa::detail {
+namespace {
+
+using voucher::Form;
+
+// ---------------------------------------------------------------- media types
+
+constexpr std::string_view k_cms = "application/voucher-cms+json";
+constexpr std::string_view k_jws = "application/voucher-jws+json";
+constexpr std::string_view k_cose = "application/voucher+cose";
+// The name earlier cBRSKI drafts used (SPEC.md §1: accept both).
+constexpr std::string_view k_cose_legacy = "application/voucher-cose+cbor";
+constexpr std::string_view k_json = "application/json";
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The type/subtype of a media type, lower case, without parameters.
+std::string essence(std::string_view media_type) {
+  return lower(trim(media_type.substr(0, media_type.find(';'))));
+}
+
+std::optional<Form> form_of(std::string_view essence_text) {
+  if (essence_text == k_cms) return Form::cms;
+  if (essence_text == k_jws) return Form::jws;
+  if (essence_text == k_cose || essence_text == k_cose_legacy) return Form::cose;
+  return std::nullopt;
+}
+
+struct AcceptItem {
+  std::string range;
+  double q = 1.0;
+};
+
+// RFC 9110 §12.5.1: media ranges with optional q weights, best first (in
+// the client's order among equals); q=0 means "not acceptable".
+std::vector<AcceptItem> parse_accept(std::string_view accept) {
+  std::vector<AcceptItem> items;
+  while (!accept.empty()) {
+    const auto comma = accept.find(',');
+    std::string_view part = accept.substr(0, comma);
+    accept = comma == std::string_view::npos ? std::string_view{} : accept.substr(comma + 1);
+    AcceptItem item{essence(part)};
+    if (item.range.empty()) continue;
+    std::string_view params = part.substr(std::min(part.find(';'), part.size()));
+    while (!params.empty()) {
+      params.remove_prefix(1);  // the ';'
+      const auto next = params.find(';');
+      const std::string param = lower(trim(params.substr(0, next)));
+      params = next == std::string_view::npos ? std::string_view{} : params.substr(next);
+      if (param.rfind("q=", 0) == 0) item.q = std::strtod(param.c_str() + 2, nullptr);
+    }
+    if (item.q > 0) items.push_back(std::move(item));
+  }
+  std::stable_sort(items.begin(), items.end(),
+                   [](const AcceptItem& a, const AcceptItem& b) { return a.q > b.q; });
+  return items;
+}
+
+// --------------------------------------------------------------- envelopes
+
+// Which refusal a voucher-module error becomes; `pledge` picks the PVR's.
+Refusal envelope_refusal(const Error& error, bool pledge) {
+  const std::string what = pledge ? "pledge voucher-request: " : "registrar voucher-request: ";
+  switch (error.code) {
+    case ErrorCode::input_too_large:
+      return refuse(MasaError::request_too_large, what + error.message);
+    case ErrorCode::bad_signature:
+    case ErrorCode::unknown_signer:
+    case ErrorCode::unsupported_algorithm:
+      return refuse(pledge ? MasaError::pvr_signature_invalid : MasaError::rvr_signature_invalid,
+                    what + error.message);
+    case ErrorCode::untrusted_chain:
+      return refuse(pledge ? MasaError::pvr_signer_unknown : MasaError::rvr_signature_invalid,
+                    what + error.message);
+    case ErrorCode::io_error:
+    case ErrorCode::usage:
+    case ErrorCode::internal:
+    case ErrorCode::bad_passphrase:
+      // Our failure, not theirs: say nothing of it to the caller.
+      return refuse(MasaError::internal_error);
+    default:
+      return refuse(MasaError::malformed_request, what + error.message);
+  }
+}
+
+bool same_certificate(const crypto::CertificateRef& a, const crypto::CertificateRef& b) {
+  return a && b && a->der_sha256 == b->der_sha256;
+}
+
+// RFC 8995 §5.5.2: the farthest CA of the chain the RVR carries, found by
+// walking issuers up from the signer through the embedded certificates;
+// the signer itself when it came without its CA.
+crypto::CertificateRef farthest_ca(const crypto::CertificateRef& signer,
+                                   const std::vector<crypto::CertificateRef>& embedded) {
+  crypto::CertificateRef current = signer;
+  std::vector<const crypto::DecodedCertificate*> visited{signer.get()};
+  while (true) {
+    crypto::CertificateRef issuer;
+    for (const auto& candidate : embedded) {
+      if (std::find(visited.begin(), visited.end(), candidate.get()) != visited.end()) continue;
+      if (same_certificate(candidate, current)) continue;
+      if (X509_check_ca(candidate->cert.get()) > 0 &&
+          X509_check_issued(candidate->cert.get(), current->cert.get()) == X509_V_OK) {
+        issuer = candidate;
+        break;
+      }
+    }
+    if (!issuer) return current;
+    visited.push_back(issuer.get());
+    current = issuer;
+  }
+}
+
+voucher::TrustPolicy anchored(std::shared_ptr<const crypto::TrustStore> trust, std::time_t now,
+                              std::size_t max_input) {
+  voucher::TrustPolicy policy;
+  policy.anchors = std::move(trust);
+  policy.at = now;
+  policy.max_input = max_input;
+  return policy;
+}
+
+// RFC 8995 §5.5.4: the certificate that signed the registrar voucher-request
+// carries the id-kp-cmcRA extended key usage (RFC 7030 §3.6.1), which marks
+// it as a registrar's.
+bool has_cmc_ra(X509* cert) {
+  using EkuPtr = std::unique_ptr<EXTENDED_KEY_USAGE,
+                                 crypto::Deleter<EXTENDED_KEY_USAGE, EXTENDED_KEY_USAGE_free>>;
+  EkuPtr eku(static_cast<EXTENDED_KEY_USAGE*>(
+      X509_get_ext_d2i(cert, NID_ext_key_usage, nullptr, nullptr)));
+  if (!eku) return false;
+  for (int i = 0; i < sk_ASN1_OBJECT_num(eku.get()); ++i) {
+    if (OBJ_obj2nid(sk_ASN1_OBJECT_value(eku.get(), i)) == NID_cmcRA) return true;
+  }
+  return false;
+}
+
+std::optional<std::string> subject_serial_number(X509* cert) {
+  X509_NAME* name = X509_get_subject_name(cert);
+  const int index = X509_NAME_get_index_by_NID(name, NID_serialNumber, -1);
+  if (index < 0) return std::nullopt;
+  const ASN1_STRING* value = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, index));
+  unsigned char* utf8 = nullptr;
+  // PrintableString in our IDevIDs; UTF8String in RFC 8995 Appendix C's.
+  const int len = ASN1_STRING_to_UTF8(&utf8, value);
+  if (len < 0) return std::nullopt;
+  std::string serial(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(len));
+  OPENSSL_free(utf8);
+  return serial;
+}
+
+std::string quoted(const std::optional<std::string>& s) {
+  return s ? "'" + s->substr(0, 64) + "'" : std::string("none");
+}
+
+}  // namespace
+
+// ------------------------------------------------------------ media types
+
+Outcome<MediaForm> request_form(std::string_view content_type) {
+  const std::string type = essence(content_type);
+  if (auto form = form_of(type)) return MediaForm{*form, type};
+  return refuse(MasaError::unsupported_media_type,
+                "got Content-Type '" + std::string(content_type.substr(0, 80)) + "'");
+}
+
+Outcome<MediaForm> response_form(std::string_view accept, const MediaForm& request) {
+  if (trim(accept).empty()) return request;
+  for (const AcceptItem& item : parse_accept(accept)) {
+    if (item.range == "*/*" || item.range == "application/*") return request;
+    if (auto form = form_of(item.range)) return MediaForm{*form, item.range};
+  }
+  return refuse(MasaError::not_acceptable,
+                "got Accept '" + std::string(accept.substr(0, 120)) +
+                    "'; this MASA signs vouchers as application/voucher-cms+json, "
+                    "application/voucher-jws+json and application/voucher+cose");
+}
+
+Check accepts_json(std::string_view accept) {
+  if (trim(accept).empty()) return std::nullopt;
+  for (const AcceptItem& item : parse_accept(accept)) {
+    if (item.range == "*/*" || item.range == "application/*" || item.range == k_json) {
+      return std::nullopt;
+    }
+  }
+  return refuse(MasaError::not_acceptable,
+                "the audit log (RFC 8995 §5.8.1) is application/json; got Accept '" +
+                    std::string(accept.substr(0, 120)) + "'");
+}
+
+// ------------------------------------------------------ registrar request
+
+Outcome<RegistrarRequest> verify_registrar_request(ByteView body, const MediaForm& form,
+                                                   const std::string& caller_fingerprint,
+                                                   std::time_t now, std::size_t max_input,
+                                                   TrustCache& cache) {
+  auto detected = voucher::detect_form(body);
+  if (!detected || *detected != form.form) {
+    return refuse(MasaError::malformed_request,
+                  "the body is not a " + std::string(voucher::form_name(form.form)) +
+                      " signed object, as its Content-Type " + form.media_type + " says");
+  }
+
+  // The anchor is only known once the envelope's certificates are read.
+  // A returning registrar's last anchor is tried first: one verification
+  // when its domain is unchanged. Otherwise an inspection pass reads the
+  // chain (it accepts nothing) and the anchored pass decides.
+  std::optional<voucher::VerifiedArtifact> verified;
+  crypto::CertificateRef anchor = cache.anchor_hint(caller_fingerprint);
+  if (anchor) {
+    auto guess =
+        voucher::verify_artifact(body, anchored(cache.store_for({anchor}), now, max_input));
+    if (guess) {
+      const auto& chain = guess->envelope.signer_chain;
+      if (same_certificate(farthest_ca(chain.front(), guess->envelope.embedded_certificates),
+                           anchor)) {
+        verified = std::move(guess).value();
+      }
+    } else if (guess.error().code != ErrorCode::untrusted_chain) {
+      return envelope_refusal(guess.error(), false);
+    }
+  }
+  if (!verified) {
+    voucher::TrustPolicy inspection = voucher::TrustPolicy::for_inspection();
+    inspection.max_input = max_input;
+    auto seen = voucher::verify_artifact(body, inspection);
+    if (!seen) return envelope_refusal(seen.error(), false);
+    if (seen->envelope.signer_chain.empty()) {
+      return refuse(MasaError::rvr_signature_invalid,
+                    "registrar voucher-request: it carries no certificate for its signer");
+    }
+    anchor = farthest_ca(seen->envelope.signer_chain.front(), seen->envelope.embedded_certificates);
+    auto checked =
+        voucher::verify_artifact(body, anchored(cache.store_for({anchor}), now, max_input));
+    if (!checked) return envelope_refusal(checked.error(), false);
+    verified = std::move(checked).value();
+    cache.remember_anchor(caller_fingerprint, anchor);
+  }
+
+  RegistrarRequest out{std::move(verified->payload), form.form,
+                       std::move(verified->envelope.signer_chain),
+                       std::move(verified->envelope.embedded_certificates)};
+  if (!has_cmc_ra(out.chain.front()->cert.get())) {
+    return refuse(MasaError::rvr_signer_not_registrar,
+                  "signer: " + crypto::certificate_subject(out.chain.front()->cert.get()));
+  }
+  if (out.payload.kind != voucher::ArtifactKind::voucher_request) {
+    return refuse(MasaError::malformed_request,
+                  "the registrar's payload is a voucher, not an ietf-voucher-request:voucher");
+  }
+  return out;
+}
+
+// ------------------------------------------------------- pledge request
+
+Outcome<std::shared_ptr<const crypto::TrustStore>> IdevidAnchors::current() {
+  {
+    std::lock_guard lock(mutex_);
+    if (trust_) return trust_;
+  }
+  auto loaded = reload();
+  if (!loaded) return std::move(loaded).refusal();
+  std::lock_guard lock(mutex_);
+  return trust_;
+}
+
+Outcome<bool> IdevidAnchors::reload() {
+  auto cas = store_.list_cas();
+  if (!cas) return refuse(MasaError::store_failure);
+  std::vector<crypto::X509Ptr> anchors;
+  std::string key;
+  for (const store::CaRecord& ca : *cas) {
+    if (ca.role != store::CaRole::issuing) continue;
+    auto decoded = crypto::CertificateCache::shared().decode(ca.certificate_der);
+    if (!decoded) continue;  // a record we cannot read anchors nothing
+    key.append((*decoded)->der_sha256.begin(), (*decoded)->der_sha256.end());
+    anchors.push_back(crypto::share((*decoded)->cert.get()));
+  }
+  std::lock_guard lock(mutex_);
+  if (trust_ && key == key_) return false;
+  trust_ = std::make_shared<const crypto::TrustStore>(std::move(anchors));
+  key_ = std::move(key);
+  return true;
+}
+
+Outcome<PledgeRequest> verify_pledge_request(const voucher::Voucher& rvr, std::time_t now,
+                                             std::size_t max_input, IdevidAnchors& anchors) {
+  // RFC 8995 §5.5.5: the MASA verifies the pledge's own request inside.
+  if (!rvr.prior_signed_voucher_request || rvr.prior_signed_voucher_request->empty()) {
+    return refuse(MasaError::pvr_missing);
+  }
+  const Bytes& pvr = *rvr.prior_signed_voucher_request;
+  MASA_ASSIGN(auto trust, anchors.current());
+  auto verified = voucher::verify_artifact(pvr, anchored(trust, now, max_input));
+  if (!verified && verified.error().code == ErrorCode::untrusted_chain) {
+    MASA_ASSIGN(const bool changed, anchors.reload());
+    if (changed) {
+      MASA_ASSIGN(trust, anchors.current());
+      verified = voucher::verify_artifact(pvr, anchored(trust, now, max_input));
+    }
+  }
+  if (!verified) return envelope_refusal(verified.error(), true);
+  if (verified->payload.kind != voucher::ArtifactKind::voucher_request) {
+    return refuse(MasaError::malformed_request,
+                  "the prior-signed-voucher-request's payload is a voucher, not a "
+                  "voucher-request");
+  }
+  PledgeRequest out{std::move(verified->payload), verified->envelope.signer_chain.front(), {}};
+  out.idevid_serial = subject_serial_number(out.idevid->cert.get());
+  return out;
+}
+
+Check check_serial_numbers(const RegistrarRequest& rvr, const PledgeRequest& pvr) {
+  const auto& registrar = rvr.payload.serial_number;
+  const auto& pledge = pvr.payload.serial_number;
+  if (registrar != pledge || pledge != pvr.idevid_serial) {
+    return refuse(MasaError::serial_mismatch, "registrar voucher-request " + quoted(registrar) +
+                                                  ", pledge voucher-request " + quoted(pledge) +
+                                                  ", IDevID " + quoted(pvr.idevid_serial));
+  }
+  return std::nullopt;
+}
+
+Outcome<voucher::Assertion> check_proximity(const RegistrarRequest& rvr, const PledgeRequest& pvr,
+                                            std::optional<voucher::Assertion> fallback) {
+  const voucher::Voucher& p = pvr.payload;
+  std::optional<Bytes> seen_key;  // the SubjectPublicKeyInfo the pledge saw
+  if (p.proximity_registrar_cert) {
+    auto cert = crypto::CertificateCache::shared().decode(*p.proximity_registrar_cert);
+    if (!cert) {
+      return refuse(MasaError::malformed_request,
+                    "pledge voucher-request: proximity-registrar-cert: " + cert.error().message);
+    }
+    seen_key = crypto::public_key_der((*cert)->public_key.get());
+  } else if (p.proximity_registrar_pubk) {
+    seen_key = *p.proximity_registrar_pubk;
+  }
+  bool shown = false;
+  if (seen_key || p.proximity_registrar_pubk_sha256) {
+    for (const auto& c : rvr.chain) {
+      const Bytes spki = crypto::public_key_der(c->public_key.get());
+      if ((seen_key && spki == *seen_key) ||
+          (!seen_key && crypto::sha256(spki) == *p.proximity_registrar_pubk_sha256)) {
+        shown = true;
+        break;
+      }
+    }
+  }
+  if (shown) return voucher::Assertion::proximity;
+  if (fallback) return *fallback;
+  if (!seen_key && !p.proximity_registrar_pubk_sha256) {
+    return refuse(MasaError::proximity_not_shown,
+                  "the pledge voucher-request names no proximity-registrar-cert");
+  }
+  return refuse(MasaError::proximity_not_shown);
+}
+
+Check check_nonces(const RegistrarRequest& rvr, const PledgeRequest& pvr) {
+  // RFC 8995 §5.5.6: the MASA checks that the registrar copied the
+  // pledge's nonce; a registrar that sends none asks for a nonceless
+  // voucher (decided by policy afterwards).
+  const auto& registrar = rvr.payload.nonce;
+  if (registrar && registrar != pvr.payload.nonce) {
+    return refuse(MasaError::nonce_mismatch, pvr.payload.nonce
+                                                 ? std::string()
+                                                 : "the pledge voucher-request carries no nonce");
+  }
+  return std::nullopt;
+}
+
+}  // namespace vouchsafe::masa::detail

@@ -1,0 +1,101 @@
+// The status table: RFC 8995 §5.6 gives the codes, SPEC.md §2 the rules
+// (401 for registrar authentication, 403 for a request signed wrongly or
+// refused by policy, 404 for an unknown device and a stranger's audit-log
+// request, 406/415 for media types).
+#include "masa/status_table.h"
+
+#include <array>
+#include <cassert>
+
+namespace vouchsafe::masa {
+namespace {
+
+using E = MasaError;
+
+constexpr std::array<StatusEntry, 23> k_table{{
+    {E::malformed_request, "malformed_request", 400,
+     "The request body is not a well-formed voucher-request."},
+    {E::unsupported_media_type, "unsupported_media_type", 415,
+     "Content-Type must be application/voucher-cms+json, application/voucher-jws+json or "
+     "application/voucher+cose."},
+    {E::not_acceptable, "not_acceptable", 406,
+     "The Accept header asks for a response type this MASA cannot produce."},
+    {E::unknown_endpoint, "unknown_endpoint", 404,
+     "Unknown endpoint: use /.well-known/brski/requestvoucher or requestauditlog."},
+    {E::request_too_large, "request_too_large", 413,
+     "The request is larger than this MASA accepts."},
+    {E::rate_limited, "rate_limited", 429,
+     "Too many requests from this client certificate; retry later."},
+    {E::rvr_signature_invalid, "rvr_signature_invalid", 403,
+     "The registrar voucher-request signature does not verify with the certificate chain it "
+     "carries."},
+    {E::rvr_signer_not_registrar, "rvr_signer_not_registrar", 403,
+     "The registrar voucher-request was not signed by a registrar: its certificate lacks the "
+     "id-kp-cmcRA extended key usage (1.3.6.1.5.5.7.3.28)."},
+    {E::pvr_missing, "pvr_missing", 400,
+     "The registrar voucher-request carries no prior-signed-voucher-request from the pledge."},
+    {E::pvr_signature_invalid, "pvr_signature_invalid", 403,
+     "The pledge voucher-request signature does not verify."},
+    {E::pvr_signer_unknown, "pvr_signer_unknown", 403,
+     "The pledge voucher-request is not signed by an IDevID this manufacturer issued."},
+    {E::serial_mismatch, "serial_mismatch", 403,
+     "The serial-number of the registrar voucher-request, the pledge voucher-request and the "
+     "pledge's IDevID do not agree."},
+    {E::proximity_not_shown, "proximity_not_shown", 403,
+     "The pledge's proximity-registrar-cert is not in the certificate chain that signed the "
+     "registrar voucher-request."},
+    {E::nonce_mismatch, "nonce_mismatch", 403,
+     "The nonce of the registrar voucher-request differs from the pledge's."},
+    {E::device_unknown, "device_unknown", 404,
+     "This MASA knows no device with this serial-number."},
+    {E::device_stolen, "device_stolen", 403,
+     "The device has been reported stolen; no voucher is issued for it. Contact the "
+     "manufacturer."},
+    {E::owner_not_allowed, "owner_not_allowed", 403,
+     "This registrar is not among the owners recorded for the device."},
+    {E::registrar_not_authenticated, "registrar_not_authenticated", 401,
+     "A nonceless voucher needs an authenticated registrar: the TLS client certificate does not "
+     "chain to a known customer."},
+    {E::nonceless_not_allowed, "nonceless_not_allowed", 403,
+     "The device's policy does not allow nonceless vouchers; include the pledge's nonce."},
+    {E::audit_log_not_owner, "audit_log_not_owner", 404,
+     "No audit log for this device is available to this registrar's domain."},
+    {E::store_failure, "store_failure", 503, "The MASA's asset store is unavailable; retry later."},
+    {E::signing_failure, "signing_failure", 500, "The MASA could not sign the voucher."},
+    {E::internal_error, "internal_error", 500, "The MASA failed to process the request."},
+}};
+
+constexpr bool table_in_enum_order() {
+  for (std::size_t i = 0; i < k_table.size(); ++i) {
+    if (static_cast<std::size_t>(k_table[i].error) != i) return false;
+  }
+  return true;
+}
+static_assert(table_in_enum_order(), "k_table must list every MasaError in declaration order");
+static_assert(k_table.size() == static_cast<std::size_t>(MasaError::internal_error) + 1,
+              "k_table must list every MasaError");
+
+}  // namespace
+
+std::span<const StatusEntry> status_table() {
+  return k_table;
+}
+
+const StatusEntry& status_entry(MasaError error) {
+  const auto i = static_cast<std::size_t>(error);
+  assert(i < k_table.size());
+  return k_table[i];
+}
+
+MasaResponse refusal_response(MasaError error, std::string_view detail) {
+  const StatusEntry& entry = status_entry(error);
+  std::string text(entry.reason);
+  if (!detail.empty()) {
+    text += "\n";
+    text += detail;
+  }
+  text += "\n";
+  return MasaResponse{entry.status, std::string(k_text_plain), to_bytes(text)};
+}
+
+}  // namespace vouchsafe::masa

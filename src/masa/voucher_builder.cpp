@@ -1,0 +1,67 @@
+// Building and signing the voucher.
+#include "masa/detail/voucher_builder.h"
+
+#include <openssl/x509v3.h>
+
+#include "crypto/keys.h"
+#include "voucher/artifact.h"
+
+namespace vouchsafe::masa::detail {
+
+const crypto::CertificateRef& pinned_certificate(const std::vector<crypto::CertificateRef>& chain,
+                                                 MasaConfig::Pinning pinning) {
+  return pinning == MasaConfig::Pinning::registrar_certificate ? chain.front() : chain.back();
+}
+
+std::string domain_id(const crypto::DecodedCertificate& cert) {
+  if (const ASN1_OCTET_STRING* ski = X509_get0_subject_key_id(cert.cert.get())) {
+    return base64_encode(
+        ByteView(ASN1_STRING_get0_data(ski), static_cast<std::size_t>(ASN1_STRING_length(ski))));
+  }
+  return base64_encode(crypto::sha256(crypto::public_key_der(cert.public_key.get())));
+}
+
+std::optional<Bytes> idevid_issuer_of(X509* idevid) {
+  const int index = X509_get_ext_by_NID(idevid, NID_authority_key_identifier, -1);
+  if (index < 0) return std::nullopt;
+  ASN1_OCTET_STRING* value = X509_EXTENSION_get_data(X509_get_ext(idevid, index));
+  Bytes der = crypto::to_der(value, i2d_ASN1_OCTET_STRING);
+  if (der.empty()) return std::nullopt;
+  return der;
+}
+
+std::time_t not_after(X509* cert) {
+  struct tm tm {};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1) return 0;
+  return timegm(&tm);
+}
+
+voucher::Voucher build_voucher(const VoucherContents& contents) {
+  voucher::Voucher v;
+  v.kind = voucher::ArtifactKind::voucher;
+  v.created_on = DateTime::from_unix_seconds(contents.now);
+  v.assertion = contents.assertion;
+  v.serial_number = contents.serial_number;
+  // RFC 8366 §5.3: nonce and expires-on are mutually exclusive.
+  if (contents.nonce) {
+    v.nonce = contents.nonce;
+  } else if (contents.expires_on) {
+    v.expires_on = DateTime::from_unix_seconds(*contents.expires_on);
+  }
+  v.pinned_domain_cert = contents.pinned_domain_cert;
+  v.idevid_issuer = contents.idevid_issuer;
+  // A pledge usually cannot reach the domain's revocation information
+  // before it has enrolled, so the voucher does not ask it to check.
+  v.domain_cert_revocation_checks = false;
+  return v;
+}
+
+Outcome<Bytes> sign_voucher(const voucher::Voucher& v, voucher::Form form,
+                            const MasaConfig& config) {
+  voucher::SigningIdentity identity{config.signer.get(), config.signer_chain};
+  auto signed_voucher = voucher::sign_artifact(v, form, identity);
+  if (!signed_voucher) return refuse(MasaError::signing_failure);
+  return std::move(signed_voucher).value();
+}
+
+}  // namespace vouchsafe::masa::detail

@@ -1,0 +1,346 @@
+// The per-connection state machine of the HTTPS server, on Boost.Beast.
+#include "net/detail/connection.h"
+
+#include <array>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "net/detail/tls.h"
+
+namespace vouchsafe::net::detail {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using error_code = beast::error_code;
+using Clock = std::chrono::steady_clock;
+
+// After the last response of a connection the server stops sending and
+// reads (and discards) what the client still sends for a moment: closing a
+// socket with unread input makes the kernel reset the connection, and the
+// reset can destroy the response before the client has read it.
+constexpr std::chrono::seconds k_linger_time{2};
+constexpr std::size_t k_linger_bytes = 1U << 20U;
+constexpr std::size_t k_first_read_bytes = 4096;
+
+// RFC 9110 §15.5: 4xx are the client's fault; 404 and 429 are not counted
+// against it (an unknown device or a busy server says nothing about abuse).
+bool is_invalid_status(int status) {
+  return status >= 400 && status <= 499 && status != 404 && status != 429;
+}
+
+// Beast 1.74 has its own string_view type.
+std::string_view to_std(beast::string_view text) {
+  return {text.data(), text.size()};
+}
+
+bool is_http_error(const error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::bad_target).category();
+}
+
+// A request Beast could not parse, as opposed to a connection that ended.
+bool is_malformed(const error_code& ec) {
+  return is_http_error(ec) && ec != http::error::end_of_stream &&
+         ec != http::error::partial_message && ec != http::error::need_more &&
+         ec != http::error::body_limit && ec != http::error::header_limit &&
+         ec != http::error::buffer_overflow;
+}
+
+template <bool Tls>
+class Connection : public std::enable_shared_from_this<Connection<Tls>> {
+  using Stream = std::conditional_t<Tls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
+  using Body = http::vector_body<std::uint8_t>;
+
+ public:
+  Connection(std::shared_ptr<ServerState> state, ConnectionSlot slot, tcp::socket socket)
+      : state_(std::move(state)), slot_(std::move(slot)), stream_(make_stream(std::move(socket))) {}
+
+  void start() {
+    // Every step runs on the connection's strand, this one included.
+    asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Connection::begin, self()));
+  }
+
+ private:
+  Stream make_stream(tcp::socket socket) {
+    if constexpr (Tls) {
+      return Stream(std::move(socket), *state_->tls);
+    } else {
+      return Stream(std::move(socket));
+    }
+  }
+  std::shared_ptr<Connection> self() { return this->shared_from_this(); }
+  beast::tcp_stream& tcp_layer() { return beast::get_lowest_layer(stream_); }
+  [[nodiscard]] const ServerOptions& options() const { return state_->options; }
+
+  void begin() {
+    error_code ec;
+    const auto remote = tcp_layer().socket().remote_endpoint(ec);
+    if (ec) return;  // already gone
+    remote_address_ = remote.address().to_string() + ":" + std::to_string(remote.port());
+    // Without a certificate the client is known by its address alone.
+    client_key_ = "address:" + remote.address().to_string();
+    if constexpr (Tls) {
+      tcp_layer().expires_after(options().read_timeout);
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              beast::bind_front_handler(&Connection::on_handshake, self()));
+    } else {
+      await_request(true);
+    }
+  }
+
+  void on_handshake(error_code ec) {
+    if (ec) {
+      state_->count_handshake_failure();
+      if (ec == beast::error::timeout) state_->count_rejection(Rejection::timeout);
+      return;
+    }
+    if constexpr (Tls) peer_ = peer_certificate(stream_.native_handle());
+    if (!peer_.fingerprint.empty()) client_key_ = peer_.fingerprint;
+    await_request(true);
+  }
+
+  // Waits for the first byte of a request: a new connection gets the read
+  // timeout, a kept-alive one the idle timeout.
+  void await_request(bool first) {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(options().max_header_bytes));
+    parser_->body_limit(options().max_body_bytes);
+    if (buffer_.size() > 0) {  // pipelined: the next request is already here
+      read_header();
+      return;
+    }
+    tcp_layer().expires_after(first ? options().read_timeout : options().idle_timeout);
+    stream_.async_read_some(buffer_.prepare(k_first_read_bytes),
+                            beast::bind_front_handler(&Connection::on_first_bytes, self(), first));
+  }
+
+  void on_first_bytes(bool first, error_code ec, std::size_t n) {
+    if (ec) {
+      // An idle kept-alive connection timing out is ordinary; a new one that
+      // never sends a request is a slow client.
+      if (ec == beast::error::timeout && first) state_->count_rejection(Rejection::timeout);
+      return;
+    }
+    buffer_.commit(n);
+    read_header();
+  }
+
+  // From the first byte on, header and body together must arrive within the
+  // read timeout, however slowly the client trickles them.
+  void read_header() {
+    request_start_ = Clock::now();
+    tcp_layer().expires_after(options().read_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Connection::on_header, self()));
+  }
+
+  void on_header(error_code ec, std::size_t /*bytes*/) {
+    if (ec == http::error::header_limit) {
+      reject(413, "request header too large", Rejection::too_large, false);
+      return;
+    }
+    if (ec && ec != http::error::body_limit) {
+      end_on_error(ec);
+      return;
+    }
+    const auto& request = parser_->get();
+    endpoint_ = state_->endpoint_label(to_std(request.target()));
+    // A request without a body has been read whole, so the connection can
+    // stay open after an early refusal.
+    const bool can_continue = !ec && parser_->is_done() && request.keep_alive();
+
+    const auto admission = state_->limiter.admit(client_key_, Clock::now());
+    if (admission.verdict == ClientLimiter::Verdict::blocked) {
+      extra_headers_ = {{"Retry-After", std::to_string(admission.retry_after.count())}};
+      reject(403, "too many invalid requests", Rejection::blocked, can_continue);
+      return;
+    }
+    if (admission.verdict == ClientLimiter::Verdict::rate_limited) {
+      extra_headers_ = {{"Retry-After", std::to_string(admission.retry_after.count())}};
+      reject(429, "too many requests", Rejection::rate_limited, can_continue);
+      return;
+    }
+    // Beast refuses a Content-Length above the body limit before any of the
+    // body is read; a chunked body is refused while it is read.
+    if (ec == http::error::body_limit) {
+      reject(413, "request body too large", Rejection::too_large, false);
+      return;
+    }
+    if (beast::iequals(request[http::field::expect], "100-continue") && !parser_->is_done()) {
+      continue_.version(request.version());
+      continue_.result(http::status::continue_);
+      http::async_write(stream_, continue_,
+                        beast::bind_front_handler(&Connection::on_continue_sent, self()));
+      return;
+    }
+    read_body();
+  }
+
+  void on_continue_sent(error_code ec, std::size_t /*bytes*/) {
+    if (ec) {
+      end_on_error(ec);
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Connection::on_body, self()));
+  }
+
+  void on_body(error_code ec, std::size_t /*bytes*/) {
+    if (ec == http::error::body_limit) {
+      reject(413, "request body too large", Rejection::too_large, false);
+      return;
+    }
+    if (ec) {
+      end_on_error(ec);
+      return;
+    }
+    auto message = parser_->release();
+    HttpRequest request;
+    request.method = std::string(message.method_string());
+    request.target = std::string(message.target());
+    request.content_type = std::string(message[http::field::content_type]);
+    request.accept = std::string(message[http::field::accept]);
+    request.body = std::move(message.body());
+    request.client_fingerprint = peer_.fingerprint;
+    request.client_certificate_der = peer_.der;
+    request.client_chain_der = peer_.chain;
+    request.remote_address = remote_address_;
+    version_ = message.version();
+
+    HttpResponse response;
+    try {
+      response = state_->handler(request);
+    } catch (const std::exception&) {
+      // A throwing handler is a bug; the client learns nothing about it.
+      response = text_response(500, "internal error");
+    }
+    if (is_invalid_status(response.status)) {
+      state_->limiter.report_invalid(client_key_, Clock::now());
+    }
+    send(std::move(response), message.keep_alive());
+  }
+
+  // Connection errors end the connection; an unparsable request gets a 400.
+  void end_on_error(const error_code& ec) {
+    if (ec == beast::error::timeout) {
+      state_->count_rejection(Rejection::timeout);
+      return;
+    }
+    if (is_malformed(ec)) {
+      state_->limiter.report_invalid(client_key_, Clock::now());
+      send(text_response(400, "malformed HTTP request"), false);
+    }
+  }
+
+  // A refusal made by the server itself, before the handler.
+  void reject(int status, std::string_view reason, Rejection counted, bool keep_alive) {
+    state_->count_rejection(counted);
+    if (status == 413) state_->limiter.report_invalid(client_key_, Clock::now());
+    if (parser_) version_ = parser_->get().version();
+    send(text_response(status, reason), keep_alive);
+  }
+
+  void send(HttpResponse response, bool keep_alive) {
+    const std::string endpoint = endpoint_.empty() ? "unknown" : endpoint_;
+    state_->metrics
+        ->counter("vouchsafe_http_requests_total", {endpoint, std::to_string(response.status)})
+        .inc();
+    const std::chrono::duration<double> elapsed = Clock::now() - request_start_;
+    state_->metrics->histogram("vouchsafe_http_request_duration_seconds", {endpoint})
+        .observe(elapsed.count());
+
+    response_ = {};
+    response_.version(version_ == 10 ? 10 : 11);
+    response_.result(static_cast<unsigned>(response.status));
+    if (!response.content_type.empty()) {
+      response_.set(http::field::content_type, response.content_type);
+    }
+    for (const auto& [name, value] : extra_headers_) response_.set(name, value);
+    for (const auto& [name, value] : response.headers) response_.set(name, value);
+    extra_headers_.clear();
+    response_.body() = std::move(response.body);
+    response_.keep_alive(keep_alive);
+    response_.prepare_payload();
+
+    tcp_layer().expires_after(options().read_timeout);
+    http::async_write(stream_, response_,
+                      beast::bind_front_handler(&Connection::on_written, self(), keep_alive));
+  }
+
+  void on_written(bool keep_alive, error_code ec, std::size_t /*bytes*/) {
+    if (ec) {
+      if (ec == beast::error::timeout) state_->count_rejection(Rejection::timeout);
+      return;
+    }
+    endpoint_.clear();
+    if (keep_alive) {
+      await_request(false);
+      return;
+    }
+    error_code ignored;
+    tcp_layer().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    tcp_layer().expires_after(k_linger_time);
+    drain();
+  }
+
+  void drain() {
+    tcp_layer().async_read_some(asio::buffer(drain_buffer_),
+                                beast::bind_front_handler(&Connection::on_drained, self()));
+  }
+
+  void on_drained(error_code ec, std::size_t n) {
+    drained_ += n;
+    if (!ec && drained_ < k_linger_bytes) drain();
+  }
+
+  std::shared_ptr<ServerState> state_;
+  ConnectionSlot slot_;
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<Body>> parser_;
+  http::response<http::empty_body> continue_;
+  http::response<Body> response_;
+  std::vector<std::pair<std::string, std::string>> extra_headers_;
+  unsigned version_ = 11;
+
+  PeerCertificate peer_;
+  std::string client_key_;
+  std::string remote_address_;
+  std::string endpoint_;
+  Clock::time_point request_start_ = Clock::now();
+
+  std::array<char, 4096> drain_buffer_{};
+  std::size_t drained_ = 0;
+};
+
+}  // namespace
+
+void serve_connection(std::shared_ptr<ServerState> state, ConnectionSlot slot, tcp::socket socket) {
+  if (state->tls) {
+    std::make_shared<Connection<true>>(std::move(state), std::move(slot), std::move(socket))
+        ->start();
+  } else {
+    std::make_shared<Connection<false>>(std::move(state), std::move(slot), std::move(socket))
+        ->start();
+  }
+}
+
+}  // namespace vouchsafe::net::detail

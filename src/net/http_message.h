@@ -1,0 +1,47 @@
+// The transport-free request and response the HTTPS server hands to and
+// takes from its handler.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/bytes.h"
+
+namespace vouchsafe::net {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // as sent: path and query
+  std::string content_type;
+  std::string accept;
+  Bytes body;
+  // Hex SHA-256 of the client certificate's DER: who is calling. Empty when
+  // the listener does not ask for a certificate.
+  std::string client_fingerprint;
+  Bytes client_certificate_der;
+  std::vector<Bytes> client_chain_der;  // the certificates the client sent after its own
+  std::string remote_address;           // "ip:port", for logs
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type;
+  Bytes body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers, e.g. Retry-After
+};
+
+inline constexpr std::string_view k_text_plain = "text/plain; charset=utf-8";
+
+// A plain-text response, the form every error response takes.
+inline HttpResponse text_response(int status, std::string_view text) {
+  return HttpResponse{status, std::string(k_text_plain), to_bytes(text), {}};
+}
+
+// Called on the server's worker threads, possibly on several at once: a
+// handler must be thread-safe.
+using Handler = std::function<HttpResponse(const HttpRequest&)>;
+
+}  // namespace vouchsafe::net

@@ -1,0 +1,35 @@
+// Picks the asset store backend from the location an operator configured.
+#include <string_view>
+
+#include "store/asset_store.h"
+#include "store/postgres_handles.h"
+
+namespace vouchsafe::store {
+namespace {
+
+// "host=...", "dbname=...", "service=...": a key=value DSN starts with a
+// keyword libpq knows, which no sensible SQLite file name does.
+bool starts_with_libpq_keyword(std::string_view location) {
+  const auto eq = location.find('=');
+  if (eq == std::string_view::npos) return false;
+  auto key = location.substr(0, eq);
+  while (!key.empty() && (key.back() == ' ' || key.back() == '\t')) key.remove_suffix(1);
+  const PgConninfoPtr defaults(PQconndefaults());
+  for (const auto* o = defaults.get(); o != nullptr && o->keyword != nullptr; ++o) {
+    if (key == o->keyword) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<AssetStore>> open_store(const std::string& dsn_or_path) {
+  const std::string_view location = dsn_or_path;
+  if (location.starts_with("postgresql://") || location.starts_with("postgres://") ||
+      starts_with_libpq_keyword(location)) {
+    return open_postgres_store(dsn_or_path);
+  }
+  return open_sqlite_store(dsn_or_path);
+}
+
+}  // namespace vouchsafe::store

@@ -1,0 +1,927 @@
+// PostgreSQL backend of the asset store: libpq behind a bounded connection
+// pool, numbered migrations applied under an advisory lock, and the SQLite
+// backend's schema and error codes.
+#include <poll.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "store/asset_store.h"
+#include "store/postgres_handles.h"
+
+namespace vouchsafe::store {
+namespace {
+
+// How long an operation waits for a free connection before it gives up.
+constexpr auto k_acquire_timeout = std::chrono::seconds(10);
+// Rows per multi-row INSERT / IN list: 8 parameters a device stays far below
+// the protocol's 65535 and keeps each statement one round trip.
+constexpr std::size_t k_rows_per_statement = 1000;
+// Devices fetched per page by for_each_device.
+constexpr std::int64_t k_page_size = 500;
+// Attempts for a transaction the server rolled back (serialization failure,
+// deadlock) or whose connection died before COMMIT was sent.
+constexpr int k_max_attempts = 5;
+// pg_advisory_xact_lock key serialising migrations: "vouchsaf" in ASCII.
+constexpr std::int64_t k_migration_lock = 0x766f756368736166;
+
+// Built-in type OIDs (catalog/pg_type.dat; fixed since PostgreSQL 7).
+constexpr Oid k_bool_oid = 16;
+constexpr Oid k_bytea_oid = 17;
+constexpr Oid k_int8_oid = 20;
+constexpr Oid k_text_oid = 25;
+
+// Migration N brings the schema from version N to N+1, mirroring the SQLite
+// backend's numbering; never edit one that has shipped, add another. Serials
+// and CA names sort bytewise (COLLATE "C"), as SQLite sorts them.
+constexpr const char* k_migrations[] = {
+    R"(CREATE TABLE certificate_authority (
+         name TEXT COLLATE "C" PRIMARY KEY,
+         role TEXT NOT NULL CHECK (role IN ('root', 'issuing')),
+         factory TEXT NOT NULL DEFAULT '',
+         product TEXT NOT NULL DEFAULT '',
+         certificate BYTEA NOT NULL,
+         key_path TEXT NOT NULL DEFAULT '',
+         status TEXT NOT NULL CHECK (status IN ('active', 'retired')),
+         issued_count BIGINT NOT NULL DEFAULT 0,
+         created_at BIGINT NOT NULL,
+         retired_at BIGINT,
+         max_certificates BIGINT NOT NULL DEFAULT 0,
+         max_age_seconds BIGINT NOT NULL DEFAULT 0);
+       CREATE TABLE device (
+         serial TEXT COLLATE "C" PRIMARY KEY,
+         product TEXT NOT NULL,
+         issuing_ca TEXT COLLATE "C" NOT NULL REFERENCES certificate_authority(name),
+         certificate BYTEA NOT NULL,
+         key_mode TEXT NOT NULL CHECK (key_mode IN ('csr', 'generated', 'seed', 'dice')),
+         issued_at BIGINT NOT NULL,
+         reissue_count INTEGER NOT NULL DEFAULT 0,
+         reissue_reason TEXT NOT NULL DEFAULT '');
+       CREATE INDEX device_by_product ON device(product);
+       CREATE TABLE device_event (
+         id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+         serial TEXT COLLATE "C" NOT NULL REFERENCES device(serial),
+         at BIGINT NOT NULL,
+         event TEXT NOT NULL,
+         detail TEXT NOT NULL DEFAULT '');)",
+    R"(ALTER TABLE device ADD COLUMN stolen BOOLEAN NOT NULL DEFAULT false;
+       ALTER TABLE device ADD COLUMN ownership TEXT
+         CHECK (ownership IS NULL OR ownership IN ('open', 'known-customer'));
+       CREATE TABLE owner_anchor (
+         id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+         serial TEXT COLLATE "C" NOT NULL REFERENCES device(serial),
+         certificate BYTEA NOT NULL);
+       -- A certificate may outgrow a btree entry (2704 bytes): unique by digest.
+       CREATE UNIQUE INDEX owner_anchor_once ON owner_anchor (serial, sha256(certificate));
+       CREATE TABLE audit_entry (
+         id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+         serial TEXT COLLATE "C" NOT NULL REFERENCES device(serial),
+         date BIGINT NOT NULL,
+         domain_id TEXT NOT NULL,
+         nonce TEXT,
+         assertion TEXT NOT NULL,
+         registrar_fingerprint TEXT NOT NULL DEFAULT '');
+       CREATE INDEX audit_entry_by_serial ON audit_entry(serial, id);
+       -- RFC 8995 §5.8: the audit log is append-only. Statement-level, so that
+       -- even an UPDATE or DELETE matching no row is refused, and TRUNCATE too.
+       CREATE FUNCTION audit_entry_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+           RAISE EXCEPTION 'the audit log is append-only (% refused)', TG_OP;
+         END $$;
+       CREATE TRIGGER audit_entry_append_only
+         BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_entry
+         FOR EACH STATEMENT EXECUTE FUNCTION audit_entry_append_only();)",
+};
+constexpr auto k_latest_version = static_cast<std::int64_t>(std::size(k_migrations));
+
+std::string one_line(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+    if (c == ' ' && (out.empty() || out.back() == ' ')) continue;
+    out += c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+// libpq quotes the offending part of a DSN it cannot parse, which may be
+// (part of) the password: such details are only shown for DSNs without one.
+bool may_hold_password(std::string_view dsn) {
+  if (dsn.find("password") != std::string_view::npos) return true;
+  const auto scheme = dsn.find("://");
+  if (scheme == std::string_view::npos) return false;
+  const auto at = dsn.find('@', scheme);
+  return at != std::string_view::npos &&
+         dsn.substr(scheme, at - scheme).find(':', 3) != std::string_view::npos;
+}
+
+// "host=... port=... dbname=... user=...": where the store is, for error
+// messages. Built from the parsed DSN so that the password never appears.
+Result<std::string> describe_dsn(const std::string& dsn) {
+  char* raw_error = nullptr;
+  PgConninfoPtr options(PQconninfoParse(dsn.c_str(), &raw_error));
+  PgCharPtr error(raw_error);
+  if (!options) {
+    std::string message =
+        "the PostgreSQL store DSN cannot be parsed: write key=value pairs "
+        "('host=db.example port=5432 dbname=vouchsafe user=masa') or a URI "
+        "('postgresql://masa@db.example/vouchsafe')";
+    if (error && !may_hold_password(dsn)) message += " (" + one_line(error.get()) + ")";
+    return fail(ErrorCode::usage, message);
+  }
+  std::string out;
+  for (const auto* o = options.get(); o->keyword != nullptr; ++o) {
+    const std::string_view key = o->keyword;
+    if (o->val == nullptr || *o->val == '\0') continue;
+    if (key == "host" || key == "hostaddr" || key == "port" || key == "dbname" || key == "user") {
+      if (!out.empty()) out += ' ';
+      out += std::string(key) + '=' + o->val;
+    }
+  }
+  return out.empty() ? std::string("libpq defaults") : out;
+}
+
+// A statement's parameters: text for text and integers, binary for bytea.
+class Params {
+ public:
+  Params& text(std::string v) { return add(std::move(v), k_text_oid, 0); }
+  Params& optional_text(const std::optional<std::string>& v) {
+    return v ? text(*v) : add(std::nullopt, k_text_oid, 0);
+  }
+  Params& integer(std::int64_t v) { return add(std::to_string(v), k_int8_oid, 0); }
+  Params& optional_integer(std::optional<std::int64_t> v) {
+    return v ? integer(*v) : add(std::nullopt, k_int8_oid, 0);
+  }
+  Params& boolean(bool v) { return add(std::string(v ? "t" : "f"), k_bool_oid, 0); }
+  Params& bytes(const Bytes& v) { return add(std::string(v.begin(), v.end()), k_bytea_oid, 1); }
+
+  [[nodiscard]] int size() const { return static_cast<int>(values_.size()); }
+  [[nodiscard]] const Oid* types() const { return types_.data(); }
+  [[nodiscard]] const int* formats() const { return formats_.data(); }
+  [[nodiscard]] std::vector<const char*> pointers() const {
+    std::vector<const char*> out;
+    out.reserve(values_.size());
+    for (const auto& v : values_) out.push_back(v ? v->data() : nullptr);
+    return out;
+  }
+  [[nodiscard]] std::vector<int> lengths() const {
+    std::vector<int> out;
+    out.reserve(values_.size());
+    for (const auto& v : values_) out.push_back(v ? static_cast<int>(v->size()) : 0);
+    return out;
+  }
+
+ private:
+  Params& add(std::optional<std::string> v, Oid type, int format) {
+    values_.push_back(std::move(v));
+    types_.push_back(type);
+    formats_.push_back(format);
+    return *this;
+  }
+  std::vector<std::optional<std::string>> values_;
+  std::vector<Oid> types_;
+  std::vector<int> formats_;
+};
+
+// Column readers for binary-format results.
+std::string text_at(const PGresult* r, int row, int col) {
+  return {PQgetvalue(r, row, col), static_cast<std::size_t>(PQgetlength(r, row, col))};
+}
+Bytes bytes_at(const PGresult* r, int row, int col) {
+  const auto* p = reinterpret_cast<const std::uint8_t*>(PQgetvalue(r, row, col));
+  return {p, p + PQgetlength(r, row, col)};
+}
+bool null_at(const PGresult* r, int row, int col) {
+  return PQgetisnull(r, row, col) != 0;
+}
+// int2, int4 or int8, big-endian two's complement.
+std::int64_t integer_at(const PGresult* r, int row, int col) {
+  const auto* p = reinterpret_cast<const std::uint8_t*>(PQgetvalue(r, row, col));
+  const int n = PQgetlength(r, row, col);
+  std::uint64_t v = 0;
+  for (int i = 0; i < n; ++i) v = (v << 8U) | p[i];
+  if (n > 0 && n < 8 && (p[0] & 0x80U) != 0)
+    v |= ~std::uint64_t{0} << (8U * static_cast<unsigned>(n));
+  return static_cast<std::int64_t>(v);
+}
+bool boolean_at(const PGresult* r, int row, int col) {
+  return PQgetlength(r, row, col) == 1 && *PQgetvalue(r, row, col) != 0;
+}
+
+// Why a statement failed, for the retry decision.
+enum class Failure { none, connection, rolled_back, other };
+
+// One leased connection as seen by one attempt at an operation.
+class Session {
+ public:
+  explicit Session(PGconn* conn) : conn_(conn) {}
+
+  Result<PgResultPtr> exec(const std::string& sql, const Params& params, const std::string& what) {
+    const auto values = params.pointers();
+    const auto lengths = params.lengths();
+    // Results in binary: bytea arrives as raw bytes, integers need no parsing.
+    return check(PgResultPtr(PQexecParams(conn_, sql.c_str(), params.size(), params.types(),
+                                          values.data(), lengths.data(), params.formats(), 1)),
+                 what);
+  }
+  // Parameterless commands, and the migrations' multi-statement scripts.
+  Status command(const char* sql, const std::string& what) {
+    auto r = check(PgResultPtr(PQexec(conn_, sql)), what);
+    if (!r) return fail(std::move(r).error());
+    return ok();
+  }
+  Status commit() {
+    commit_sent_ = true;
+    auto done = command("COMMIT", "commit");
+    if (!done && failure_ == Failure::connection) {
+      return fail(ErrorCode::io_error,
+                  done.error().message + "; whether the transaction was committed is unknown");
+    }
+    return done;
+  }
+
+  [[nodiscard]] Failure failure() const { return failure_; }
+  [[nodiscard]] const std::string& sqlstate() const { return sqlstate_; }
+  [[nodiscard]] bool commit_sent() const { return commit_sent_; }
+
+ private:
+  Result<PgResultPtr> check(PgResultPtr r, const std::string& what) {
+    const auto status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return r;
+    const char* state = r ? PQresultErrorField(r.get(), PG_DIAG_SQLSTATE) : nullptr;
+    sqlstate_ = state != nullptr ? state : "";
+    // Class 08 and admin shutdown (57P01..57P03) end the session server-side.
+    if (PQstatus(conn_) != CONNECTION_OK || sqlstate_.starts_with("08") ||
+        sqlstate_.starts_with("57P")) {
+      failure_ = Failure::connection;
+      return fail(ErrorCode::io_error, what + ": lost the connection to the PostgreSQL store (" +
+                                           one_line(PQerrorMessage(conn_)) + ")");
+    }
+    failure_ = sqlstate_ == "40001" || sqlstate_ == "40P01" ? Failure::rolled_back : Failure::other;
+    if (sqlstate_ == "23505") {
+      return fail(ErrorCode::duplicate_member, what + ": already recorded" + detail(r.get()));
+    }
+    return fail(ErrorCode::io_error, what + ": " + server_message(r.get()));
+  }
+
+  std::string server_message(const PGresult* r) const {
+    const char* primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+    std::string out = primary != nullptr ? primary : one_line(PQerrorMessage(conn_));
+    out += detail(r);
+    if (const char* hint = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_HINT) : nullptr) {
+      out += std::string("; ") + hint;
+    }
+    return out;
+  }
+  static std::string detail(const PGresult* r) {
+    const char* d = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : nullptr;
+    return d != nullptr ? std::string(" (") + d + ")" : std::string();
+  }
+
+  PGconn* conn_;
+  Failure failure_ = Failure::none;
+  std::string sqlstate_;
+  bool commit_sent_ = false;
+};
+
+// A bounded, thread-safe pool. Connections are opened on demand up to the
+// capacity; one found dead when leased, or left broken by its last user, is
+// closed and its slot reused for a fresh connection.
+class ConnectionPool {
+ public:
+  class Lease {
+   public:
+    Lease(ConnectionPool* pool, PgConnPtr conn) : pool_(pool), conn_(std::move(conn)) {}
+    Lease(Lease&& other) noexcept
+        : pool_(std::exchange(other.pool_, nullptr)), conn_(std::move(other.conn_)) {}
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease() {
+      if (pool_ != nullptr) pool_->give_back(std::move(conn_));
+    }
+    [[nodiscard]] PGconn* get() const { return conn_.get(); }
+
+   private:
+    ConnectionPool* pool_;
+    PgConnPtr conn_;
+  };
+
+  ConnectionPool(std::string dsn, std::string target, std::size_t capacity)
+      : dsn_(std::move(dsn)), target_(std::move(target)), capacity_(capacity) {}
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  Result<Lease> acquire() {
+    std::vector<PgConnPtr> dead;  // declared first: closed after the lock is released
+    std::unique_lock lock(mutex_);
+    if (!available_.wait_for(lock, k_acquire_timeout,
+                             [&] { return !idle_.empty() || open_ < capacity_; })) {
+      return fail(ErrorCode::io_error,
+                  "all " + std::to_string(capacity_) + " connections to the PostgreSQL store (" +
+                      target_ + ") stayed busy for " + std::to_string(k_acquire_timeout.count()) +
+                      " s: raise the pool size or look for slow queries on the server");
+    }
+    while (!idle_.empty()) {
+      PgConnPtr conn = std::move(idle_.back());
+      idle_.pop_back();
+      if (idle_and_alive(conn.get())) return Lease(this, std::move(conn));
+      // Closed by the server (restart, pg_terminate_backend, idle timeout): replace it.
+      dead.push_back(std::move(conn));
+      --open_;
+    }
+    ++open_;
+    lock.unlock();
+    auto conn = connect();
+    if (!conn) {
+      lock.lock();
+      --open_;
+      lock.unlock();
+      available_.notify_one();
+      return fail(std::move(conn).error());
+    }
+    return Lease(this, std::move(conn).value());
+  }
+
+  [[nodiscard]] const std::string& target() const { return target_; }
+
+ private:
+  Result<PgConnPtr> connect() const {
+    // Keywords before "dbname" are defaults the DSN (expanded from dbname)
+    // overrides. TCP keepalives notice a peer that vanished without closing
+    // (a failed-over primary, a dropped NAT entry) in about a minute, not hours.
+    const char* const keywords[] = {"fallback_application_name",
+                                    "connect_timeout",
+                                    "keepalives_idle",
+                                    "keepalives_interval",
+                                    "keepalives_count",
+                                    "dbname",
+                                    nullptr};
+    const char* const values[] = {"vouchsafe", "10", "30", "10", "3", dsn_.c_str(), nullptr};
+    PgConnPtr conn(PQconnectdbParams(keywords, values, 1));
+    if (!conn) return fail(ErrorCode::io_error, "out of memory connecting to PostgreSQL");
+    if (PQstatus(conn.get()) != CONNECTION_OK) {
+      return fail(ErrorCode::io_error, "cannot connect to the PostgreSQL store (" + target_ +
+                                           "): " + one_line(PQerrorMessage(conn.get())) +
+                                           "; check that the server runs and the DSN's host, "
+                                           "port, user and password");
+    }
+    // Notices ("already exists, skipping") carry nothing the store acts on.
+    PQsetNoticeProcessor(
+        conn.get(), [](void*, const char*) {}, nullptr);
+    // The audit log is durable when append_audit returns: a role or database
+    // default of synchronous_commit=off would silently break that promise.
+    Session session(conn.get());
+    auto durable = session.exec(
+        "SELECT set_config('synchronous_commit', 'on', false) "
+        "WHERE current_setting('synchronous_commit') = 'off'",
+        Params(), "configure the connection to " + target_);
+    if (!durable) return fail(std::move(durable).error());
+    return conn;
+  }
+
+  // An idle connection has nothing to read; anything readable is the server's
+  // goodbye (FATAL message, end of stream), so the connection is not reused.
+  static bool idle_and_alive(PGconn* conn) {
+    if (PQstatus(conn) != CONNECTION_OK || PQtransactionStatus(conn) != PQTRANS_IDLE) return false;
+    pollfd fd{PQsocket(conn), POLLIN, 0};
+    return ::poll(&fd, 1, 0) == 0;
+  }
+
+  void give_back(PgConnPtr conn) {
+    const bool reusable = conn && PQstatus(conn.get()) == CONNECTION_OK &&
+                          PQtransactionStatus(conn.get()) == PQTRANS_IDLE;
+    {
+      std::lock_guard lock(mutex_);
+      if (reusable) {
+        idle_.push_back(std::move(conn));
+      } else {
+        --open_;
+      }
+    }
+    available_.notify_one();
+  }  // a broken conn is closed here, outside the lock
+
+  const std::string dsn_;
+  const std::string target_;
+  const std::size_t capacity_;
+  std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<PgConnPtr> idle_;
+  std::size_t open_ = 0;  // idle plus leased
+};
+
+// "($1,$2,$3),($4,$5,$6)": placeholders for `rows` rows of `columns` values.
+std::string placeholders(std::size_t rows, std::size_t columns) {
+  std::string out;
+  std::size_t n = 0;
+  for (std::size_t r = 0; r < rows; ++r) {
+    out += r == 0 ? "(" : ",(";
+    for (std::size_t c = 0; c < columns; ++c) {
+      if (c != 0) out += ',';
+      out += '$' + std::to_string(++n);
+    }
+    out += ')';
+  }
+  return out;
+}
+
+constexpr const char* k_ca_columns =
+    "name, role, factory, product, certificate, key_path, status, issued_count, created_at, "
+    "retired_at, max_certificates, max_age_seconds";
+constexpr const char* k_device_columns =
+    "serial, product, issuing_ca, certificate, key_mode, issued_at, reissue_count, reissue_reason";
+
+CaRecord read_ca(const PGresult* r, int row) {
+  CaRecord ca;
+  ca.name = text_at(r, row, 0);
+  ca.role = text_at(r, row, 1) == "root" ? CaRole::root : CaRole::issuing;
+  ca.factory = text_at(r, row, 2);
+  ca.product = text_at(r, row, 3);
+  ca.certificate_der = bytes_at(r, row, 4);
+  ca.key_path = text_at(r, row, 5);
+  ca.status = text_at(r, row, 6) == "active" ? CaStatus::active : CaStatus::retired;
+  ca.issued_count = integer_at(r, row, 7);
+  ca.created_at = integer_at(r, row, 8);
+  if (!null_at(r, row, 9)) ca.retired_at = integer_at(r, row, 9);
+  ca.max_certificates = integer_at(r, row, 10);
+  ca.max_age_seconds = integer_at(r, row, 11);
+  return ca;
+}
+
+DeviceRecord read_device(const PGresult* r, int row) {
+  DeviceRecord d;
+  d.serial = text_at(r, row, 0);
+  d.product = text_at(r, row, 1);
+  d.issuing_ca = text_at(r, row, 2);
+  d.certificate_der = bytes_at(r, row, 3);
+  // The CHECK constraint admits only the names parse_key_mode knows.
+  auto mode = parse_key_mode(text_at(r, row, 4));
+  d.key_mode = mode ? *mode : KeyMode::csr;
+  d.issued_at = integer_at(r, row, 5);
+  d.reissue_count = static_cast<int>(integer_at(r, row, 6));
+  d.reissue_reason = text_at(r, row, 7);
+  return d;
+}
+
+bool one_row_changed(PGresult* r) {
+  return std::string_view(PQcmdTuples(r)) == "1";
+}
+
+class PostgresStore final : public AssetStore {
+ public:
+  PostgresStore(std::string dsn, std::string target, std::size_t pool_size)
+      : pool_(std::move(dsn), std::move(target), pool_size) {}
+
+  // Brings the schema up to date. When it is current this is one SELECT:
+  // no DDL, no lock, so a role without CREATE rights can run the service.
+  Status migrate() {
+    ASSIGN_OR_RETURN(auto lease, pool_.acquire());
+    Session session(lease.get());
+    ASSIGN_OR_RETURN(auto version, schema_version(session));
+    if (version == k_latest_version) return ok();
+    if (version > k_latest_version) return too_new(version);
+    TRY(session.command("BEGIN", "begin the schema migration of " + pool_.target()));
+    auto migrated = apply_migrations(session);
+    if (!migrated) {
+      (void)session.command("ROLLBACK", "roll back");
+      return migrated;
+    }
+    return session.commit();
+  }
+
+  Status add_ca(const CaRecord& ca) override {
+    Params p;
+    p.text(ca.name)
+        .text(std::string(ca.role == CaRole::root ? "root" : "issuing"))
+        .text(ca.factory)
+        .text(ca.product)
+        .bytes(ca.certificate_der)
+        .text(ca.key_path)
+        .text(std::string(ca.status == CaStatus::active ? "active" : "retired"))
+        .integer(ca.issued_count)
+        .integer(ca.created_at)
+        .optional_integer(ca.retired_at)
+        .integer(ca.max_certificates)
+        .integer(ca.max_age_seconds);
+    const std::string sql = std::string("INSERT INTO certificate_authority (") + k_ca_columns +
+                            ") VALUES " + placeholders(1, 12);
+    return run_status(Mode::write,
+                      [&](Session& s) { return s.exec(sql, p, "record CA " + ca.name); });
+  }
+
+  Result<std::optional<CaRecord>> find_ca(const std::string& name) override {
+    return run(Mode::read, [&](Session& s) -> Result<std::optional<CaRecord>> {
+      ASSIGN_OR_RETURN(auto r, s.exec(std::string("SELECT ") + k_ca_columns +
+                                          " FROM certificate_authority WHERE name = $1",
+                                      Params().text(name), "look up CA " + name));
+      if (PQntuples(r.get()) == 0) return std::optional<CaRecord>();
+      return std::optional<CaRecord>(read_ca(r.get(), 0));
+    });
+  }
+
+  Result<std::vector<CaRecord>> list_cas() override {
+    return run(Mode::read, [&](Session& s) -> Result<std::vector<CaRecord>> {
+      ASSIGN_OR_RETURN(auto r, s.exec(std::string("SELECT ") + k_ca_columns +
+                                          " FROM certificate_authority ORDER BY created_at, name",
+                                      Params(), "list CAs"));
+      std::vector<CaRecord> out;
+      for (int i = 0; i < PQntuples(r.get()); ++i) out.push_back(read_ca(r.get(), i));
+      return out;
+    });
+  }
+
+  Status retire_ca(const std::string& name, std::int64_t when) override {
+    return run_status(Mode::write, [&](Session& s) {
+      return s.exec(
+          "UPDATE certificate_authority SET status = 'retired', key_path = '', retired_at = $1 "
+          "WHERE name = $2",
+          Params().integer(when).text(name), "retire CA " + name);
+    });
+  }
+
+  Status add_devices(std::span<const DeviceRecord> devices) override {
+    return run(Mode::transaction, [&](Session& s) { return insert_devices(s, devices); });
+  }
+
+  Status reissue_device(const DeviceRecord& d, const std::string& reason) override {
+    return run(Mode::transaction, [&](Session& s) -> Status {
+      ASSIGN_OR_RETURN(auto r,
+                       s.exec("UPDATE device SET issuing_ca = $1, certificate = $2, key_mode = $3, "
+                              "issued_at = $4, reissue_count = reissue_count + 1, "
+                              "reissue_reason = $5 WHERE serial = $6",
+                              Params()
+                                  .text(d.issuing_ca)
+                                  .bytes(d.certificate_der)
+                                  .text(std::string(key_mode_name(d.key_mode)))
+                                  .integer(d.issued_at)
+                                  .text(reason)
+                                  .text(d.serial),
+                              "reissue " + d.serial));
+      if (!one_row_changed(r.get())) {
+        return fail(ErrorCode::invalid_value, "device " + d.serial + " has no IDevID to reissue");
+      }
+      TRY(insert_event(s, d.serial, "reissued", reason, d.issued_at));
+      return bump_count(s, d.issuing_ca, 1);
+    });
+  }
+
+  Result<std::optional<DeviceRecord>> find_device(const std::string& serial) override {
+    return run(Mode::read, [&](Session& s) -> Result<std::optional<DeviceRecord>> {
+      ASSIGN_OR_RETURN(auto r, s.exec(std::string("SELECT ") + k_device_columns +
+                                          " FROM device WHERE serial = $1",
+                                      Params().text(serial), "look up device " + serial));
+      if (PQntuples(r.get()) == 0) return std::optional<DeviceRecord>();
+      return std::optional<DeviceRecord>(read_device(r.get(), 0));
+    });
+  }
+
+  Result<std::vector<std::string>> existing_serials(std::span<const std::string> serials) override {
+    return run(Mode::read, [&](Session& s) -> Result<std::vector<std::string>> {
+      std::set<std::string, std::less<>> present;
+      for (std::size_t first = 0; first < serials.size(); first += k_rows_per_statement) {
+        const auto chunk =
+            serials.subspan(first, std::min(k_rows_per_statement, serials.size() - first));
+        Params p;
+        for (const auto& serial : chunk) p.text(serial);
+        std::string in = placeholders(1, chunk.size());
+        ASSIGN_OR_RETURN(auto r, s.exec("SELECT serial FROM device WHERE serial IN " + in, p,
+                                        "look up " + std::to_string(chunk.size()) + " serials"));
+        for (int i = 0; i < PQntuples(r.get()); ++i) present.insert(text_at(r.get(), i, 0));
+      }
+      // In the caller's order, as the SQLite backend answers.
+      std::vector<std::string> found;
+      for (const auto& serial : serials) {
+        if (present.contains(serial)) found.push_back(serial);
+      }
+      return found;
+    });
+  }
+
+  // Pages by serial, releasing the connection between pages: no transaction
+  // stays open while the caller works, and the callback may use the store.
+  Status for_each_device(const DeviceFilter& filter,
+                         const std::function<bool(const DeviceRecord&)>& visit) override {
+    std::optional<std::string> after;
+    while (true) {
+      ASSIGN_OR_RETURN(auto page, device_page(filter, after));
+      const int rows = PQntuples(page.get());
+      for (int i = 0; i < rows; ++i) {
+        if (!visit(read_device(page.get(), i))) return ok();
+      }
+      if (rows < k_page_size) return ok();
+      after = text_at(page.get(), rows - 1, 0);
+    }
+  }
+
+  Result<std::int64_t> count_devices() override {
+    return run(Mode::read, [&](Session& s) -> Result<std::int64_t> {
+      ASSIGN_OR_RETURN(auto r, s.exec("SELECT count(*) FROM device", Params(), "count devices"));
+      return integer_at(r.get(), 0, 0);
+    });
+  }
+
+  Result<DeviceStatus> device_status(const std::string& serial) override {
+    return run(Mode::read, [&](Session& s) -> Result<DeviceStatus> {
+      // One statement: the flags and anchors come from one snapshot.
+      ASSIGN_OR_RETURN(auto r, s.exec("SELECT d.stolen, d.ownership, a.certificate FROM device d "
+                                      "LEFT JOIN owner_anchor a ON a.serial = d.serial "
+                                      "WHERE d.serial = $1 ORDER BY a.id",
+                                      Params().text(serial), "look up device " + serial));
+      if (PQntuples(r.get()) == 0) {
+        return fail(ErrorCode::invalid_value, "no device with serial " + serial);
+      }
+      DeviceStatus status;
+      status.stolen = boolean_at(r.get(), 0, 0);
+      if (!null_at(r.get(), 0, 1)) {
+        ASSIGN_OR_RETURN(status.ownership, parse_ownership_policy(text_at(r.get(), 0, 1)));
+      }
+      for (int i = 0; i < PQntuples(r.get()); ++i) {
+        if (!null_at(r.get(), i, 2)) status.owner_anchors.push_back(bytes_at(r.get(), i, 2));
+      }
+      return status;
+    });
+  }
+
+  Status set_stolen(const std::string& serial, bool stolen, const std::string& reason,
+                    std::int64_t when) override {
+    return run(Mode::transaction, [&](Session& s) -> Status {
+      ASSIGN_OR_RETURN(auto r,
+                       s.exec("UPDATE device SET stolen = $1 WHERE serial = $2",
+                              Params().boolean(stolen).text(serial), "mark device " + serial));
+      if (!one_row_changed(r.get())) return no_device(serial);
+      return insert_event(s, serial, stolen ? "reported-stolen" : "stolen-report-withdrawn", reason,
+                          when);
+    });
+  }
+
+  Status set_ownership_policy(const std::string& serial,
+                              std::optional<OwnershipPolicy> policy) override {
+    std::optional<std::string> name;
+    if (policy) name = std::string(ownership_policy_name(*policy));
+    return run(Mode::write, [&](Session& s) -> Status {
+      ASSIGN_OR_RETURN(auto r, s.exec("UPDATE device SET ownership = $1 WHERE serial = $2",
+                                      Params().optional_text(name).text(serial),
+                                      "set the ownership policy of " + serial));
+      if (!one_row_changed(r.get())) return no_device(serial);
+      return ok();
+    });
+  }
+
+  Status add_owner_anchor(const std::string& serial, const Bytes& certificate_der,
+                          bool replace) override {
+    return run(Mode::transaction, [&](Session& s) -> Status {
+      // FOR KEY SHARE: the device cannot vanish before the anchor is written.
+      ASSIGN_OR_RETURN(auto found, s.exec("SELECT 1 FROM device WHERE serial = $1 FOR KEY SHARE",
+                                          Params().text(serial), "look up device " + serial));
+      if (PQntuples(found.get()) == 0) return no_device(serial);
+      if (replace) {
+        TRY(s.exec("DELETE FROM owner_anchor WHERE serial = $1", Params().text(serial),
+                   "clear owner anchors of " + serial));
+      }
+      TRY(s.exec(
+          "INSERT INTO owner_anchor (serial, certificate) VALUES ($1, $2) "
+          "ON CONFLICT DO NOTHING",
+          Params().text(serial).bytes(certificate_der), "record an owner anchor of " + serial));
+      return ok();
+    });
+  }
+
+  Status record_event(const std::string& serial, const std::string& event,
+                      const std::string& detail, std::int64_t when) override {
+    return run(Mode::write,
+               [&](Session& s) { return insert_event(s, serial, event, detail, when); });
+  }
+
+  Status append_audit(const std::string& serial, const AuditEntry& entry) override {
+    // One autocommit INSERT with synchronous_commit on (ensured per connection):
+    // the commit record is flushed before the server answers. Not retried once
+    // sent: a lost answer leaves the outcome unknown, and the caller then
+    // returns no voucher.
+    return run_status(Mode::write, [&](Session& s) {
+      return s.exec(
+          "INSERT INTO audit_entry (serial, date, domain_id, nonce, assertion, "
+          "registrar_fingerprint) VALUES ($1, $2, $3, $4, $5, $6)",
+          Params()
+              .text(serial)
+              .integer(entry.date)
+              .text(entry.domain_id)
+              .optional_text(entry.nonce)
+              .text(entry.assertion)
+              .text(entry.registrar_fingerprint),
+          "append to the audit log of " + serial);
+    });
+  }
+
+  Result<std::vector<AuditEntry>> audit_log(const std::string& serial) override {
+    return run(Mode::read, [&](Session& s) -> Result<std::vector<AuditEntry>> {
+      ASSIGN_OR_RETURN(auto r, s.exec("SELECT date, domain_id, nonce, assertion, "
+                                      "registrar_fingerprint FROM audit_entry WHERE serial = $1 "
+                                      "ORDER BY id",
+                                      Params().text(serial), "read the audit log of " + serial));
+      std::vector<AuditEntry> out;
+      for (int i = 0; i < PQntuples(r.get()); ++i) {
+        AuditEntry e;
+        e.date = integer_at(r.get(), i, 0);
+        e.domain_id = text_at(r.get(), i, 1);
+        if (!null_at(r.get(), i, 2)) e.nonce = text_at(r.get(), i, 2);
+        e.assertion = text_at(r.get(), i, 3);
+        e.registrar_fingerprint = text_at(r.get(), i, 4);
+        out.push_back(std::move(e));
+      }
+      return out;
+    });
+  }
+
+  Status ping() override {
+    return run_status(Mode::read, [&](Session& s) {
+      return s.exec("SELECT 1", Params(), "ping the PostgreSQL store at " + pool_.target());
+    });
+  }
+
+ private:
+  // Up to k_page_size devices after the serial `after` (from the first if none).
+  Result<PgResultPtr> device_page(const DeviceFilter& filter,
+                                  const std::optional<std::string>& after) {
+    const auto sql = std::string("SELECT ") + k_device_columns +
+                     " FROM device WHERE ($1 = '' OR product = $1) AND "
+                     "($2 = '' OR issuing_ca = $2) AND ($3::text IS NULL OR serial > $3) "
+                     "ORDER BY serial LIMIT $4";
+    Params p;
+    p.text(filter.product).text(filter.issuing_ca).optional_text(after).integer(k_page_size);
+    return run(Mode::read, [&](Session& s) { return s.exec(sql, p, "list devices"); });
+  }
+
+  // read: retried once on a fresh connection if the connection died.
+  // write: one autocommit statement, never retried once it may have run.
+  // transaction: BEGIN ... COMMIT, retried when the server rolled it back
+  // (serialization failure, deadlock) or the connection died before COMMIT.
+  enum class Mode { read, write, transaction };
+
+  template <typename Body>
+  auto run(Mode mode, Body&& body) -> decltype(body(std::declval<Session&>())) {
+    using Outcome = decltype(body(std::declval<Session&>()));
+    bool reconnected = false;
+    for (int attempt = 1;; ++attempt) {
+      ASSIGN_OR_RETURN(auto lease, pool_.acquire());
+      Session session(lease.get());
+      Outcome outcome = mode == Mode::transaction ? in_transaction(session, body) : body(session);
+      if (outcome.has_value()) return outcome;
+      const bool lost = session.failure() == Failure::connection && !reconnected &&
+                        mode != Mode::write && !session.commit_sent();
+      const bool rolled_back =
+          session.failure() == Failure::rolled_back && mode == Mode::transaction;
+      if (attempt == k_max_attempts || !(lost || rolled_back)) return outcome;
+      reconnected = reconnected || lost;
+    }
+  }
+
+  // For bodies whose statement result is not needed.
+  template <typename Body>
+  Status run_status(Mode mode, Body&& body) {
+    return run(mode, [&](Session& s) -> Status {
+      TRY(body(s));
+      return ok();
+    });
+  }
+
+  template <typename Body>
+  static auto in_transaction(Session& session, Body& body)
+      -> decltype(body(std::declval<Session&>())) {
+    TRY(session.command("BEGIN", "begin a transaction"));
+    auto outcome = body(session);
+    if (!outcome.has_value()) {
+      (void)session.command("ROLLBACK", "roll back");
+      return outcome;
+    }
+    TRY(session.commit());
+    return outcome;
+  }
+
+  Result<std::int64_t> schema_version(Session& session) {
+    auto r =
+        session.exec("SELECT coalesce(max(version), 0) FROM schema_migrations", Params(),
+                     "read the schema version of the PostgreSQL store (" + pool_.target() + ")");
+    if (r) return integer_at(r->get(), 0, 0);
+    if (session.sqlstate() == "42P01") return std::int64_t{0};  // a new, empty database
+    return fail(std::move(r).error());
+  }
+
+  Status apply_migrations(Session& session) {
+    // Several instances may start at once: the first migrates, the others wait
+    // here and then find the schema current.
+    TRY(session.exec("SELECT pg_advisory_xact_lock($1)", Params().integer(k_migration_lock),
+                     "lock the schema for migration"));
+    TRY(with_privilege_hint(session,
+                            session.command("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                            "version INTEGER PRIMARY KEY, "
+                                            "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+                                            "create the schema_migrations table in the "
+                                            "PostgreSQL store (" +
+                                                pool_.target() + ")")));
+    ASSIGN_OR_RETURN(auto version, schema_version(session));
+    if (version > k_latest_version) return too_new(version);
+    for (auto v = version; v < k_latest_version; ++v) {
+      TRY(with_privilege_hint(
+          session, session.command(k_migrations[v],
+                                   "apply schema migration " + std::to_string(v + 1) +
+                                       " to the PostgreSQL store (" + pool_.target() + ")")));
+      TRY(session.exec("INSERT INTO schema_migrations (version) VALUES ($1)",
+                       Params().integer(v + 1), "record schema version " + std::to_string(v + 1)));
+    }
+    return ok();
+  }
+
+  // A role that may only read and write rows can run a current schema but
+  // cannot migrate one: say so rather than just "permission denied".
+  static Status with_privilege_hint(const Session& session, Status status) {
+    if (status || session.sqlstate() != "42501") return status;
+    return fail(ErrorCode::io_error, status.error().message +
+                                         "; start once with a role that may create tables in "
+                                         "the schema (its owner) to migrate it, then use this one");
+  }
+
+  Status too_new(std::int64_t version) const {
+    return fail(ErrorCode::io_error, "the PostgreSQL store (" + pool_.target() +
+                                         ") has schema version " + std::to_string(version) +
+                                         ", newer than the " + std::to_string(k_latest_version) +
+                                         " this vouchsafe understands: upgrade vouchsafe");
+  }
+
+  static Status no_device(const std::string& serial) {
+    return fail(ErrorCode::invalid_value, "no device with serial " + serial);
+  }
+
+  static Status insert_event(Session& s, const std::string& serial, const std::string& event,
+                             const std::string& detail, std::int64_t when) {
+    TRY(s.exec("INSERT INTO device_event (serial, at, event, detail) VALUES ($1, $2, $3, $4)",
+               Params().text(serial).integer(when).text(event).text(detail),
+               "record event " + event + " of " + serial));
+    return ok();
+  }
+
+  static Status insert_devices(Session& s, std::span<const DeviceRecord> devices) {
+    // Sorted by CA name: concurrent batches lock CA rows in one order, so
+    // their issued_count updates queue up instead of deadlocking.
+    std::map<std::string, std::int64_t, std::less<>> per_ca;
+    for (std::size_t first = 0; first < devices.size(); first += k_rows_per_statement) {
+      const auto chunk =
+          devices.subspan(first, std::min(k_rows_per_statement, devices.size() - first));
+      Params p;
+      for (const auto& d : chunk) {
+        p.text(d.serial)
+            .text(d.product)
+            .text(d.issuing_ca)
+            .bytes(d.certificate_der)
+            .text(std::string(key_mode_name(d.key_mode)))
+            .integer(d.issued_at)
+            .integer(d.reissue_count)
+            .text(d.reissue_reason);
+        ++per_ca[d.issuing_ca];
+      }
+      const auto what = chunk.size() == 1
+                            ? "device " + chunk.front().serial
+                            : "devices " + chunk.front().serial + ".." + chunk.back().serial;
+      TRY(s.exec(std::string("INSERT INTO device (") + k_device_columns + ") VALUES " +
+                     placeholders(chunk.size(), 8),
+                 p, what));
+    }
+    for (const auto& [ca, count] : per_ca) TRY(bump_count(s, ca, count));
+    return ok();
+  }
+
+  // A row lock under READ COMMITTED: a concurrent increment waits for this
+  // one and then adds to the committed value, so no increment is lost.
+  static Status bump_count(Session& s, const std::string& ca, std::int64_t count) {
+    TRY(
+        s.exec("UPDATE certificate_authority SET issued_count = issued_count + $1 "
+               "WHERE name = $2",
+               Params().integer(count).text(ca), "count certificates of " + ca));
+    return ok();
+  }
+
+  ConnectionPool pool_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<AssetStore>> open_postgres_store(const std::string& dsn,
+                                                        std::size_t pool_size) {
+  if (pool_size == 0) {
+    return fail(ErrorCode::usage, "the PostgreSQL connection pool needs at least one connection");
+  }
+  ASSIGN_OR_RETURN(auto target, describe_dsn(dsn));
+  auto store = std::make_unique<PostgresStore>(dsn, std::move(target), pool_size);
+  TRY(store->migrate());
+  return std::unique_ptr<AssetStore>(std::move(store));
+}
+
+}  // namespace vouchsafe::store

@@ -1,0 +1,321 @@
+// A throw-away manufacturer (root, issuing CA, seed-derived devices in a
+// SQLite store), owner domains (a domain CA and a registrar with
+// id-kp-cmcRA), a MASA signing identity, and builders for pledge and
+// registrar voucher-requests in each form, made with the voucher module.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "crypto/keys.h"
+#include "crypto/seed_derivation.h"
+#include "crypto/signer.h"
+#include "factory/authority.h"
+#include "factory/issuance.h"
+#include "masa/masa_service.h"
+#include "pki/certificate_profiles.h"
+#include "support/test_support.h"
+#include "voucher/artifact.h"
+
+namespace vouchsafe::masa::testing {
+
+namespace fs = std::filesystem;
+using voucher::Form;
+
+inline const std::string k_passphrase = "masa-unit-test-passphrase";
+constexpr int k_device_count = 128;
+
+inline std::string media_type(Form form) {
+  switch (form) {
+    case Form::cms:
+      return "application/voucher-cms+json";
+    case Form::jws:
+      return "application/voucher-jws+json";
+    case Form::cose:
+      return "application/voucher+cose";
+  }
+  return "";
+}
+
+inline Bytes random_nonce() {
+  Bytes nonce(16);
+  if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1) ADD_FAILURE() << "RAND_bytes";
+  return nonce;
+}
+
+inline std::shared_ptr<const crypto::Signer> signer_for(EVP_PKEY* key) {
+  auto signer = crypto::SoftwareSigner::create(crypto::share(key));
+  EXPECT_TRUE(signer) << signer.error().message;
+  return std::shared_ptr<const crypto::Signer>(std::move(signer).value());
+}
+
+inline std::string fingerprint_of(X509* cert) {
+  return hex_encode(crypto::sha256(crypto::certificate_der(cert)));
+}
+
+// The manufacturer: made once per test binary; every test takes devices of
+// its own (take_device), so tests never see each other's device state.
+class Manufacturer {
+ public:
+  static Manufacturer& get() {
+    static Manufacturer instance;
+    return instance;
+  }
+  ~Manufacturer() {
+    store_.reset();
+    fs::remove_all(home_.root);
+  }
+
+  store::AssetStore& store() { return *store_; }
+  std::string take_device() {
+    const int i = next_.fetch_add(1);
+    if (i >= k_device_count) {
+      ADD_FAILURE() << "the fixture has only " << k_device_count << " devices";
+      return "";
+    }
+    return serial(i);
+  }
+  // The device's own key, derived from its seed as the device does.
+  crypto::PkeyPtr device_key(const std::string& serial) {
+    auto derived = crypto::derive_p256_key(seeds_.at(serial));
+    EXPECT_TRUE(derived);
+    auto key = crypto::derived_key_to_pkey(*derived);
+    EXPECT_TRUE(key);
+    return std::move(key).value();
+  }
+  crypto::X509Ptr idevid(const std::string& serial) {
+    auto device = store_->find_device(serial);
+    EXPECT_TRUE(device && *device) << serial;
+    return std::move(crypto::parse_certificate_der((*device)->certificate_der)).value();
+  }
+  const factory::Home& home() const { return home_; }
+
+  // An IDevID from our issuing CA that the store does not record (a
+  // device unknown to the MASA, or a reissued certificate).
+  Bytes certify(const std::string& serial, EVP_PKEY* key) {
+    auto config = std::move(factory::load_config(home_)).value();
+    const auto profile = factory::idevid_profile(config, **config.product("widget"));
+    const auto ca = **store_->find_ca("widget-line-1");
+    auto ca_cert = std::move(crypto::parse_certificate_der(ca.certificate_der)).value();
+    auto ca_key = crypto::load_private_key(
+        (home_.keys_dir() / "issuing-widget-line-1.key.pem").string(), k_passphrase);
+    EXPECT_TRUE(ca_key) << ca_key.error().message;
+    auto issuer = pki::IdevidIssuer::create(profile, ca_cert.get(), signer_for(ca_key->get()));
+    EXPECT_TRUE(issuer) << issuer.error().message;
+    // A fresh random certificate serial makes it another certificate.
+    auto der = (*issuer)->issue(serial, crypto::public_key_der(key), std::time(nullptr) - 60);
+    EXPECT_TRUE(der) << der.error().message;
+    return std::move(der).value();
+  }
+
+ private:
+  static std::string serial(int i) {
+    char text[32];
+    std::snprintf(text, sizeof text, "WG-MT-%06d", i);
+    return text;
+  }
+
+  Manufacturer() {
+    home_.root = fs::temp_directory_path() / ("vouchsafe-masa-" + std::to_string(::getpid()));
+    fs::remove_all(home_.root);
+    factory::InitOptions init;
+    init.root_key_type = crypto::KeyType::p256;
+    EXPECT_TRUE(factory::init_pki(home_, init, k_passphrase));
+    store_ = std::move(factory::open_store(home_)).value();
+    auto config = std::move(factory::load_config(home_)).value();
+    factory::IssuingCaOptions ca;
+    ca.name = "widget-line-1";
+    ca.product = "widget";
+    auto made = factory::create_issuing_ca(home_, *store_, ca, k_passphrase);
+    EXPECT_TRUE(made) << made.error().message;
+
+    const auto seeds_path = (home_.root / "seeds.csv").string();
+    {
+      std::ofstream out(seeds_path);
+      for (int i = 0; i < k_device_count; ++i) {
+        Bytes seed(32);
+        EXPECT_EQ(RAND_bytes(seed.data(), 32), 1);
+        seeds_[serial(i)] = seed;
+        out << serial(i) << "," << hex_encode(seed) << "\n";
+      }
+    }
+    const auto& product = **config.product("widget");
+    auto pool = factory::IssuingCaPool::load(*store_, config, product, "", "", k_passphrase);
+    EXPECT_TRUE(pool) << pool.error().message;
+    factory::IssueContext ctx{*store_, config, product, *pool};
+    factory::BatchOptions options;
+    options.quiet = true;
+    auto report = factory::run_seed_batch(ctx, seeds_path, options);
+    EXPECT_TRUE(report) << report.error().message;
+  }
+
+  factory::Home home_;
+  std::unique_ptr<store::AssetStore> store_;
+  std::map<std::string, Bytes> seeds_;
+  std::atomic<int> next_{0};
+};
+
+// An owner's domain: its CA and a registrar certificate under it.
+struct Domain {
+  crypto::PkeyPtr ca_key;
+  crypto::X509Ptr ca;
+  crypto::PkeyPtr registrar_key;
+  crypto::X509Ptr registrar;
+  std::shared_ptr<const crypto::Signer> signer;
+
+  [[nodiscard]] std::vector<crypto::CertificateRef> chain() const {
+    return {crypto::make_certificate_ref(crypto::share(registrar.get())),
+            crypto::make_certificate_ref(crypto::share(ca.get()))};
+  }
+  [[nodiscard]] Bytes registrar_der() const { return crypto::certificate_der(registrar.get()); }
+  [[nodiscard]] Bytes ca_der() const { return crypto::certificate_der(ca.get()); }
+  [[nodiscard]] Caller caller() const {
+    return Caller{fingerprint_of(registrar.get()), registrar_der(), false};
+  }
+};
+
+struct DomainOptions {
+  bool cmc_ra = true;
+  long registrar_days = 365;
+};
+
+inline Domain make_domain(const std::string& name, const DomainOptions& options = {}) {
+  Domain d;
+  d.ca_key = crypto::generate_key(crypto::KeyType::p256);
+  d.ca = vouchsafe::testing::make_certificate(d.ca_key.get(), name + " Domain CA", d.ca_key.get(),
+                                              nullptr, true);
+  d.registrar_key = crypto::generate_key(crypto::KeyType::p256);
+  d.registrar = vouchsafe::testing::make_certificate(d.registrar_key.get(), name + " Registrar",
+                                                     d.ca_key.get(), d.ca.get(), false,
+                                                     options.registrar_days);
+  if (options.cmc_ra) {
+    // RFC 8995 §5.5.4: a registrar's certificate carries id-kp-cmcRA.
+    X509_EXTENSION* eku = X509V3_EXT_conf_nid(nullptr, nullptr, NID_ext_key_usage, "cmcRA");
+    X509_add_ext(d.registrar.get(), eku, -1);
+    X509_EXTENSION_free(eku);
+    X509_sign(d.registrar.get(), d.ca_key.get(), EVP_sha256());
+  }
+  d.signer = signer_for(d.registrar_key.get());
+  return d;
+}
+
+// The MASA's own signing identity: a MASA CA and a voucher-signing cert.
+struct MasaIdentity {
+  vouchsafe::testing::TestPki pki = vouchsafe::testing::make_test_pki();
+  std::shared_ptr<const crypto::Signer> signer = signer_for(pki.signer_key.get());
+
+  [[nodiscard]] std::vector<crypto::CertificateRef> chain() const {
+    return {crypto::make_certificate_ref(crypto::share(pki.signer.get())),
+            crypto::make_certificate_ref(crypto::share(pki.root.get()))};
+  }
+  // What a registrar or pledge trusts to verify our vouchers.
+  [[nodiscard]] voucher::TrustPolicy anchor() const {
+    std::vector<crypto::X509Ptr> anchors;
+    anchors.push_back(crypto::share(pki.root.get()));
+    return voucher::TrustPolicy::with_anchors(std::move(anchors));
+  }
+};
+
+// The pledge's voucher-request fields (RFC 8995 §3.3 example 1).
+inline voucher::Voucher pvr_fields(const std::string& serial, X509* proximity_registrar,
+                                   const std::optional<Bytes>& nonce) {
+  voucher::Voucher v;
+  v.kind = voucher::ArtifactKind::voucher_request;
+  v.assertion = voucher::Assertion::proximity;
+  v.created_on = now_date_time();
+  v.serial_number = serial;
+  v.nonce = nonce;
+  if (proximity_registrar != nullptr) {
+    v.proximity_registrar_cert = crypto::certificate_der(proximity_registrar);
+  }
+  return v;
+}
+
+inline Bytes sign_as_device(const voucher::Voucher& v, const std::string& serial, Form form) {
+  auto& m = Manufacturer::get();
+  auto key = m.device_key(serial);
+  auto signer = signer_for(key.get());
+  voucher::SigningIdentity identity{signer.get(), {crypto::make_certificate_ref(m.idevid(serial))}};
+  auto signed_pvr = voucher::sign_artifact(v, form, identity);
+  EXPECT_TRUE(signed_pvr) << signed_pvr.error().message;
+  return signed_pvr ? *signed_pvr : Bytes{};
+}
+
+// The registrar's voucher-request fields (RFC 8995 §3.3 example 2).
+inline voucher::Voucher rvr_fields(const std::string& serial, const std::optional<Bytes>& nonce,
+                                   const Bytes& pvr) {
+  voucher::Voucher v;
+  v.kind = voucher::ArtifactKind::voucher_request;
+  v.created_on = now_date_time();
+  v.serial_number = serial;
+  v.nonce = nonce;
+  v.prior_signed_voucher_request = pvr;
+  return v;
+}
+
+inline Bytes sign_as_registrar(const voucher::Voucher& v, const Domain& domain, Form form) {
+  voucher::SigningIdentity identity{domain.signer.get(), domain.chain()};
+  auto signed_rvr = voucher::sign_artifact(v, form, identity);
+  EXPECT_TRUE(signed_rvr) << signed_rvr.error().message;
+  return signed_rvr ? *signed_rvr : Bytes{};
+}
+
+inline MasaRequest voucher_request(Bytes body, Form form, const Domain& caller,
+                                   const std::string& accept = "") {
+  MasaRequest r;
+  r.endpoint = std::string(k_request_voucher);
+  r.content_type = media_type(form);
+  r.accept = accept;
+  r.body = std::move(body);
+  r.caller = caller.caller();
+  return r;
+}
+
+// A well-formed request for a device, as a registrar of `domain` sends it.
+inline MasaRequest good_request(const std::string& serial, const Domain& domain, Form form,
+                                const std::optional<Bytes>& nonce = random_nonce()) {
+  const Bytes pvr = sign_as_device(pvr_fields(serial, domain.registrar.get(), nonce), serial, form);
+  return voucher_request(sign_as_registrar(rvr_fields(serial, nonce, pvr), domain, form), form,
+                         domain);
+}
+
+inline std::string body_text(const MasaResponse& r) {
+  return std::string(r.body.begin(), r.body.end());
+}
+
+// A MASA over the shared manufacturer's store with the test's settings.
+class MasaTest : public ::testing::Test {
+ protected:
+  MasaConfig config() {
+    MasaConfig c;
+    c.signer = masa_.signer;
+    c.signer_chain = masa_.chain();
+    return c;
+  }
+  store::AssetStore& store() { return Manufacturer::get().store(); }
+  std::string device() { return Manufacturer::get().take_device(); }
+
+  // Verifies a voucher as a pledge would, with the MASA's anchor.
+  voucher::Voucher open_voucher(const MasaResponse& r) {
+    EXPECT_EQ(r.status, 200) << body_text(r);
+    auto verified = voucher::verify_artifact(r.body, masa_.anchor());
+    EXPECT_TRUE(verified) << verified.error().message;
+    if (!verified) return {};
+    EXPECT_EQ(verified->payload.kind, voucher::ArtifactKind::voucher);
+    return verified->payload;
+  }
+
+  MasaIdentity masa_;
+  Domain domain_ = make_domain("Owner");
+};
+
+}  // namespace vouchsafe::masa::testing

@@ -1,0 +1,259 @@
+// Helpers for the HTTPS server tests: throw-away server and client
+// certificates on disk, a running server on 127.0.0.1 port 0, curl as the
+// client, and a raw TLS client for the tests curl cannot express.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/file.h"
+#include "crypto/keys.h"
+#include "net/https_server.h"
+#include "support/test_support.h"
+
+namespace vouchsafe::net::testing {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout only; curl's -w output goes there
+};
+
+inline CommandResult run_command(const std::string& command) {
+  CommandResult result;
+  FILE* pipe = popen((command + " 2>/dev/null").c_str(), "r");
+  if (pipe == nullptr) return result;
+  std::array<char, 4096> buffer{};
+  std::size_t n = 0;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    result.output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+// Lines of text, without empty ones.
+inline std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+// Polls a condition for up to a second: for effects the server records just
+// after the client has seen the response or the close.
+inline bool eventually(const std::function<bool()>& condition) {
+  for (int i = 0; i < 100; ++i) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return condition();
+}
+
+struct ClientIdentity {
+  std::string cert_file;
+  std::string key_file;
+  std::string fingerprint;  // hex SHA-256 of the certificate's DER
+};
+
+// Records what the handler saw, from any worker thread.
+struct HandlerLog {
+  std::atomic<int> calls{0};
+  std::mutex mutex;
+  std::vector<HttpRequest> requests;
+
+  void record(const HttpRequest& request) {
+    ++calls;
+    const std::lock_guard lock(mutex);
+    requests.push_back(request);
+  }
+  std::vector<HttpRequest> snapshot() {
+    const std::lock_guard lock(mutex);
+    return requests;
+  }
+};
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           ("vouchsafe-net-" + std::to_string(getpid()) + "-" + info->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+
+    // The server presents a certificate issued by a throw-away root, with the
+    // root after it in the file as a deployment would have it.
+    auto pki = vouchsafe::testing::make_test_pki(crypto::KeyType::p256, "masa.test");
+    server_cert_file_ = write("server.pem", crypto::certificate_pem(pki.signer.get()) +
+                                                crypto::certificate_pem(pki.root.get()));
+    server_key_file_ = write("server.key", pem_key(pki.signer_key.get(), std::nullopt));
+    server_key_ = std::move(pki.signer_key);
+    client_a_ = make_client("registrar-a");
+    client_b_ = make_client("registrar-b");
+  }
+
+  void TearDown() override {
+    server_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  std::string write(const std::string& name, const std::string& text) {
+    const std::string path = (dir_ / name).string();
+    EXPECT_TRUE(write_file_atomic(path, as_bytes(text), 0600));
+    return path;
+  }
+
+  static std::string pem_key(EVP_PKEY* key, const std::optional<std::string>& passphrase) {
+    auto pem = crypto::private_key_pem(key, passphrase);
+    EXPECT_TRUE(pem) << pem.error().message;
+    return pem ? *pem : std::string();
+  }
+
+  // A self-signed client certificate: the server identifies, not chains, it.
+  ClientIdentity make_client(const std::string& name) {
+    auto key = crypto::generate_key(crypto::KeyType::p256);
+    auto cert = vouchsafe::testing::make_certificate(key.get(), name, key.get(), nullptr, false);
+    ClientIdentity id;
+    id.cert_file = write(name + ".pem", crypto::certificate_pem(cert.get()));
+    id.key_file = write(name + ".key", pem_key(key.get(), std::nullopt));
+    id.fingerprint = hex_encode(crypto::sha256(crypto::certificate_der(cert.get())));
+    return id;
+  }
+
+  ServerOptions options() const {
+    ServerOptions o;
+    o.cert_file = server_cert_file_;
+    o.key_file = server_key_file_;
+    o.threads = 2;
+    return o;
+  }
+
+  // A handler answering 200 "hello <path>" and recording every request.
+  Handler echo_handler() {
+    return [this](const HttpRequest& request) {
+      log_.record(request);
+      HttpResponse response;
+      response.status = 200;
+      response.content_type = "text/plain";
+      response.body = to_bytes("hello " + request.target);
+      return response;
+    };
+  }
+
+  void start(const ServerOptions& o, Handler handler) {
+    auto server = HttpsServer::start(o, std::move(handler));
+    ASSERT_TRUE(server) << server.error().message;
+    server_ = std::move(server).value();
+  }
+
+  std::string url(const std::string& path) const {
+    return "https://127.0.0.1:" + std::to_string(server_->port()) + path;
+  }
+
+  // curl with the client's certificate; -k because the test root is not in
+  // curl's trust store (the server's identity is not what these tests check).
+  static std::string curl(const ClientIdentity* client) {
+    std::string command = "curl -sS -k --max-time 10 ";
+    if (client != nullptr) {
+      command += "--cert " + client->cert_file + " --key " + client->key_file + " ";
+    }
+    return command;
+  }
+
+  std::uint64_t counter(std::string_view name, MetricsRegistry::Labels labels = {}) const {
+    return server_->metrics()->counter(name, labels).value();
+  }
+
+  std::filesystem::path dir_;
+  std::string server_cert_file_;
+  std::string server_key_file_;
+  crypto::PkeyPtr server_key_;
+  ClientIdentity client_a_;
+  ClientIdentity client_b_;
+  HandlerLog log_;
+  std::unique_ptr<HttpsServer> server_;
+};
+
+// A TLS client that sends some bytes and reports when the server closes:
+// what a slow or idle client looks like from the server's side.
+class RawTlsClient {
+ public:
+  RawTlsClient(unsigned short port, const ClientIdentity& client)
+      : context_(make_context(client)), stream_(io_, context_) {
+    stream_.next_layer().connect({boost::asio::ip::address_v4::loopback(), port});
+    stream_.handshake(boost::asio::ssl::stream_base::client);
+  }
+
+  void send(const std::string& bytes) { boost::asio::write(stream_, boost::asio::buffer(bytes)); }
+
+  // Seconds from now until the server closes the connection, or nullopt if
+  // it is still open after limit. Whatever arrives meanwhile is kept.
+  std::optional<double> seconds_until_closed(std::chrono::milliseconds limit) {
+    const auto start = std::chrono::steady_clock::now();
+    std::optional<double> closed_after;
+    std::function<void()> read = [&] {
+      stream_.async_read_some(boost::asio::buffer(buffer_), [&](boost::system::error_code ec,
+                                                                std::size_t n) {
+        if (ec) {
+          close_reason_ = ec.message();
+          const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+          closed_after = elapsed.count();
+          return;
+        }
+        received_.append(buffer_.data(), n);
+        read();
+      });
+    };
+    read();
+    io_.run_for(limit);
+    return closed_after;
+  }
+
+  [[nodiscard]] const std::string& received() const { return received_; }
+  [[nodiscard]] const std::string& close_reason() const { return close_reason_; }
+
+ private:
+  // Configured before the stream exists: OpenSSL copies the certificate into
+  // each connection when it is created.
+  static boost::asio::ssl::context make_context(const ClientIdentity& client) {
+    boost::asio::ssl::context context(boost::asio::ssl::context::tls_client);
+    context.use_certificate_file(client.cert_file, boost::asio::ssl::context::pem);
+    context.use_private_key_file(client.key_file, boost::asio::ssl::context::pem);
+    context.set_verify_mode(boost::asio::ssl::verify_none);
+    return context;
+  }
+
+  boost::asio::io_context io_;
+  boost::asio::ssl::context context_;
+  boost::asio::ssl::stream<boost::asio::ip::tcp::socket> stream_;
+  std::array<char, 4096> buffer_{};
+  std::string received_;
+  std::string close_reason_;
+};
+
+}  // namespace vouchsafe::net::testing

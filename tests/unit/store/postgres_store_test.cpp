@@ -1,0 +1,280 @@
+// What only the PostgreSQL backend promises: migrations once and without DDL
+// when current, no lost counts under concurrency, a pool that outlives its
+// server-side sessions, an audit log the database itself keeps append-only,
+// and errors that never show the password.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <latch>
+#include <optional>
+#include <thread>
+
+#include "store/asset_store.h"
+#include "support/postgres_cluster.h"
+
+namespace vouchsafe::store {
+namespace {
+
+using testing::TestDatabase;
+
+class PostgresStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = TestDatabase::create(label());
+    ASSERT_TRUE(db) << db.error().message;
+    db_.emplace(std::move(db).value());
+  }
+
+  static std::string label(const std::string& suffix = "") {
+    return std::string("PostgresStore.") +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name() + suffix;
+  }
+
+  // Opens the store, with one CA to issue from.
+  std::unique_ptr<AssetStore> open_with_ca(std::size_t pool_size = 4) {
+    auto s = open_postgres_store(db_->dsn(), pool_size);
+    EXPECT_TRUE(s) << s.error().message;
+    if (!s) return nullptr;
+    for (const char* name : {"factory-a", "factory-b"}) {
+      CaRecord ca;
+      ca.name = name;
+      ca.certificate_der = {1};
+      EXPECT_TRUE((*s)->add_ca(ca));
+    }
+    return std::move(s).value();
+  }
+
+  std::string query(const std::string& sql) const {
+    auto r = db_->query(sql);
+    EXPECT_TRUE(r) << r.error().message;
+    return r ? *r : std::string();
+  }
+
+  static DeviceRecord device(const std::string& serial, const std::string& ca = "factory-a") {
+    DeviceRecord d;
+    d.serial = serial;
+    d.product = "widget";
+    d.issuing_ca = ca;
+    d.certificate_der = {9};
+    d.issued_at = 1;
+    return d;
+  }
+
+  std::optional<TestDatabase> db_;
+};
+
+TEST_F(PostgresStoreTest, MigratesOnceAndAReopenRunsNoDdl) {
+  ASSERT_TRUE(open_postgres_store(db_->dsn()));
+  EXPECT_EQ(query("SELECT count(*) FROM schema_migrations"), "2");
+  // From here any DDL in this database fails, whoever issues it.
+  ASSERT_TRUE(db_->exec(R"(
+    CREATE FUNCTION forbid_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'DDL at start-up: %', tg_tag; END $$;
+    CREATE EVENT TRIGGER forbid_ddl ON ddl_command_start EXECUTE FUNCTION forbid_ddl();)"));
+  auto again = open_postgres_store(db_->dsn());
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_TRUE((*again)->ping());
+  EXPECT_EQ(query("SELECT count(*) FROM schema_migrations"), "2");
+  EXPECT_EQ(query("SELECT string_agg(version::text, ',' ORDER BY version) "
+                  "FROM schema_migrations"),
+            "1,2");
+}
+
+// The production shape: the schema owner migrates, the service runs as a
+// role that may only read and write rows.
+TEST_F(PostgresStoreTest, ACurrentSchemaOpensForARoleWithoutCreateRights) {
+  ASSERT_TRUE(open_postgres_store(db_->dsn()));
+  const std::string role = db_->name() + "_app";
+  ASSERT_TRUE(db_->exec("DROP ROLE IF EXISTS " + role));
+  ASSERT_TRUE(db_->exec("CREATE ROLE " + role + " LOGIN; " +
+                        "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " +
+                        role));
+  EXPECT_FALSE(db_->exec_as(role, "CREATE TABLE probe (i int)"));  // really no DDL rights
+
+  auto app = open_postgres_store(db_->dsn_as(role));
+  ASSERT_TRUE(app) << app.error().message;
+  CaRecord ca;
+  ca.name = "factory-a";
+  ca.certificate_der = {1};
+  ASSERT_TRUE((*app)->add_ca(ca));
+  ASSERT_TRUE((*app)->add_devices(std::vector<DeviceRecord>{device("W-1")}));
+  ASSERT_TRUE((*app)->append_audit("W-1", AuditEntry{1, "d", std::nullopt, "logged", "ab"}));
+  EXPECT_EQ((*app)->audit_log("W-1")->size(), 1U);
+  app->reset();
+
+  {
+    // An empty database it cannot migrate: the error says what to do.
+    auto empty = TestDatabase::create(label("-empty"));
+    ASSERT_TRUE(empty) << empty.error().message;
+    auto refused = open_postgres_store(empty->dsn_as(role));
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().message.find("role that may create tables"), std::string::npos)
+        << refused.error().message;
+  }
+  EXPECT_TRUE(db_->exec("DROP OWNED BY " + role + "; DROP ROLE " + role));
+}
+
+TEST_F(PostgresStoreTest, InstancesStartingTogetherMigrateOnce) {
+  constexpr int k_instances = 4;
+  std::latch start(k_instances);
+  std::vector<std::string> errors(k_instances);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < k_instances; ++i) {
+    threads.emplace_back([&, i] {
+      start.arrive_and_wait();
+      auto s = open_postgres_store(db_->dsn(), 1);
+      if (!s) errors[i] = s.error().message;
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& e : errors) EXPECT_EQ(e, "");
+  EXPECT_EQ(query("SELECT count(*) FROM schema_migrations"), "2");
+}
+
+TEST_F(PostgresStoreTest, ConcurrentBatchesKeepIssuedCountExact) {
+  auto store = open_with_ca(4);
+  ASSERT_TRUE(store);
+  constexpr int k_threads = 4;
+  constexpr int k_batches = 25;
+  constexpr int k_per_batch = 6;
+  std::latch start(k_threads);
+  std::vector<std::string> errors(k_threads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < k_threads; ++t) {
+    threads.emplace_back([&, t] {
+      start.arrive_and_wait();
+      for (int b = 0; b < k_batches && errors[t].empty(); ++b) {
+        std::vector<DeviceRecord> batch;
+        for (int i = 0; i < k_per_batch; ++i) {
+          // Both CAs in every batch, in an order that differs by thread.
+          const bool a = (i + t) % 2 == 0;
+          batch.push_back(
+              device("T" + std::to_string(t) + "-B" + std::to_string(b) + "-" + std::to_string(i),
+                     a ? "factory-a" : "factory-b"));
+        }
+        if (auto r = store->add_devices(batch); !r) errors[t] = r.error().message;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (const auto& e : errors) EXPECT_EQ(e, "");
+  constexpr auto k_total = k_threads * k_batches * k_per_batch;
+  EXPECT_EQ(*store->count_devices(), k_total);
+  EXPECT_EQ(
+      (*store->find_ca("factory-a"))->issued_count + (*store->find_ca("factory-b"))->issued_count,
+      k_total);
+  EXPECT_EQ((*store->find_ca("factory-a"))->issued_count, k_total / 2);
+}
+
+TEST_F(PostgresStoreTest, MoreThreadsThanConnectionsWaitTheirTurn) {
+  auto store = open_with_ca(1);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->add_devices(std::vector<DeviceRecord>{device("W-1")}));
+  std::vector<std::thread> threads;
+  std::atomic<int> failures = 0;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) {
+        auto d = store->find_device("W-1");
+        if (!d || !*d) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                  "AND application_name = 'vouchsafe'"),
+            "1");
+}
+
+TEST_F(PostgresStoreTest, ReplacesConnectionsTheServerKilled) {
+  auto store = open_with_ca(2);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->add_devices(std::vector<DeviceRecord>{device("W-1")}));
+  const std::string ours =
+      "FROM pg_stat_activity WHERE datname = current_database() AND application_name = "
+      "'vouchsafe'";
+  const std::string before = query("SELECT string_agg(pid::text, ',') " + ours);
+  ASSERT_FALSE(before.empty());
+  // The timeout makes pg_terminate_backend wait until the sessions are gone.
+  EXPECT_EQ(query("SELECT bool_and(pg_terminate_backend(pid, 5000)) " + ours), "t");
+
+  // The first operation after the kill is a write: it must not be lost.
+  ASSERT_TRUE(store->append_audit("W-1", AuditEntry{1, "d", std::nullopt, "logged", "ab"}));
+  auto found = store->find_device("W-1");
+  ASSERT_TRUE(found && *found) << (found ? "" : found.error().message);
+  EXPECT_NE(query("SELECT string_agg(pid::text, ',') " + ours), before);
+
+  EXPECT_EQ(query("SELECT bool_and(pg_terminate_backend(pid, 5000)) " + ours), "t");
+  ASSERT_TRUE(store->add_devices(std::vector<DeviceRecord>{device("W-2")}));
+  EXPECT_TRUE(store->ping());
+  EXPECT_EQ(*store->count_devices(), 2);
+  EXPECT_EQ(store->audit_log("W-1")->size(), 1U);
+}
+
+TEST_F(PostgresStoreTest, TheAuditLogRefusesUpdateDeleteAndTruncateOverSql) {
+  auto store = open_with_ca();
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->add_devices(std::vector<DeviceRecord>{device("W-1")}));
+  ASSERT_TRUE(store->append_audit("W-1", AuditEntry{1, "d", std::nullopt, "logged", "ab"}));
+  for (const char* sql :
+       {"UPDATE audit_entry SET assertion = 'proximity'", "DELETE FROM audit_entry",
+        "TRUNCATE audit_entry", "DELETE FROM audit_entry WHERE false"}) {
+    auto r = db_->exec(sql);  // as the cluster's superuser, even
+    ASSERT_FALSE(r) << sql;
+    EXPECT_NE(r.error().message.find("append-only"), std::string::npos) << r.error().message;
+  }
+  auto log = store->audit_log("W-1");
+  ASSERT_EQ(log->size(), 1U);
+  EXPECT_EQ((*log)[0].assertion, "logged");
+}
+
+TEST_F(PostgresStoreTest, RefusesASchemaNewerThanItKnows) {
+  ASSERT_TRUE(open_postgres_store(db_->dsn()));
+  ASSERT_TRUE(db_->exec("INSERT INTO schema_migrations (version) VALUES (99)"));
+  auto s = open_postgres_store(db_->dsn());
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("upgrade vouchsafe"), std::string::npos) << s.error().message;
+}
+
+TEST_F(PostgresStoreTest, ErrorsNeverShowThePassword) {
+  const std::string secret = "s3cret-Pa55";
+  for (const auto& dsn :
+       {"host=/nonexistent-vouchsafe port=5432 user=masa password=" + secret + " dbname=x",
+        "postgresql://masa:" + secret + "@/x?host=/nonexistent-vouchsafe",
+        "host=/nonexistent-vouchsafe password=" + secret + " port",
+        "postgresql://masa:" + secret + "@/x?nonsense=1"}) {
+    auto s = open_postgres_store(dsn);
+    ASSERT_FALSE(s) << dsn;
+    EXPECT_EQ(s.error().message.find(secret), std::string::npos) << s.error().message;
+    EXPECT_NE(s.error().message.find("PostgreSQL"), std::string::npos) << s.error().message;
+  }
+  auto unreachable = open_postgres_store("host=/nonexistent-vouchsafe user=masa dbname=x");
+  ASSERT_FALSE(unreachable);
+  EXPECT_NE(unreachable.error().message.find("host=/nonexistent-vouchsafe"), std::string::npos)
+      << unreachable.error().message;
+  EXPECT_FALSE(open_postgres_store(db_->dsn(), 0));
+}
+
+TEST_F(PostgresStoreTest, OpenStorePicksTheBackendFromTheLocation) {
+  auto pg = open_store(db_->dsn());
+  ASSERT_TRUE(pg) << pg.error().message;
+  EXPECT_EQ(query("SELECT count(*) FROM schema_migrations"), "2");
+  auto uri = open_store("postgresql:///x?host=/nonexistent-vouchsafe");
+  ASSERT_FALSE(uri);
+  EXPECT_NE(uri.error().message.find("PostgreSQL"), std::string::npos) << uri.error().message;
+
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("vouchsafe-open-store-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto lite = open_store((dir / "store.db").string());
+  ASSERT_TRUE(lite) << lite.error().message;
+  EXPECT_TRUE(std::filesystem::exists(dir / "store.db"));
+  lite->reset();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace vouchsafe::store
