@@ -31,22 +31,42 @@ Result<Bytes> read_file(const std::string& path, std::size_t max_size) {
   return data;
 }
 
-Status write_file_atomic(const std::string& path, ByteView data, unsigned mode) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0)
-    return fail(ErrorCode::io_error, "cannot create " + tmp + ": " + std::strerror(errno));
+namespace {
+
+// Writes every byte to fd; `path` names it in the error.
+Status write_all(int fd, ByteView data, const std::string& path) {
   std::size_t done = 0;
   while (done < data.size()) {
     const auto n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const std::string why = std::strerror(errno);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return fail(ErrorCode::io_error, "cannot write " + path + ": " + why);
-    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(ErrorCode::io_error, "cannot write " + path + ": " + std::strerror(errno));
     done += static_cast<std::size_t>(n);
+  }
+  return ok();
+}
+
+}  // namespace
+
+Status write_file_atomic(const std::string& path, ByteView data, unsigned mode) {
+  // Something other than a regular file (/dev/null, a FIFO, a terminal) is
+  // written in place: renaming over it would replace the device by a file.
+  struct stat existing {};
+  if (::stat(path.c_str(), &existing) == 0 && !S_ISREG(existing.st_mode)) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return fail(ErrorCode::io_error, "cannot open " + path + ": " + std::strerror(errno));
+    auto written = write_all(fd, data, path);
+    ::close(fd);
+    return written;
+  }
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) {
+    return fail(ErrorCode::io_error, "cannot create " + tmp + ": " + std::strerror(errno));
+  }
+  if (auto written = write_all(fd, data, path); !written) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return written;
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     ::unlink(tmp.c_str());

@@ -56,7 +56,7 @@ case $action in
     # fail far from the cause.
     if [ ! -c /dev/null ]; then
       echo "postgres-cluster: /dev/null is not the null device ($(stat -c '%F, mode %a' /dev/null));" \
-        "a program renamed a file over it; restore it as root: rm /dev/null && mknod -m 666 /dev/null c 1 3" >&2
+        "something removed it or renamed a file over it; restore it as root: rm /dev/null && mknod -m 666 /dev/null c 1 3" >&2
       exit 2
     fi
     stop_cluster  # left over from an interrupted run
