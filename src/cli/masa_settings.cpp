@@ -206,6 +206,13 @@ Result<net::ServerOptions> public_listener(const MasaSettings& s) {
   o.rate_limit.per_second = s.rate_per_second;
   o.rate_limit.burst = s.rate_burst;
   o.metric_endpoints = {"/.well-known/brski/requestvoucher", "/.well-known/brski/requestauditlog"};
+  // The server's own refusals read as the MASA's status table says.
+  const auto text = [](masa::MasaError e) {
+    const auto body = masa::refusal_response(e).body;
+    return std::string(body.begin(), body.end());
+  };
+  o.refusals.too_large = text(masa::MasaError::request_too_large);
+  o.refusals.rate_limited = text(masa::MasaError::rate_limited);
   return o;
 }
 

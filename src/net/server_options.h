@@ -21,6 +21,15 @@ struct RateLimit {
   bool enabled = true;
 };
 
+// The plain-text reasons of the refusals the server makes on its own,
+// before any handler runs. A service sets them from its own status table so
+// that every refusal a client sees reads the same way.
+struct RefusalTexts {
+  std::string too_large = "request too large";
+  std::string rate_limited = "too many requests";
+  std::string blocked = "too many invalid requests";
+};
+
 struct ServerOptions {
   std::string address = "127.0.0.1";
   unsigned short port = 0;  // 0: the kernel picks a free port (see HttpsServer::port)
@@ -46,6 +55,7 @@ struct ServerOptions {
   std::size_t max_connections = 1024;
 
   RateLimit rate_limit;
+  RefusalTexts refusals;
   // A client whose requests were invalid more than this many times is
   // refused for block_time; 0 turns blocking off.
   std::size_t max_invalid_before_block = 20;

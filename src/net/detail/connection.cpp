@@ -150,7 +150,7 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
 
   void on_header(error_code ec, std::size_t /*bytes*/) {
     if (ec == http::error::header_limit) {
-      reject(413, "request header too large", Rejection::too_large, false);
+      reject(413, options().refusals.too_large, Rejection::too_large, false);
       return;
     }
     if (ec && ec != http::error::body_limit) {
@@ -166,18 +166,18 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
     const auto admission = state_->limiter.admit(client_key_, Clock::now());
     if (admission.verdict == ClientLimiter::Verdict::blocked) {
       extra_headers_ = {{"Retry-After", std::to_string(admission.retry_after.count())}};
-      reject(403, "too many invalid requests", Rejection::blocked, can_continue);
+      reject(403, options().refusals.blocked, Rejection::blocked, can_continue);
       return;
     }
     if (admission.verdict == ClientLimiter::Verdict::rate_limited) {
       extra_headers_ = {{"Retry-After", std::to_string(admission.retry_after.count())}};
-      reject(429, "too many requests", Rejection::rate_limited, can_continue);
+      reject(429, options().refusals.rate_limited, Rejection::rate_limited, can_continue);
       return;
     }
     // Beast refuses a Content-Length above the body limit before any of the
     // body is read; a chunked body is refused while it is read.
     if (ec == http::error::body_limit) {
-      reject(413, "request body too large", Rejection::too_large, false);
+      reject(413, options().refusals.too_large, Rejection::too_large, false);
       return;
     }
     if (beast::iequals(request[http::field::expect], "100-continue") && !parser_->is_done()) {
@@ -205,7 +205,7 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
 
   void on_body(error_code ec, std::size_t /*bytes*/) {
     if (ec == http::error::body_limit) {
-      reject(413, "request body too large", Rejection::too_large, false);
+      reject(413, options().refusals.too_large, Rejection::too_large, false);
       return;
     }
     if (ec) {

@@ -26,7 +26,7 @@ TEST_F(ServerLimitsTest, RefusesABodyOverTheLimitFromItsContentLength) {
   const auto file = write("big.bin", std::string(k_body_limit + k_body_limit / 2, 'x'));
   const auto result = run_command(curl(&client_a_) + "--data-binary @" + file +
                                   " -w ' %{http_code} %{content_type}' " + url("/upload"));
-  EXPECT_EQ(result.output, "request body too large 413 text/plain; charset=utf-8");
+  EXPECT_EQ(result.output, o.refusals.too_large + " 413 text/plain; charset=utf-8");
   EXPECT_EQ(log_.calls.load(), 0);
   EXPECT_EQ(counter("vouchsafe_http_rejected_total", {"too_large"}), 1U);
 }
@@ -59,7 +59,7 @@ TEST_F(ServerLimitsTest, RefusesAHeaderOverTheLimit) {
   start(o, echo_handler());
   const auto result = run_command(curl(&client_a_) + "-H 'X-Padding: " + std::string(9000, 'p') +
                                   "' -w ' %{http_code}' " + url("/hello"));
-  EXPECT_EQ(result.output, "request header too large 413");
+  EXPECT_EQ(result.output, o.refusals.too_large + " 413");
   EXPECT_EQ(log_.calls.load(), 0);
 }
 
@@ -90,7 +90,7 @@ TEST_F(ServerLimitsTest, RateLimitsEachClientWith429AndRetryAfter) {
   const auto refused = run_command(curl(&client_a_) + "-i " + url("/again"));
   EXPECT_NE(refused.output.find("429"), std::string::npos);
   EXPECT_NE(refused.output.find("Retry-After: 2\r\n"), std::string::npos) << refused.output;
-  EXPECT_NE(refused.output.find("too many requests"), std::string::npos);
+  EXPECT_NE(refused.output.find(o.refusals.rate_limited), std::string::npos);
 
   // Another client certificate has a bucket of its own.
   const auto other =
@@ -121,7 +121,7 @@ TEST_F(ServerLimitsTest, BlocksAClientThatKeepsSendingInvalidRequests) {
   EXPECT_EQ(calls.load(), 4 + 4);  // the four 404s, then four 400s: the rest never reached it
 
   const auto refused = run_command(curl(&client_a_) + url("/bad"));
-  EXPECT_EQ(refused.output, "too many invalid requests");
+  EXPECT_EQ(refused.output, o.refusals.blocked);
   EXPECT_EQ(calls.load(), 8);
   EXPECT_EQ(counter("vouchsafe_http_rejected_total", {"blocked"}), 5U);
 
@@ -137,7 +137,7 @@ TEST_F(ServerLimitsTest, ReportInvalidCountsTowardsTheBlock) {
   start(o, echo_handler());
   for (int i = 0; i < 3; ++i) server_->report_invalid(client_a_.fingerprint);
   const auto result = run_command(curl(&client_a_) + "-w ' %{http_code}' " + url("/x"));
-  EXPECT_EQ(result.output, "too many invalid requests 403");
+  EXPECT_EQ(result.output, o.refusals.blocked + " 403");
   EXPECT_EQ(log_.calls.load(), 0);
 }
 
