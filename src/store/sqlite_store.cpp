@@ -2,7 +2,9 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 
 #include "store/asset_store.h"
 
@@ -198,6 +200,7 @@ class SqliteStore final : public AssetStore {
   }
 
   Status add_ca(const CaRecord& ca) override {
+    std::lock_guard guard(transaction_mutex_);
     ASSIGN_OR_RETURN(auto s, prepare(std::string("INSERT INTO certificate_authority (") +
                                      k_ca_columns + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
     s.bind(1, ca.name)
@@ -242,6 +245,7 @@ class SqliteStore final : public AssetStore {
   }
 
   Status retire_ca(const std::string& name, std::int64_t when) override {
+    std::lock_guard guard(transaction_mutex_);
     ASSIGN_OR_RETURN(auto s, prepare("UPDATE certificate_authority SET status = 'retired', "
                                      "key_path = '', retired_at = ? WHERE name = ?"));
     s.bind(1, when).bind(2, name);
@@ -349,6 +353,7 @@ class SqliteStore final : public AssetStore {
 
   Status set_ownership_policy(const std::string& serial,
                               std::optional<OwnershipPolicy> policy) override {
+    std::lock_guard guard(transaction_mutex_);  // sqlite3_changes must see this statement
     ASSIGN_OR_RETURN(auto s, prepare("UPDATE device SET ownership = ? WHERE serial = ?"));
     if (policy) {
       s.bind(1, std::string(ownership_policy_name(*policy)));
@@ -380,22 +385,34 @@ class SqliteStore final : public AssetStore {
 
   Status record_event(const std::string& serial, const std::string& event,
                       const std::string& detail, std::int64_t when) override {
+    std::lock_guard guard(transaction_mutex_);
     return insert_event(serial, event, detail, when);
   }
 
+  // Group commit (the MASA's hot path): concurrent appends wait while one of
+  // them, the leader, writes every queued entry in one transaction, so one
+  // fsync under synchronous=FULL serves them all. Each caller returns only
+  // once its own entry is durable, or with its own error.
   Status append_audit(const std::string& serial, const AuditEntry& entry) override {
-    ASSIGN_OR_RETURN(auto s, prepare("INSERT INTO audit_entry (serial, date, domain_id, nonce, "
-                                     "assertion, registrar_fingerprint) VALUES (?,?,?,?,?,?)"));
-    s.bind(1, serial).bind(2, entry.date).bind(3, entry.domain_id);
-    if (entry.nonce) {
-      s.bind(4, *entry.nonce);
-    } else {
-      s.bind_null(4);
+    PendingAudit mine{&serial, &entry, ok(), false};
+    std::unique_lock lock(audit_mutex_);
+    audit_queue_.push_back(&mine);
+    while (!mine.done) {
+      if (audit_leader_) {
+        audit_cv_.wait(lock);
+        continue;
+      }
+      audit_leader_ = true;
+      std::vector<PendingAudit*> batch;
+      batch.swap(audit_queue_);
+      lock.unlock();
+      commit_audit_batch(batch);
+      lock.lock();
+      for (auto* p : batch) p->done = true;
+      audit_leader_ = false;
+      audit_cv_.notify_all();
     }
-    s.bind(5, entry.assertion).bind(6, entry.registrar_fingerprint);
-    // An autocommit statement under synchronous=FULL: durable when it returns.
-    TRY(s.step("append to the audit log of " + serial));
-    return ok();
+    return mine.result;
   }
 
   Result<std::vector<AuditEntry>> audit_log(const std::string& serial) override {
@@ -425,8 +442,41 @@ class SqliteStore final : public AssetStore {
   }
 
  private:
+  struct PendingAudit {
+    const std::string* serial;
+    const AuditEntry* entry;
+    Status result;
+    bool done;
+  };
+
+  Status insert_audit(const std::string& serial, const AuditEntry& entry) {
+    ASSIGN_OR_RETURN(auto s, prepare("INSERT INTO audit_entry (serial, date, domain_id, nonce, "
+                                     "assertion, registrar_fingerprint) VALUES (?,?,?,?,?,?)"));
+    s.bind(1, serial).bind(2, entry.date).bind(3, entry.domain_id);
+    if (entry.nonce) {
+      s.bind(4, *entry.nonce);
+    } else {
+      s.bind_null(4);
+    }
+    s.bind(5, entry.assertion).bind(6, entry.registrar_fingerprint);
+    TRY(s.step("append to the audit log of " + serial));
+    return ok();
+  }
+
+  void commit_audit_batch(const std::vector<PendingAudit*>& batch) {
+    const auto together = in_transaction([&]() -> Status {
+      for (auto* p : batch) TRY(insert_audit(*p->serial, *p->entry));
+      return ok();
+    });
+    if (together) return;  // every result stays ok
+    // One entry spoiled the batch: give each its own transaction and result.
+    for (auto* p : batch) p->result = in_transaction([&] { return insert_audit(*p->serial, *p->entry); });
+  }
+
   template <typename Body>
   Status in_transaction(Body&& body) {
+    // Transactions on the one connection must not interleave across threads.
+    std::lock_guard guard(transaction_mutex_);
     TRY(exec("BEGIN IMMEDIATE", "begin"));
     Status done = body();
     if (!done) {
@@ -506,6 +556,11 @@ class SqliteStore final : public AssetStore {
   }
 
   DbPtr db_;
+  std::recursive_mutex transaction_mutex_;
+  std::mutex audit_mutex_;
+  std::condition_variable audit_cv_;
+  std::vector<PendingAudit*> audit_queue_;
+  bool audit_leader_ = false;
 };
 
 }  // namespace

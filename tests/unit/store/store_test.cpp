@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -301,6 +303,37 @@ TEST_P(StoreTest, TheAuditLogIsAppendOnlyAndOrdered) {
   EXPECT_TRUE(store_->audit_log("W-NONE")->empty());
   EXPECT_FALSE(store_->append_audit("W-NONE", first));  // unknown device
   EXPECT_TRUE(store_->ping());
+}
+
+TEST_P(StoreTest, ConcurrentAppendsAreEachDurableAndFailAlone) {
+  ASSERT_TRUE(store_->add_devices(std::vector<DeviceRecord>{device("W-A-1"), device("W-A-2")}));
+  constexpr int k_threads = 8;
+  constexpr int k_each = 25;
+  std::atomic<int> succeeded{0};
+  std::atomic<int> refused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < k_threads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < k_each; ++i) {
+        // One thread in eight writes for a device that does not exist: its
+        // appends fail without spoiling the others' (grouped) commits.
+        const std::string serial = t == 0 ? "W-NONE" : (t % 2 == 0 ? "W-A-1" : "W-A-2");
+        AuditEntry e{t * 1000 + i, "domain-" + std::to_string(t), std::string("n") +
+                                                                     std::to_string(i),
+                     "proximity", "fp"};
+        if (store_->append_audit(serial, e)) {
+          ++succeeded;
+        } else {
+          ++refused;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(refused.load(), k_each);
+  EXPECT_EQ(succeeded.load(), (k_threads - 1) * k_each);
+  const auto total = store_->audit_log("W-A-1")->size() + store_->audit_log("W-A-2")->size();
+  EXPECT_EQ(total, static_cast<std::size_t>((k_threads - 1) * k_each));
 }
 
 // No name generator: gtest_discover_tests turns "/0 # GetParam() = sqlite"
