@@ -155,14 +155,7 @@ BENCHMARK(BM_VerifyJws);
 }  // namespace vouchsafe::bench
 
 int main(int argc, char** argv) {
-  // Interleaved repetitions by default, so a burst of load on the machine
-  // hits the baseline and our code alike; flags given override.
-  std::string reps = "--benchmark_repetitions=5";
-  std::string interleave = "--benchmark_enable_random_interleaving=true";
-  std::vector<char*> args = {argv[0], reps.data(), interleave.data()};
-  for (int i = 1; i < argc; ++i) args.push_back(argv[i]);
-  int count = static_cast<int>(args.size());
-  benchmark::Initialize(&count, args.data());
+  vouchsafe::bench::initialize_interleaved(argc, argv, 5);
   vouchsafe::bench::RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   auto& r = reporter.rates;

@@ -98,15 +98,7 @@ BENCHMARK(BM_SeedBatch100k)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTim
 }  // namespace vouchsafe::bench
 
 int main(int argc, char** argv) {
-  // Interleaved repetitions by default (best of each is compared), so that
-  // the machine's speed drifting between the floor and the batch does not
-  // decide the ratio; flags given override.
-  std::string reps = "--benchmark_repetitions=3";
-  std::string interleave = "--benchmark_enable_random_interleaving=true";
-  std::vector<char*> args = {argv[0], reps.data(), interleave.data()};
-  for (int i = 1; i < argc; ++i) args.push_back(argv[i]);
-  int count = static_cast<int>(args.size());
-  benchmark::Initialize(&count, args.data());
+  vouchsafe::bench::initialize_interleaved(argc, argv, 3);
   vouchsafe::bench::RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   const double per_core = reporter.rates["BM_FloorDeriveAndSign"];

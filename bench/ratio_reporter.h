@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace vouchsafe::bench {
 
@@ -31,5 +32,18 @@ class RatioReporter : public benchmark::ConsoleReporter {
   // By benchmark function name, e.g. "BM_RawDigestSign".
   std::map<std::string, double> rates;
 };
+
+// benchmark::Initialize with interleaved repetitions by default, so that the
+// machine's speed drifting during a run hits the baseline and our code
+// alike (the reporter keeps the best of each); flags given override.
+inline void initialize_interleaved(int argc, char** argv, int repetitions) {
+  static std::string reps = "--benchmark_repetitions=" + std::to_string(repetitions);
+  static std::string interleave = "--benchmark_enable_random_interleaving=true";
+  static std::vector<char*> args;
+  args = {argv[0], reps.data(), interleave.data()};
+  for (int i = 1; i < argc; ++i) args.push_back(argv[i]);
+  int count = static_cast<int>(args.size());
+  benchmark::Initialize(&count, args.data());
+}
 
 }  // namespace vouchsafe::bench

@@ -10,47 +10,17 @@ vs=${VOUCHSAFE_BIN:?set by ctest}
 py=/usr/bin/python3
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
-cd "$work"
+# shellcheck source=tests/e2e/masa_lib.sh
+. "$(dirname "$0")/masa_lib.sh"
 
-export VOUCHSAFE_HOME=$work/home
-export VOUCHSAFE_CA_PASSPHRASE=ca-test-passphrase
-export VOUCHSAFE_MASA_PASSPHRASE=masa-test-passphrase
-export VOUCHSAFE_PLEDGE_PASSPHRASE=pledge-test-passphrase
-export VOUCHSAFE_REGISTRAR_PASSPHRASE=registrar-test-passphrase
-
-# --- the manufacturer: PKI, two devices with keys made on the device
-"$vs" pki init --organization "Test Devices" --masa-url 127.0.0.1 >/dev/null
-"$vs" pki issuing-ca create --name f1 --product widget >/dev/null
-for n in 1 2 3; do
-  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -aes-256-cbc \
-    -pass env:VOUCHSAFE_PLEDGE_PASSPHRASE -out dev$n.key
-  openssl req -new -key dev$n.key -passin env:VOUCHSAFE_PLEDGE_PASSPHRASE \
-    -subj "/serialNumber=WG-F1-0000000$n" -out dev$n.csr
-  "$vs" idevid issue --csr dev$n.csr --serial WG-F1-0000000$n --cert-out dev$n.pem 2>/dev/null
-done
-
-# --- an owner: domain CA and a registrar certificate with id-kp-cmcRA
-openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout domain-ca.key \
-  -subj "/O=Owner/CN=Owner Domain CA" -days 30 -out domain-ca.pem 2>/dev/null
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -aes-256-cbc \
-  -pass env:VOUCHSAFE_REGISTRAR_PASSPHRASE -out registrar.key
-openssl req -new -key registrar.key -passin env:VOUCHSAFE_REGISTRAR_PASSPHRASE \
-  -subj "/O=Owner/CN=registrar.owner.example" -out registrar.csr
-openssl x509 -req -in registrar.csr -CA domain-ca.pem -CAkey domain-ca.key -days 30 -set_serial 11 \
-  -extfile <(printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=1.3.6.1.5.5.7.3.28,clientAuth,serverAuth\nsubjectKeyIdentifier=hash\n') \
-  -out registrar-ee.pem 2>/dev/null
-cat registrar-ee.pem domain-ca.pem > registrar.pem
-openssl pkey -in registrar.key -passin env:VOUCHSAFE_REGISTRAR_PASSPHRASE -out registrar-plain.key
+# --- the manufacturer (three devices with keys made on the device), an owner
+make_manufacturer 1 2 3
+make_owner
 
 # --- the MASA
 check "masa init" 0 "$vs" masa init
 check "masa init again changes nothing" 0 "$vs" masa init
-"$vs" masa serve --listen 127.0.0.1:0 --admin 127.0.0.1:0 --ready-file ready >masa.log 2>&1 &
-masa_pid=$!
-trap 'kill $masa_pid 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 1 100); do [ -s ready ] && break; sleep 0.1; done
-read -r port admin_port < ready
-url=https://127.0.0.1:$port
+serve masa.log
 masa_ca=home/masa/masa-ca.pem
 
 request() {  # request DEVICE FORM [extra flags]
@@ -70,7 +40,6 @@ check "another form by Accept" 0 request 1 cms --accept jws --out v2.jws --verif
 check "the audit log lists the vouchers" 0 sh -c "\"$vs\" registrar request-audit-log --masa-url $url --masa-ca $masa_ca --registrar-cert registrar.pem --registrar-key registrar.key --pledge-cert dev1.pem --pledge-key dev1.key | $py -c 'import json,sys; log=json.load(sys.stdin); assert log[\"version\"]==1 and len(log[\"events\"])>=1, log'"
 
 # --- interop: a voucher-request made by the openssl CLI, posted with curl
-openssl pkey -in dev2.key -passin env:VOUCHSAFE_PLEDGE_PASSPHRASE -out dev2-plain.key
 nonce=$(openssl rand -base64 16)
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 printf '{"ietf-voucher-request:voucher":{"assertion":"proximity","nonce":"%s","created-on":"%s","serial-number":"WG-F1-00000002","proximity-registrar-cert":"%s"}}' \
@@ -80,7 +49,7 @@ openssl cms -sign -binary -nodetach -outform DER -in pvr.json -signer dev2.pem -
 printf '{"ietf-voucher-request:voucher":{"nonce":"%s","created-on":"%s","serial-number":"WG-F1-00000002","prior-signed-voucher-request":"%s"}}' \
   "$nonce" "$now" "$(base64 -w0 pvr.der)" > rvr.json
 openssl cms -sign -binary -nodetach -outform DER -in rvr.json -signer registrar-ee.pem \
-  -inkey registrar-plain.key -certfile domain-ca.pem -econtent_type 1.2.840.113549.1.9.16.1.40 -out rvr.der
+  -inkey registrar-plain.key -certfile owner-ca.pem -econtent_type 1.2.840.113549.1.9.16.1.40 -out rvr.der
 curl_masa() {  # curl_masa OUT CONTENT-TYPE ACCEPT BODY [extra]
   local out=$1 ct=$2 accept=$3 body=$4; shift 4
   curl -s -o "$out" -w '%{http_code}' --cacert "$masa_ca" --cert registrar-ee.pem --key registrar-plain.key \
@@ -105,7 +74,7 @@ check "with 403" 0 grep -q "403" err
 check "after the undo it gets a voucher" 0 request 3 cms --out /dev/null
 "$vs" device set-policy WG-F1-00000003 known-customer >/dev/null
 check "known-customer without the owner anchor is refused" 1 request 3 cms --out /dev/null
-"$vs" device assign-owner WG-F1-00000003 --anchor domain-ca.pem >/dev/null
+"$vs" device assign-owner WG-F1-00000003 --anchor owner-ca.pem >/dev/null
 check "known-customer with the owner anchor gets a voucher" 0 request 3 cms --out /dev/null
 
 # --- the admin listener

@@ -10,54 +10,20 @@ vs=${VOUCHSAFE_BIN:?set by ctest}
 py=/usr/bin/python3
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
-cd "$work" || exit 2
+# shellcheck source=tests/e2e/masa_lib.sh
+. "$(dirname "$0")/masa_lib.sh"
 started=$SECONDS
-
-export VOUCHSAFE_HOME=$work/home
-export VOUCHSAFE_CA_PASSPHRASE=ca-test-passphrase
-export VOUCHSAFE_MASA_PASSPHRASE=masa-test-passphrase
-export VOUCHSAFE_PLEDGE_PASSPHRASE=pledge-test-passphrase
-export VOUCHSAFE_REGISTRAR_PASSPHRASE=registrar-test-passphrase
 loops=4 per_loop=50
 
-# --- the manufacturer and four devices, one per load loop
-"$vs" pki init --organization "Test Devices" --masa-url 127.0.0.1 >/dev/null
-"$vs" pki issuing-ca create --name f1 --product widget >/dev/null
-for n in $(seq 1 $loops); do
-  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -aes-256-cbc \
-    -pass env:VOUCHSAFE_PLEDGE_PASSPHRASE -out dev$n.key
-  openssl req -new -key dev$n.key -passin env:VOUCHSAFE_PLEDGE_PASSPHRASE \
-    -subj "/serialNumber=WG-F1-0000000$n" -out dev$n.csr
-  "$vs" idevid issue --csr dev$n.csr --serial WG-F1-0000000$n --cert-out dev$n.pem 2>/dev/null
-done
-
-# --- an owner's registrar (id-kp-cmcRA) under its domain CA
-openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout domain-ca.key \
-  -subj "/O=Owner/CN=Owner Domain CA" -days 30 -out domain-ca.pem 2>/dev/null
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -aes-256-cbc \
-  -pass env:VOUCHSAFE_REGISTRAR_PASSPHRASE -out registrar.key
-openssl req -new -key registrar.key -passin env:VOUCHSAFE_REGISTRAR_PASSPHRASE \
-  -subj "/O=Owner/CN=registrar.owner.example" -out registrar.csr
-openssl x509 -req -in registrar.csr -CA domain-ca.pem -CAkey domain-ca.key -days 30 -set_serial 11 \
-  -extfile <(printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=1.3.6.1.5.5.7.3.28,clientAuth,serverAuth\nsubjectKeyIdentifier=hash\n') \
-  -out registrar-ee.pem 2>/dev/null
-cat registrar-ee.pem domain-ca.pem > registrar.pem
+# --- the manufacturer and four devices, one per load loop; the owner's registrar
+make_manufacturer $(seq 1 $loops)
+make_owner
 
 # --- the MASA; the four loops share one client certificate, so the rate
 # limit is lifted: this test is about durability, not throttling.
 check "masa init" 0 "$vs" masa init
 sed -i -e 's/^rate_per_second = .*/rate_per_second = 100000/' -e 's/^rate_burst = .*/rate_burst = 100000/' \
   home/masa.toml
-masa_pid=
-trap '[ -n "$masa_pid" ] && kill -9 $masa_pid 2>/dev/null; rm -rf "$work"' EXIT
-serve() {  # serve LOG: start the MASA, wait for its ports, set $masa_pid and $url
-  rm -f ready
-  "$vs" masa serve --listen 127.0.0.1:0 --admin 127.0.0.1:0 --ready-file ready >"$1" 2>&1 &
-  masa_pid=$!
-  for _ in $(seq 1 100); do [ -s ready ] && break; sleep 0.1; done
-  read -r port admin_port < ready
-  url=https://127.0.0.1:$port
-}
 serve masa1.log
 masa_ca=home/masa/masa-ca.pem
 

@@ -11,36 +11,18 @@ vs=${VOUCHSAFE_BIN:?set by ctest}
 py=/usr/bin/python3
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
-cd "$work" || exit 2
+# shellcheck source=tests/e2e/masa_lib.sh
+. "$(dirname "$0")/masa_lib.sh"
 started=$SECONDS
 
-export VOUCHSAFE_HOME=$work/home
-export VOUCHSAFE_CA_PASSPHRASE=ca-test-passphrase
-export VOUCHSAFE_MASA_PASSPHRASE=masa-test-passphrase
-export VOUCHSAFE_PLEDGE_PASSPHRASE=pledge-test-passphrase
-export VOUCHSAFE_REGISTRAR_PASSPHRASE=registrar-test-passphrase
-
-device_csr() {  # device_csr N: key and CSR for serial WG-F1-0000000N
-  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -aes-256-cbc \
-    -pass env:VOUCHSAFE_PLEDGE_PASSPHRASE -out dev$1.key
-  openssl req -new -key dev$1.key -passin env:VOUCHSAFE_PLEDGE_PASSPHRASE \
-    -subj "/serialNumber=WG-F1-0000000$1" -out dev$1.csr
-  openssl pkey -in dev$1.key -passin env:VOUCHSAFE_PLEDGE_PASSPHRASE -out dev$1-plain.key
-}
-
 # --- the manufacturer; devices 1-4 are known to the MASA
-"$vs" pki init --organization "Test Devices" --masa-url 127.0.0.1 >/dev/null
-"$vs" pki issuing-ca create --name f1 --product widget >/dev/null
+make_manufacturer 1 2 3 4
 # Device 9 has an IDevID from our own issuing CA, but is recorded only in a
 # copy of the store: to the MASA it is an unknown device, not a foreign one.
 cp -r home home-copy
 device_csr 9
 VOUCHSAFE_HOME=$work/home-copy "$vs" idevid issue --csr dev9.csr --serial WG-F1-00000009 \
   --cert-out dev9.pem 2>/dev/null
-for n in 1 2 3 4; do
-  device_csr $n
-  "$vs" idevid issue --csr dev$n.csr --serial WG-F1-0000000$n --cert-out dev$n.pem 2>/dev/null
-done
 
 # --- another manufacturer's PKI, whose device claims one of our serials
 openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout other-ca.key \
@@ -52,21 +34,6 @@ openssl x509 -req -in other-dev.csr -CA other-ca.pem -CAkey other-ca.key -days 3
 
 # --- registrars: the owner's, one without id-kp-cmcRA under the same domain
 # CA, and a stranger's under another domain CA
-domain_ca() {  # domain_ca NAME
-  openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $1-ca.key \
-    -subj "/O=$1/CN=$1 Domain CA" -days 30 -out $1-ca.pem 2>/dev/null
-}
-registrar() {  # registrar NAME DOMAIN EKU SERIAL: NAME.pem (cert + CA), NAME-ee.pem, keys
-  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -aes-256-cbc \
-    -pass env:VOUCHSAFE_REGISTRAR_PASSPHRASE -out $1.key
-  openssl req -new -key $1.key -passin env:VOUCHSAFE_REGISTRAR_PASSPHRASE \
-    -subj "/O=$2/CN=$1.$2.example" -out $1.csr
-  openssl x509 -req -in $1.csr -CA $2-ca.pem -CAkey $2-ca.key -days 30 -set_serial $4 \
-    -extfile <(printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=%s\nsubjectKeyIdentifier=hash\n' "$3") \
-    -out $1-ee.pem 2>/dev/null
-  cat $1-ee.pem $2-ca.pem > $1.pem
-  openssl pkey -in $1.key -passin env:VOUCHSAFE_REGISTRAR_PASSPHRASE -out $1-plain.key
-}
 domain_ca owner
 domain_ca stranger
 registrar registrar owner 1.3.6.1.5.5.7.3.28,clientAuth,serverAuth 11
@@ -75,17 +42,6 @@ registrar outsider stranger 1.3.6.1.5.5.7.3.28,clientAuth,serverAuth 13
 
 # --- the MASA
 check "masa init" 0 "$vs" masa init
-masa_pid=
-trap '[ -n "$masa_pid" ] && kill $masa_pid 2>/dev/null; rm -rf "$work"' EXIT
-serve() {  # serve LOG [flags]: start a MASA and wait for its ports
-  local log=$1; shift
-  rm -f ready
-  "$vs" masa serve --listen 127.0.0.1:0 --admin 127.0.0.1:0 --ready-file ready "$@" >"$log" 2>&1 &
-  masa_pid=$!
-  for _ in $(seq 1 100); do [ -s ready ] && break; sleep 0.1; done
-  read -r port _ < ready
-  url=https://127.0.0.1:$port
-}
 serve masa.log
 masa_ca=home/masa/masa-ca.pem
 

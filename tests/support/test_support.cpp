@@ -109,4 +109,23 @@ TestPki make_test_pki(crypto::KeyType signer_type, const std::string& signer_cn)
   return pki;
 }
 
+TestIdentity signing_identity(const TestPki& pki) {
+  TestIdentity out;
+  out.signer = std::move(crypto::SoftwareSigner::create(crypto::share(pki.signer_key.get()))).value();
+  out.identity.signer = out.signer.get();
+  out.identity.chain = {crypto::make_certificate_ref(crypto::share(pki.signer.get())),
+                        crypto::make_certificate_ref(crypto::share(pki.root.get()))};
+  return out;
+}
+
+std::string key_type_name(const ::testing::TestParamInfo<crypto::KeyType>& param) {
+  switch (param.param) {
+    case crypto::KeyType::p256: return "P256";
+    case crypto::KeyType::p384: return "P384";
+    case crypto::KeyType::p521: return "P521";
+    case crypto::KeyType::ed25519: return "Ed25519";
+  }
+  return "unknown";
+}
+
 }  // namespace vouchsafe::testing

@@ -8,6 +8,10 @@
 #include "crypto/certificate_cache.h"
 #include "crypto/handles.h"
 #include "crypto/keys.h"
+#include "crypto/signer.h"
+#include "voucher/trust_policy.h"
+
+#include <gtest/gtest.h>
 
 namespace vouchsafe::testing {
 
@@ -32,6 +36,17 @@ struct TestPki {
 };
 TestPki make_test_pki(crypto::KeyType signer_type = crypto::KeyType::p256,
                       const std::string& signer_cn = "Test MASA");
+
+// A signer for a TestPki's signer key, and the identity that signs with it
+// and embeds [signer certificate, root].
+struct TestIdentity {
+  std::unique_ptr<crypto::SoftwareSigner> signer;
+  voucher::SigningIdentity identity;
+};
+TestIdentity signing_identity(const TestPki& pki);
+
+// Test-name suffix of a key type parameter ("P256", "Ed25519").
+std::string key_type_name(const ::testing::TestParamInfo<crypto::KeyType>& param);
 
 // A self-signed or issued certificate for tests (CA when is_ca).
 crypto::X509Ptr make_certificate(EVP_PKEY* subject_key, const std::string& cn, EVP_PKEY* issuer_key,

@@ -338,27 +338,13 @@ TEST_P(CmsOpenSslInterop, AcceptsWhatTheOpenSslCliSigned) {
   EXPECT_EQ(verified->payload, k_payload);
 }
 
-std::string key_type_name(const ::testing::TestParamInfo<crypto::KeyType>& param) {
-  switch (param.param) {
-    case crypto::KeyType::p256:
-      return "P256";
-    case crypto::KeyType::p384:
-      return "P384";
-    case crypto::KeyType::p521:
-      return "P521";
-    case crypto::KeyType::ed25519:
-      return "Ed25519";
-  }
-  return "unknown";
-}
-
 INSTANTIATE_TEST_SUITE_P(KeyTypes, CmsRoundTrip,
                          ::testing::Values(crypto::KeyType::p256, crypto::KeyType::p384,
                                            crypto::KeyType::ed25519),
-                         key_type_name);
+                         testing::key_type_name);
 INSTANTIATE_TEST_SUITE_P(EcdsaKeyTypes, CmsOpenSslInterop,
                          ::testing::Values(crypto::KeyType::p256, crypto::KeyType::p384),
-                         key_type_name);
+                         testing::key_type_name);
 
 // ------------------------------------------------------------ rejections
 
@@ -452,13 +438,10 @@ class CmsRejection : public ::testing::Test {
   void SetUp() override {
     pki_ = testing::make_test_pki();
     other_ = testing::make_test_pki();
-    signer_ =
-        std::move(crypto::SoftwareSigner::create(crypto::share(pki_.signer_key.get()))).value();
-    other_signer_ =
-        std::move(crypto::SoftwareSigner::create(crypto::share(other_.signer_key.get()))).value();
-    identity_.signer = signer_.get();
-    identity_.chain = {crypto::make_certificate_ref(crypto::share(pki_.signer.get())),
-                       crypto::make_certificate_ref(crypto::share(pki_.root.get()))};
+    auto ours = testing::signing_identity(pki_);
+    signer_ = std::move(ours.signer);
+    identity_ = std::move(ours.identity);
+    other_signer_ = std::move(testing::signing_identity(other_).signer);
     signed_ = *sign_cms(k_payload, identity_);
   }
 

@@ -315,20 +315,6 @@ TEST(JwsSigning, RefusesToSignWithoutASigner) {
   EXPECT_EQ(jws.error().code, ErrorCode::usage);
 }
 
-std::string key_type_name(const ::testing::TestParamInfo<crypto::KeyType>& param_info) {
-  switch (param_info.param) {
-    case crypto::KeyType::p256:
-      return "P256";
-    case crypto::KeyType::p384:
-      return "P384";
-    case crypto::KeyType::p521:
-      return "P521";
-    case crypto::KeyType::ed25519:
-      return "Ed25519";
-  }
-  return "Unknown";
-}
-
 class JwsRoundTrip : public ::testing::TestWithParam<crypto::KeyType> {};
 
 TEST_P(JwsRoundTrip, SignedVoucherVerifiesToItsRootAndDecodes) {
@@ -361,7 +347,7 @@ TEST_P(JwsRoundTrip, SignedVoucherVerifiesWithThePinnedKeyAlone) {
 INSTANTIATE_TEST_SUITE_P(JwsEveryKeyType, JwsRoundTrip,
                          ::testing::Values(crypto::KeyType::p256, crypto::KeyType::p384,
                                            crypto::KeyType::p521, crypto::KeyType::ed25519),
-                         key_type_name);
+                         testing::key_type_name);
 
 TEST(JwsSigning, FlattenedFormOfOurOutputAlsoVerifies) {
   // RFC 7515 §7.2.2: the same signature with its members lifted to the top.
@@ -430,7 +416,7 @@ TEST_P(JwsInterop, ThePythonVerifierRefusesOurJwsWithAnotherKey) {
 INSTANTIATE_TEST_SUITE_P(JwsEveryKeyType, JwsInterop,
                          ::testing::Values(crypto::KeyType::p256, crypto::KeyType::p384,
                                            crypto::KeyType::ed25519),
-                         key_type_name);
+                         testing::key_type_name);
 
 // ---------------------------------------------------------------------------
 // Rejections

@@ -64,13 +64,10 @@ class MalformedInputs : public ::testing::Test {
   void SetUp() override {
     pki_ = testing::make_test_pki();
     other_ = testing::make_test_pki();
-    signer_ =
-        std::move(crypto::SoftwareSigner::create(crypto::share(pki_.signer_key.get()))).value();
-    other_signer_ =
-        std::move(crypto::SoftwareSigner::create(crypto::share(other_.signer_key.get()))).value();
-    identity_.signer = signer_.get();
-    identity_.chain = {crypto::make_certificate_ref(crypto::share(pki_.signer.get())),
-                       crypto::make_certificate_ref(crypto::share(pki_.root.get()))};
+    auto ours = testing::signing_identity(pki_);
+    signer_ = std::move(ours.signer);
+    identity_ = std::move(ours.identity);
+    other_signer_ = std::move(testing::signing_identity(other_).signer);
   }
 
   Bytes cms(ByteView payload) { return *sign_cms(payload, identity_); }
