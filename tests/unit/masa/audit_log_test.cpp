@@ -19,7 +19,7 @@ std::string domain_id_of(X509* cert) {
   return detail::domain_id(*crypto::make_certificate_ref(crypto::share(cert)));
 }
 
-TEST_F(MasaTest, EveryVoucherHasItsAuditEntry) {
+TEST_P(MasaTest, EveryVoucherHasItsAuditEntry) {
   MasaService masa(config(), store());
   const std::string serial = device();
   const Bytes nonce = random_nonce();
@@ -37,7 +37,7 @@ TEST_F(MasaTest, EveryVoucherHasItsAuditEntry) {
   EXPECT_EQ(store().audit_log(serial)->size(), 2U);
 }
 
-TEST_F(MasaTest, ARefusalLeavesNoAuditEntry) {
+TEST_P(MasaTest, ARefusalLeavesNoAuditEntry) {
   MasaService masa(config(), store());
   const std::string serial = device();
   const Bytes pvr = sign_as_device(pvr_fields(serial, domain_.registrar.get(), random_nonce()),
@@ -106,7 +106,7 @@ class AuditWriteFails final : public store::AssetStore {
   store::AssetStore& real_;
 };
 
-TEST_F(MasaTest, NoVoucherWhenTheAuditEntryCannotBeWritten) {
+TEST_P(MasaTest, NoVoucherWhenTheAuditEntryCannotBeWritten) {
   AuditWriteFails failing(store());
   MasaService masa(config(), failing);
   const std::string serial = device();
@@ -128,7 +128,7 @@ MasaRequest audit_request(MasaRequest r) {
   return r;
 }
 
-TEST_F(MasaTest, AnOwnerReadsTheDevicesAuditLog) {
+TEST_P(MasaTest, AnOwnerReadsTheDevicesAuditLog) {
   MasaService masa(config(), store());
   const std::string serial = device();
   const Bytes nonce = random_nonce();
@@ -150,7 +150,7 @@ TEST_F(MasaTest, AnOwnerReadsTheDevicesAuditLog) {
   EXPECT_FALSE(log.contains("truncation"));
 }
 
-TEST_F(MasaTest, AStrangerGetsNotFoundForTheAuditLog) {
+TEST_P(MasaTest, AStrangerGetsNotFoundForTheAuditLog) {
   MasaService masa(config(), store());
   const std::string serial = device();
   ASSERT_EQ(masa.handle(good_request(serial, domain_, Form::cms)).status, 200);
@@ -162,14 +162,14 @@ TEST_F(MasaTest, AStrangerGetsNotFoundForTheAuditLog) {
   EXPECT_EQ(masa.handle(audit_request(good_request(device(), domain_, Form::cms))).status, 404);
 }
 
-TEST_F(MasaTest, TheAuditLogIsJsonOnly) {
+TEST_P(MasaTest, TheAuditLogIsJsonOnly) {
   MasaService masa(config(), store());
   auto request = audit_request(good_request(device(), domain_, Form::cms));
   request.accept = "application/voucher-cms+json";
   EXPECT_EQ(masa.handle(request).status, 406);
 }
 
-TEST_F(MasaTest, TheAuditLogCollapsesRepeatsOfOneDomain) {
+TEST_P(MasaTest, TheAuditLogCollapsesRepeatsOfOneDomain) {
   auto c = config();
   c.customer_anchors.push_back(crypto::share(domain_.ca.get()));
   MasaService masa(std::move(c), store());

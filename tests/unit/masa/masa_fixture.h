@@ -1,5 +1,6 @@
-// A throw-away manufacturer (root, issuing CA, seed-derived devices in a
-// SQLite store), owner domains (a domain CA and a registrar with
+// A throw-away manufacturer (root, issuing CA, seed-derived devices in an
+// asset store: SQLite, or a database of its own in ctest's throw-away
+// PostgreSQL cluster), owner domains (a domain CA and a registrar with
 // id-kp-cmcRA), a MASA signing identity, and builders for pledge and
 // registrar voucher-requests in each form, made with the voucher module.
 #pragma once
@@ -7,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -15,6 +17,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <ostream>
+#include <tuple>
 
 #include "crypto/keys.h"
 #include "crypto/seed_derivation.h"
@@ -23,6 +28,8 @@
 #include "factory/issuance.h"
 #include "masa/masa_service.h"
 #include "pki/certificate_profiles.h"
+#include "store/asset_store.h"
+#include "support/postgres_cluster.h"
 #include "support/test_support.h"
 #include "voucher/artifact.h"
 
@@ -30,6 +37,16 @@ namespace vouchsafe::masa::testing {
 
 namespace fs = std::filesystem;
 using voucher::Form;
+
+// The store backend a test runs against (issue 4: every MASA test runs on
+// both).
+enum class Backend { sqlite, postgres };
+inline std::string backend_name(Backend backend) {
+  return backend == Backend::sqlite ? "sqlite" : "postgres";
+}
+inline void PrintTo(Backend backend, std::ostream* out) {
+  *out << backend_name(backend);
+}
 
 inline const std::string k_passphrase = "masa-unit-test-passphrase";
 constexpr int k_device_count = 128;
@@ -62,20 +79,58 @@ inline std::string fingerprint_of(X509* cert) {
   return hex_encode(crypto::sha256(crypto::certificate_der(cert)));
 }
 
-// The manufacturer: made once per test binary; every test takes devices of
-// its own (take_device), so tests never see each other's device state.
+// The manufacturer: made once per test binary and backend; every test takes
+// devices of its own (take_device), so tests never see each other's device
+// state.
 class Manufacturer {
  public:
-  static Manufacturer& get() {
-    static Manufacturer instance;
-    return instance;
+  static Manufacturer& get(Backend backend) {
+    if (backend == Backend::postgres) {
+      static Manufacturer postgres(Backend::postgres);
+      return postgres;
+    }
+    static Manufacturer sqlite(Backend::sqlite);
+    return sqlite;
   }
+  // The running test's backend (MasaTestBase::SetUp sets it).
+  static Backend& current_backend() {
+    static Backend backend = Backend::sqlite;
+    return backend;
+  }
+  static Manufacturer& get() { return get(current_backend()); }
   ~Manufacturer() {
     store_.reset();
+    database_.reset();
     fs::remove_all(home_.root);
   }
 
+  // Empty when the manufacturer was made; otherwise why not.
+  [[nodiscard]] const std::string& failure() const { return failure_; }
   store::AssetStore& store() { return *store_; }
+  // The device's history events of one kind, read from the database (the
+  // store interface has no reader for events).
+  int count_events(const std::string& serial, const std::string& event) {
+    if (backend_ == Backend::postgres) {
+      // Serials and event names of the tests are plain text: no quoting needed.
+      auto n = database_->query("SELECT count(*) FROM device_event WHERE serial = '" + serial +
+                                "' AND event = '" + event + "'");
+      EXPECT_TRUE(n) << n.error().message;
+      return n ? std::stoi(*n) : -1;
+    }
+    sqlite3* db = nullptr;
+    const auto path = home_.store_file().string();
+    EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(db, "SELECT count(*) FROM device_event WHERE serial = ? AND event = ?", -1,
+                       &s, nullptr);
+    sqlite3_bind_text(s, 1, serial.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, event.c_str(), -1, SQLITE_TRANSIENT);
+    int n = -1;
+    if (sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return n;
+  }
   std::string take_device() {
     const int i = next_.fetch_add(1);
     if (i >= k_device_count) {
@@ -124,13 +179,40 @@ class Manufacturer {
     return text;
   }
 
-  Manufacturer() {
-    home_.root = fs::temp_directory_path() / ("vouchsafe-masa-" + std::to_string(::getpid()));
+  explicit Manufacturer(Backend backend) : backend_(backend) {
+    const std::string label = "masa-" + backend_name(backend) + "-" + std::to_string(::getpid());
+    home_.root = fs::temp_directory_path() / ("vouchsafe-" + label);
     fs::remove_all(home_.root);
     factory::InitOptions init;
     init.root_key_type = crypto::KeyType::p256;
     EXPECT_TRUE(factory::init_pki(home_, init, k_passphrase));
     store_ = std::move(factory::open_store(home_)).value();
+    if (backend == Backend::postgres) {
+      // The home (keys, configuration) as for SQLite; the records in a
+      // PostgreSQL database of this process's own, starting with the root
+      // that init_pki recorded in the home's SQLite file.
+      const auto root = store_->find_ca("root");
+      if (!root || !*root) {
+        failure_ = "init_pki recorded no root";
+        return;
+      }
+      auto db = vouchsafe::testing::TestDatabase::create(label);
+      if (!db) {
+        failure_ = db.error().message;
+        return;
+      }
+      database_.emplace(std::move(db).value());
+      auto opened = store::open_postgres_store(database_->dsn());
+      if (!opened) {
+        failure_ = opened.error().message;
+        return;
+      }
+      store_ = std::move(opened).value();
+      if (auto added = store_->add_ca(**root); !added) {
+        failure_ = added.error().message;
+        return;
+      }
+    }
     auto config = std::move(factory::load_config(home_)).value();
     factory::IssuingCaOptions ca;
     ca.name = "widget-line-1";
@@ -158,8 +240,11 @@ class Manufacturer {
     EXPECT_TRUE(report) << report.error().message;
   }
 
+  Backend backend_;
   factory::Home home_;
+  std::optional<vouchsafe::testing::TestDatabase> database_;
   std::unique_ptr<store::AssetStore> store_;
+  std::string failure_;
   std::map<std::string, Bytes> seeds_;
   std::atomic<int> next_{0};
 };
@@ -292,9 +377,15 @@ inline std::string body_text(const MasaResponse& r) {
   return std::string(r.body.begin(), r.body.end());
 }
 
-// A MASA over the shared manufacturer's store with the test's settings.
-class MasaTest : public ::testing::Test {
+// A MASA over the shared manufacturer's store of the test's backend, with
+// the test's settings.
+class MasaTestBase : public ::testing::Test {
  protected:
+  [[nodiscard]] virtual Backend backend() const = 0;
+  void SetUp() override {
+    Manufacturer::current_backend() = backend();
+    ASSERT_EQ(Manufacturer::get().failure(), "");
+  }
   MasaConfig config() {
     MasaConfig c;
     c.signer = masa_.signer;
@@ -317,5 +408,16 @@ class MasaTest : public ::testing::Test {
   MasaIdentity masa_;
   Domain domain_ = make_domain("Owner");
 };
+
+class MasaTest : public MasaTestBase, public ::testing::WithParamInterface<Backend> {
+ protected:
+  [[nodiscard]] Backend backend() const override { return GetParam(); }
+};
+
+// Names a test instance after its backend ("postgres" in the name attaches
+// ctest's PostgreSQL cluster fixture).
+inline std::string backend_test_name(const ::testing::TestParamInfo<Backend>& info) {
+  return backend_name(info.param);
+}
 
 }  // namespace vouchsafe::masa::testing

@@ -13,10 +13,15 @@
 namespace vouchsafe::masa::testing {
 namespace {
 
-class RequestVoucher : public MasaTest, public ::testing::WithParamInterface<Form> {};
+class RequestVoucher : public MasaTestBase,
+                       public ::testing::WithParamInterface<std::tuple<Backend, Form>> {
+ protected:
+  [[nodiscard]] Backend backend() const override { return std::get<0>(GetParam()); }
+  [[nodiscard]] Form form() const { return std::get<1>(GetParam()); }
+};
 
 TEST_P(RequestVoucher, IssuesAVoucherThatVerifiesWithTheMasaAnchor) {
-  const Form form = GetParam();
+  const Form form = this->form();
   MasaService masa(config(), store());
   const std::string serial = device();
   const Bytes nonce = random_nonce();
@@ -46,12 +51,19 @@ TEST_P(RequestVoucher, IssuesAVoucherThatVerifiesWithTheMasaAnchor) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EachForm, RequestVoucher,
-                         ::testing::Values(Form::cms, Form::cose, Form::jws),
+                         ::testing::Combine(::testing::Values(Backend::sqlite, Backend::postgres),
+                                            ::testing::Values(Form::cms, Form::cose, Form::jws)),
                          [](const auto& param_info) {
-                           return std::string(voucher::form_name(param_info.param));
+                           return backend_name(std::get<0>(param_info.param)) + "_" +
+                                  std::string(voucher::form_name(std::get<1>(param_info.param)));
                          });
 
-TEST_F(MasaTest, AcceptChoosesAnotherForm) {
+// Every MasaTest of this binary (audit_log_test.cpp and policy_test.cpp
+// too), on both backends.
+INSTANTIATE_TEST_SUITE_P(Backends, MasaTest, ::testing::Values(Backend::sqlite, Backend::postgres),
+                         backend_test_name);
+
+TEST_P(MasaTest, AcceptChoosesAnotherForm) {
   MasaService masa(config(), store());
   const std::string serial = device();
   auto request = good_request(serial, domain_, Form::cms);
@@ -72,7 +84,7 @@ TEST_F(MasaTest, AcceptChoosesAnotherForm) {
   EXPECT_EQ(response.content_type, "application/voucher-cms+json");
 }
 
-TEST_F(MasaTest, TheRegistrarsIdevidIssuerIsCopied) {
+TEST_P(MasaTest, TheRegistrarsIdevidIssuerIsCopied) {
   MasaService masa(config(), store());
   const std::string serial = device();
   const Bytes nonce = random_nonce();
@@ -86,7 +98,7 @@ TEST_F(MasaTest, TheRegistrarsIdevidIssuerIsCopied) {
   EXPECT_EQ(v.idevid_issuer, rvr.idevid_issuer);
 }
 
-TEST_F(MasaTest, PinningTheRegistrarCertificateIsAPolicy) {
+TEST_P(MasaTest, PinningTheRegistrarCertificateIsAPolicy) {
   auto c = config();
   c.pinning = MasaConfig::Pinning::registrar_certificate;
   MasaService masa(std::move(c), store());
@@ -94,7 +106,7 @@ TEST_F(MasaTest, PinningTheRegistrarCertificateIsAPolicy) {
   EXPECT_EQ(v.pinned_domain_cert, domain_.registrar_der());
 }
 
-TEST_F(MasaTest, ARegistrarWithoutItsCaPinsItsOwnCertificate) {
+TEST_P(MasaTest, ARegistrarWithoutItsCaPinsItsOwnCertificate) {
   // RFC 8995 §5.5.2: the chain may be just the end-entity certificate.
   MasaService masa(config(), store());
   const std::string serial = device();
@@ -108,7 +120,7 @@ TEST_F(MasaTest, ARegistrarWithoutItsCaPinsItsOwnCertificate) {
   EXPECT_EQ(v.pinned_domain_cert, domain_.registrar_der());
 }
 
-TEST_F(MasaTest, ACosePledgeShowsProximityWithTheRegistrarsPublicKey) {
+TEST_P(MasaTest, ACosePledgeShowsProximityWithTheRegistrarsPublicKey) {
   // cBRSKI: proximity-registrar-pubk (SPKI) or its SHA-256 instead of the cert.
   MasaService masa(config(), store());
   const Bytes spki = crypto::public_key_der(domain_.registrar_key.get());
@@ -129,7 +141,7 @@ TEST_F(MasaTest, ACosePledgeShowsProximityWithTheRegistrarsPublicKey) {
   }
 }
 
-TEST_F(MasaTest, ARegistrarThatChangesDomainIsStillVerified) {
+TEST_P(MasaTest, ARegistrarThatChangesDomainIsStillVerified) {
   // The anchor remembered for a client certificate is only a first guess.
   MasaService masa(config(), store());
   ASSERT_EQ(masa.handle(good_request(device(), domain_, Form::cms)).status, 200);
@@ -140,7 +152,7 @@ TEST_F(MasaTest, ARegistrarThatChangesDomainIsStillVerified) {
   EXPECT_EQ(v.pinned_domain_cert, other.ca_der());
 }
 
-TEST_F(MasaTest, ServesConcurrentRequests) {
+TEST_P(MasaTest, ServesConcurrentRequests) {
   MasaService masa(config(), store());
   constexpr int k_threads = 4;
   constexpr int k_each = 3;
@@ -178,14 +190,14 @@ void expect_refusal(const MasaResponse& r, int status, const std::string& reason
   EXPECT_NE(body_text(r).find(reason_part), std::string::npos) << body_text(r);
 }
 
-TEST_F(MasaTest, RefusesAnUnknownContentType) {
+TEST_P(MasaTest, RefusesAnUnknownContentType) {
   MasaService masa(config(), store());
   auto request = good_request(device(), domain_, Form::cms);
   request.content_type = "application/pkcs7-mime";
   expect_refusal(masa.handle(request), 415, "Content-Type must be");
 }
 
-TEST_F(MasaTest, RefusesAnAcceptItCannotProduce) {
+TEST_P(MasaTest, RefusesAnAcceptItCannotProduce) {
   MasaService masa(config(), store());
   auto request = good_request(device(), domain_, Form::cms);
   request.accept = "application/json";
@@ -194,7 +206,7 @@ TEST_F(MasaTest, RefusesAnAcceptItCannotProduce) {
   expect_refusal(masa.handle(request), 406, "Accept");
 }
 
-TEST_F(MasaTest, RefusesABodyThatIsNotWhatItsContentTypeSays) {
+TEST_P(MasaTest, RefusesABodyThatIsNotWhatItsContentTypeSays) {
   MasaService masa(config(), store());
   auto request = good_request(device(), domain_, Form::cms);
   request.content_type = media_type(Form::jws);
@@ -204,21 +216,21 @@ TEST_F(MasaTest, RefusesABodyThatIsNotWhatItsContentTypeSays) {
   expect_refusal(masa.handle(request), 400, "registrar voucher-request");
 }
 
-TEST_F(MasaTest, RefusesAnOversizedBody) {
+TEST_P(MasaTest, RefusesAnOversizedBody) {
   auto c = config();
   c.max_request_bytes = 512;
   MasaService masa(std::move(c), store());
   expect_refusal(masa.handle(good_request(device(), domain_, Form::cms)), 413, "larger");
 }
 
-TEST_F(MasaTest, RefusesAnUnknownEndpoint) {
+TEST_P(MasaTest, RefusesAnUnknownEndpoint) {
   MasaService masa(config(), store());
   auto request = good_request(device(), domain_, Form::cms);
   request.endpoint = "enrollstatus";
   expect_refusal(masa.handle(request), 404, "Unknown endpoint");
 }
 
-TEST_F(MasaTest, RefusesARegistrarRequestWithABadSignature) {
+TEST_P(MasaTest, RefusesARegistrarRequestWithABadSignature) {
   MasaService masa(config(), store());
   for (Form form : {Form::cms, Form::cose, Form::jws}) {
     const std::string serial = device();
@@ -235,13 +247,13 @@ TEST_F(MasaTest, RefusesARegistrarRequestWithABadSignature) {
   }
 }
 
-TEST_F(MasaTest, RefusesARegistrarRequestSignedWithoutCmcRa) {
+TEST_P(MasaTest, RefusesARegistrarRequestSignedWithoutCmcRa) {
   MasaService masa(config(), store());
   const Domain plain = make_domain("Plain", {.cmc_ra = false});
   expect_refusal(masa.handle(good_request(device(), plain, Form::cms)), 403, "id-kp-cmcRA");
 }
 
-TEST_F(MasaTest, RefusesARegistrarRequestWithoutThePledgesRequest) {
+TEST_P(MasaTest, RefusesARegistrarRequestWithoutThePledgesRequest) {
   MasaService masa(config(), store());
   auto rvr = rvr_fields(device(), random_nonce(), {});
   rvr.prior_signed_voucher_request.reset();
@@ -250,7 +262,7 @@ TEST_F(MasaTest, RefusesARegistrarRequestWithoutThePledgesRequest) {
       400, "no prior-signed-voucher-request");
 }
 
-TEST_F(MasaTest, RefusesAPledgeRequestWithABadSignature) {
+TEST_P(MasaTest, RefusesAPledgeRequestWithABadSignature) {
   MasaService masa(config(), store());
   const std::string serial = device();
   const std::string victim = device();
@@ -269,7 +281,7 @@ TEST_F(MasaTest, RefusesAPledgeRequestWithABadSignature) {
                  403, "pledge voucher-request signature");
 }
 
-TEST_F(MasaTest, RefusesAPledgeRequestFromAnotherManufacturer) {
+TEST_P(MasaTest, RefusesAPledgeRequestFromAnotherManufacturer) {
   MasaService masa(config(), store());
   // A device certificate from a PKI that is not ours, same serial.
   const std::string serial = device();
@@ -287,7 +299,7 @@ TEST_F(MasaTest, RefusesAPledgeRequestFromAnotherManufacturer) {
                  403, "not signed by an IDevID this manufacturer issued");
 }
 
-TEST_F(MasaTest, RefusesSerialNumbersThatDisagree) {
+TEST_P(MasaTest, RefusesSerialNumbersThatDisagree) {
   MasaService masa(config(), store());
   const std::string serial = device();
   const std::string other = device();
@@ -308,7 +320,7 @@ TEST_F(MasaTest, RefusesSerialNumbersThatDisagree) {
                  403, "IDevID '" + serial + "'");
 }
 
-TEST_F(MasaTest, RefusesWhenThePledgeSawAnotherRegistrar) {
+TEST_P(MasaTest, RefusesWhenThePledgeSawAnotherRegistrar) {
   MasaService masa(config(), store());
   const Domain elsewhere = make_domain("Elsewhere");
   const std::string serial = device();
@@ -321,7 +333,7 @@ TEST_F(MasaTest, RefusesWhenThePledgeSawAnotherRegistrar) {
                  403, "proximity-registrar-cert is not in the certificate chain");
 }
 
-TEST_F(MasaTest, WithoutProximityTheFallbackAssertionIsUsed) {
+TEST_P(MasaTest, WithoutProximityTheFallbackAssertionIsUsed) {
   auto c = config();
   c.fallback_assertion = voucher::Assertion::logged;
   MasaService masa(std::move(c), store());
@@ -333,7 +345,7 @@ TEST_F(MasaTest, WithoutProximityTheFallbackAssertionIsUsed) {
   EXPECT_EQ(v.assertion, voucher::Assertion::logged);
 }
 
-TEST_F(MasaTest, RefusesNoncesThatDisagree) {
+TEST_P(MasaTest, RefusesNoncesThatDisagree) {
   MasaService masa(config(), store());
   const std::string serial = device();
   const Bytes pvr = sign_as_device(pvr_fields(serial, domain_.registrar.get(), random_nonce()),
@@ -344,7 +356,7 @@ TEST_F(MasaTest, RefusesNoncesThatDisagree) {
                  403, "nonce");
 }
 
-TEST_F(MasaTest, RefusesAnUnknownDevice) {
+TEST_P(MasaTest, RefusesAnUnknownDevice) {
   MasaService masa(config(), store());
   // A genuine IDevID of ours whose device the store does not record.
   const std::string serial = "WG-XX-999999";
@@ -363,7 +375,7 @@ TEST_F(MasaTest, RefusesAnUnknownDevice) {
                  404, "knows no device");
 }
 
-TEST_F(MasaTest, RefusesAReissuedDevicesOldIdevid) {
+TEST_P(MasaTest, RefusesAReissuedDevicesOldIdevid) {
   MasaService masa(config(), store());
   const std::string serial = device();
   const auto request = good_request(serial, domain_, Form::cms);

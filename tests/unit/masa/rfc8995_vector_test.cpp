@@ -24,13 +24,23 @@ constexpr const char* k_owner_ca = "rfc8995/C.1.3-ownerca_secp384r1.cert.pem";
 constexpr const char* k_registrar = "rfc8995/C.1.4-registrar-jrc_prime256v1.cert.pem";
 constexpr const char* k_serial = "00-D0-E5-F2-00-02";
 
-class Rfc8995Vector : public ::testing::Test {
+class Rfc8995Vector : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    path_ = fs::temp_directory_path() /
-            ("vouchsafe-masa-rfc8995-" + std::to_string(::getpid()) + ".db");
-    fs::remove(path_);
-    store_ = std::move(store::open_sqlite_store(path_.string())).value();
+    const std::string label =
+        "masa-rfc8995-" + backend_name(GetParam()) + "-" + std::to_string(::getpid());
+    if (GetParam() == Backend::sqlite) {
+      path_ = fs::temp_directory_path() / ("vouchsafe-" + label + ".db");
+      fs::remove(path_);
+      store_ = std::move(store::open_sqlite_store(path_.string())).value();
+    } else {
+      auto db = vouchsafe::testing::TestDatabase::create(label);
+      ASSERT_TRUE(db) << db.error().message;
+      database_.emplace(std::move(db).value());
+      auto opened = store::open_postgres_store(database_->dsn());
+      ASSERT_TRUE(opened) << opened.error().message;
+      store_ = std::move(opened).value();
+    }
     // The vendor CA as an issuing CA record: certificate only, no key.
     store::CaRecord ca;
     ca.name = "highway-test";
@@ -48,6 +58,8 @@ class Rfc8995Vector : public ::testing::Test {
   }
   void TearDown() override {
     store_.reset();
+    database_.reset();
+    if (path_.empty()) return;
     fs::remove(path_);
     fs::remove(path_.string() + "-wal");
     fs::remove(path_.string() + "-shm");
@@ -95,11 +107,12 @@ class Rfc8995Vector : public ::testing::Test {
 
   static constexpr std::time_t k_now = 1619827200;  // 2021-05-01T00:00:00Z
   fs::path path_;
+  std::optional<vouchsafe::testing::TestDatabase> database_;
   std::unique_ptr<store::AssetStore> store_;
   crypto::PkeyPtr masa_key_;
 };
 
-TEST_F(Rfc8995Vector, ThePublishedRegistrarRequestGetsAVoucher) {
+TEST_P(Rfc8995Vector, ThePublishedRegistrarRequestGetsAVoucher) {
   MasaService masa(config(MasaConfig::Pinning::domain_ca), *store_);
   const auto response = masa.handle(request(std::string(k_request_voucher)));
   ASSERT_EQ(response.status, 200) << body_text(response);
@@ -118,7 +131,7 @@ TEST_F(Rfc8995Vector, ThePublishedRegistrarRequestGetsAVoucher) {
   EXPECT_EQ(v.created_on->unix_seconds(), k_now);
 }
 
-TEST_F(Rfc8995Vector, PinningTheRegistrarGivesThePublishedPinAndDomainId) {
+TEST_P(Rfc8995Vector, PinningTheRegistrarGivesThePublishedPinAndDomainId) {
   MasaService masa(config(MasaConfig::Pinning::registrar_certificate), *store_);
   const auto v = open(masa.handle(request(std::string(k_request_voucher))));
   // As the published voucher C.2.3 pins it.
@@ -137,7 +150,7 @@ TEST_F(Rfc8995Vector, PinningTheRegistrarGivesThePublishedPinAndDomainId) {
   EXPECT_EQ(json["events"][0]["date"], "2021-05-01T00:00:00Z");
 }
 
-TEST_F(Rfc8995Vector, OutsideTheRegistrarCertificatesValidityItIsRefused) {
+TEST_P(Rfc8995Vector, OutsideTheRegistrarCertificatesValidityItIsRefused) {
   auto c = config(MasaConfig::Pinning::domain_ca);
   c.now = [] { return std::time_t{1700000000}; };  // 2023-11: the registrar expired
   MasaService masa(std::move(c), *store_);
@@ -145,6 +158,9 @@ TEST_F(Rfc8995Vector, OutsideTheRegistrarCertificatesValidityItIsRefused) {
   EXPECT_EQ(response.status, 403);
   EXPECT_NE(body_text(response).find("expired"), std::string::npos) << body_text(response);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, Rfc8995Vector,
+                         ::testing::Values(Backend::sqlite, Backend::postgres), backend_test_name);
 
 }  // namespace
 }  // namespace vouchsafe::masa::testing
