@@ -115,7 +115,6 @@ int show_command(const ListArgs& a) {
   return k_exit_ok;
 }
 
-
 int report_stolen_command(const std::string& home, const std::string& serial,
                           const std::string& reason, bool undo) {
   auto store = factory::open_store(factory::resolve_home(home));
@@ -208,7 +207,8 @@ int assign_owner_command(const std::string& home, const std::string& serial,
   std::string previous;
   for (const auto& a : assignments) {
     const bool first_of_device = a.serial != previous;
-    if (auto r = (*store)->add_owner_anchor(a.serial, a.anchor_der, replace && first_of_device); !r) {
+    if (auto r = (*store)->add_owner_anchor(a.serial, a.anchor_der, replace && first_of_device);
+        !r) {
       return report_error(r.error());
     }
     previous = a.serial;

@@ -46,19 +46,21 @@ Status make_masa_keys(const fs::path& dir, const std::string& organization,
   if (ec) return fail(ErrorCode::io_error, "cannot create " + dir.string() + ": " + ec.message());
   fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
   auto ca_key = crypto::generate_key(crypto::KeyType::p256);
-  ASSIGN_OR_RETURN(auto ca, pki::make_root_certificate(ca_key.get(), {organization, organization + " MASA CA"}));
+  ASSIGN_OR_RETURN(
+      auto ca, pki::make_root_certificate(ca_key.get(), {organization, organization + " MASA CA"}));
   auto signing_key = crypto::generate_key(crypto::KeyType::p256);
   ASSIGN_OR_RETURN(auto signing,
-                   pki::make_service_certificate(signing_key.get(),
-                                                 {organization, organization + " MASA voucher signing"},
-                                                 ca.get(), ca_key.get(), {}));
+                   pki::make_service_certificate(
+                       signing_key.get(), {organization, organization + " MASA voucher signing"},
+                       ca.get(), ca_key.get(), {}));
   auto tls_key = crypto::generate_key(crypto::KeyType::p256);
   pki::ServiceProfile tls_profile;
   tls_profile.extended_key_usage = "serverAuth";
   tls_profile.subject_alt_names = "DNS:localhost,IP:127.0.0.1,IP:::1";
   tls_profile.validity_days = 825;
-  ASSIGN_OR_RETURN(auto tls, pki::make_service_certificate(tls_key.get(), {organization, "localhost"},
-                                                           ca.get(), ca_key.get(), tls_profile));
+  ASSIGN_OR_RETURN(
+      auto tls, pki::make_service_certificate(tls_key.get(), {organization, "localhost"}, ca.get(),
+                                              ca_key.get(), tls_profile));
   TRY(write_key(dir / "masa-ca.key.pem", ca_key.get(), passphrase));
   TRY(write_key(dir / "signing.key.pem", signing_key.get(), passphrase));
   TRY(write_key(dir / "tls.key.pem", tls_key.get(), passphrase));
@@ -155,23 +157,24 @@ int serve_command(const ServeArgs& a) {
   auto admin_options = admin_listener(*settings);
   admin_options.metrics = metrics;
   auto* store_ptr = store->get();
-  auto admin = net::HttpsServer::start(admin_options, [store_ptr, signer, metrics](
-                                                          const net::HttpRequest& request) {
-    if (request.target == "/healthz") return net::text_response(200, "ok\n");
-    if (request.target == "/readyz") {
-      if (auto ping = store_ptr->ping(); !ping) {
-        return net::text_response(503, "store unreachable: " + ping.error().message + "\n");
-      }
-      if (auto sig = signer->sign(as_bytes("readiness")); !sig) {
-        return net::text_response(503, "the signing key does not sign\n");
-      }
-      return net::text_response(200, "ready\n");
-    }
-    if (request.target == "/metrics") {
-      return net::HttpResponse{200, "text/plain; version=0.0.4", to_bytes(metrics->render_prometheus()), {}};
-    }
-    return net::text_response(404, "not found\n");
-  });
+  auto admin = net::HttpsServer::start(
+      admin_options, [store_ptr, signer, metrics](const net::HttpRequest& request) {
+        if (request.target == "/healthz") return net::text_response(200, "ok\n");
+        if (request.target == "/readyz") {
+          if (auto ping = store_ptr->ping(); !ping) {
+            return net::text_response(503, "store unreachable: " + ping.error().message + "\n");
+          }
+          if (auto sig = signer->sign(as_bytes("readiness")); !sig) {
+            return net::text_response(503, "the signing key does not sign\n");
+          }
+          return net::text_response(200, "ready\n");
+        }
+        if (request.target == "/metrics") {
+          return net::HttpResponse{
+              200, "text/plain; version=0.0.4", to_bytes(metrics->render_prometheus()), {}};
+        }
+        return net::text_response(404, "not found\n");
+      });
   if (!admin) return report_error(admin.error());
 
   std::cout << "MASA serving https://" << settings->listen.address << ":" << (*server)->port()
@@ -180,7 +183,8 @@ int serve_command(const ServeArgs& a) {
   if (!a.ready_file.empty()) {
     const std::string ports =
         std::to_string((*server)->port()) + " " + std::to_string((*admin)->port()) + "\n";
-    if (auto w = write_file_atomic(a.ready_file, as_bytes(ports)); !w) return report_error(w.error());
+    if (auto w = write_file_atomic(a.ready_file, as_bytes(ports)); !w)
+      return report_error(w.error());
   }
   // Serve until SIGINT or SIGTERM.
   sigset_t signals;
@@ -216,7 +220,9 @@ void add_masa_commands(CLI::App& app, Action& action) {
   init->footer(std::string("\nEXAMPLES:\n  VOUCHSAFE_MASA_PASSPHRASE=... vouchsafe masa init\n") +
                k_exit_codes_help);
   init->callback([&action, init_args] {
-    action = [init_args] { return init_command((*init_args)[0], (*init_args)[1], (*init_args)[2]); };
+    action = [init_args] {
+      return init_command((*init_args)[0], (*init_args)[1], (*init_args)[2]);
+    };
   });
 
   auto sa = std::make_shared<ServeArgs>();

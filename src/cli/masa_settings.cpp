@@ -1,8 +1,9 @@
 // MASA settings: TOML, environment, and their translation.
 #include "cli/masa_settings.h"
 
-#include <cstdlib>
 #include <toml++/toml.h>
+
+#include <cstdlib>
 
 #include "cli/secrets.h"
 #include "crypto/keys.h"
@@ -113,7 +114,9 @@ std::string masa_settings_text(const std::string& home, const std::string& masa_
   return "# Vouchsafe MASA configuration. Flags override VOUCHSAFE_* environment\n"
          "# variables, which override this file.\n\n"
          "[masa]\n"
-         "home = \"" + home + "\"\n"
+         "home = \"" +
+         home +
+         "\"\n"
          "# A PostgreSQL DSN (postgresql://...) to share one store among instances;\n"
          "# empty: the home's SQLite store.\n"
          "store = \"\"\n"
@@ -123,12 +126,22 @@ std::string masa_settings_text(const std::string& home, const std::string& masa_
          "public = \"127.0.0.1:8443\"   # registrars (HTTPS, client certificate required)\n"
          "admin = \"127.0.0.1:8444\"    # /healthz /readyz /metrics (plain HTTP, keep it local)\n\n"
          "[tls]\n"
-         "certificate = \"" + masa_dir + "/tls.pem\"\n"
-         "key = \"" + masa_dir + "/tls.key.pem\"\n\n"
+         "certificate = \"" +
+         masa_dir +
+         "/tls.pem\"\n"
+         "key = \"" +
+         masa_dir +
+         "/tls.key.pem\"\n\n"
          "[signing]\n"
-         "key = \"" + masa_dir + "/signing.key.pem\"\n"
-         "certificate = \"" + masa_dir + "/signing.pem\"\n"
-         "chain = \"" + masa_dir + "/masa-ca.pem\"\n\n"
+         "key = \"" +
+         masa_dir +
+         "/signing.key.pem\"\n"
+         "certificate = \"" +
+         masa_dir +
+         "/signing.pem\"\n"
+         "chain = \"" +
+         masa_dir +
+         "/masa-ca.pem\"\n\n"
          "[policy]\n"
          "default_ownership = \"open\"      # or known-customer\n"
          "pinning = \"domain-ca\"           # or registrar-certificate\n"
@@ -137,7 +150,8 @@ std::string masa_settings_text(const std::string& home, const std::string& masa_
          "max_nonceless_days = 30\n"
          "customer_anchors = []           # PEM files of known customers' CAs\n"
          "audit_log_max_entries = 1024\n"
-         "[policy.products]               # per-product ownership, e.g. widget = \"known-customer\"\n\n"
+         "[policy.products]               # per-product ownership, e.g. widget = "
+         "\"known-customer\"\n\n"
          "[limits]\n"
          "rate_per_second = 50\n"
          "rate_burst = 100\n"
@@ -162,7 +176,8 @@ Result<masa::MasaConfig> masa_config(const MasaSettings& s) {
   for (auto& cert : certs) c.signer_chain.push_back(crypto::make_certificate_ref(std::move(cert)));
   if (!s.signing_chain.empty()) {
     ASSIGN_OR_RETURN(auto chain, crypto::load_certificates(s.signing_chain));
-    for (auto& cert : chain) c.signer_chain.push_back(crypto::make_certificate_ref(std::move(cert)));
+    for (auto& cert : chain)
+      c.signer_chain.push_back(crypto::make_certificate_ref(std::move(cert)));
   }
   ASSIGN_OR_RETURN(c.default_ownership, store::parse_ownership_policy(s.default_ownership));
   for (const auto& [product, policy] : s.product_ownership) {
@@ -173,7 +188,8 @@ Result<masa::MasaConfig> masa_config(const MasaSettings& s) {
   } else if (s.pinning == "registrar-certificate") {
     c.pinning = masa::MasaConfig::Pinning::registrar_certificate;
   } else {
-    return fail(ErrorCode::usage, "pinning is domain-ca or registrar-certificate, not " + s.pinning);
+    return fail(ErrorCode::usage,
+                "pinning is domain-ca or registrar-certificate, not " + s.pinning);
   }
   if (!s.fallback_assertion.empty()) {
     ASSIGN_OR_RETURN(c.fallback_assertion, voucher::parse_assertion(s.fallback_assertion));

@@ -195,7 +195,9 @@ void add_pki_commands(CLI::App& app, Action& action) {
   auto* list = ca_noun->add_subcommand("list", "List the CAs with their status and counts");
   list->add_option("--home", *list_home, k_home_help);
   list->add_flag("--json", *list_json, "Machine-readable output");
-  list->footer(k_exit_codes_help);
+  list->footer(std::string("\nEXAMPLES:\n  vouchsafe pki issuing-ca list --json | jq '.[] | "
+                           "select(.status == \"active\")'\n") +
+               k_exit_codes_help);
   list->callback([&action, list_home, list_json] {
     action = [list_home, list_json] { return list_command(*list_home, *list_json); };
   });

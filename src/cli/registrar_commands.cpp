@@ -20,16 +20,19 @@ namespace {
 
 std::string media_type(voucher::Form form) {
   switch (form) {
-    case voucher::Form::cms: return "application/voucher-cms+json";
-    case voucher::Form::cose: return "application/voucher+cose";
-    case voucher::Form::jws: return "application/voucher-jws+json";
+    case voucher::Form::cms:
+      return "application/voucher-cms+json";
+    case voucher::Form::cose:
+      return "application/voucher+cose";
+    case voucher::Form::jws:
+      return "application/voucher-jws+json";
   }
   return "";
 }
 
 struct RequestArgs {
-  std::string masa_url, masa_ca, registrar_cert, registrar_key, pledge_cert, pledge_key, form = "cms",
-      accept, out, verify_anchor;
+  std::string masa_url, masa_ca, registrar_cert, registrar_key, pledge_cert, pledge_key,
+      form = "cms", accept, out, verify_anchor;
   bool insecure = false;
   bool nonceless = false;
 };
@@ -57,7 +60,8 @@ Result<LoadedIdentity> load_identity(const std::string& cert, const std::string&
 
 Result<Bytes> build_rvr(const RequestArgs& a, const LoadedIdentity& registrar) {
   ASSIGN_OR_RETURN(auto form, voucher::parse_form(a.form));
-  ASSIGN_OR_RETURN(auto pledge, load_identity(a.pledge_cert, a.pledge_key, "VOUCHSAFE_PLEDGE_PASSPHRASE"));
+  ASSIGN_OR_RETURN(auto pledge,
+                   load_identity(a.pledge_cert, a.pledge_key, "VOUCHSAFE_PLEDGE_PASSPHRASE"));
   pledge::PledgeRequestOptions p;
   p.form = form;
   if (!a.nonceless) p.nonce = pledge::fresh_nonce();
@@ -71,7 +75,8 @@ Result<Bytes> build_rvr(const RequestArgs& a, const LoadedIdentity& registrar) {
 }
 
 int request_command(const RequestArgs& a, bool audit_log) {
-  auto registrar = load_identity(a.registrar_cert, a.registrar_key, "VOUCHSAFE_REGISTRAR_PASSPHRASE");
+  auto registrar =
+      load_identity(a.registrar_cert, a.registrar_key, "VOUCHSAFE_REGISTRAR_PASSPHRASE");
   if (!registrar) return report_error(registrar.error());
   auto rvr = build_rvr(a, *registrar);
   if (!rvr) return report_error(rvr.error());
@@ -89,8 +94,8 @@ int request_command(const RequestArgs& a, bool audit_log) {
   std::string url = a.masa_url;
   while (!url.empty() && url.back() == '/') url.pop_back();
   url += audit_log ? "/.well-known/brski/requestauditlog" : "/.well-known/brski/requestvoucher";
-  auto response = net::https_post(url, media_type(*form),
-                                  audit_log ? "application/json" : media_type(*accept), *rvr, client);
+  auto response = net::https_post(
+      url, media_type(*form), audit_log ? "application/json" : media_type(*accept), *rvr, client);
   if (!response) return report_error(response.error());
   const std::string text(response->body.begin(), response->body.end());
   if (response->status != 200) {
@@ -109,8 +114,8 @@ int request_command(const RequestArgs& a, bool audit_log) {
         response->body, voucher::TrustPolicy::with_anchors(std::move(anchors).value()));
     if (!verified) return report_error(verified.error());
     std::cerr << "voucher for " << verified->payload.serial_number.value_or("?") << " verified ("
-              << voucher::assertion_name(verified->payload.assertion.value_or(
-                     voucher::Assertion::logged))
+              << voucher::assertion_name(
+                     verified->payload.assertion.value_or(voucher::Assertion::logged))
               << ")\n";
   }
   if (a.out.empty()) {
@@ -161,11 +166,13 @@ void add_registrar_commands(CLI::App& app, Action& action) {
   request->add_option("--out", ra->out, "Write the voucher here (default: standard output)");
   request->add_option("--verify-anchor", ra->verify_anchor,
                       "Verify the voucher against this MASA anchor before writing it");
-  request->footer(std::string("\nEXAMPLES:\n"
-                              "  vouchsafe registrar request-voucher --masa-url https://127.0.0.1:8443 \\\n"
-                              "      --masa-ca masa/masa-ca.pem --registrar-cert reg.pem --registrar-key reg.key \\\n"
-                              "      --pledge-cert dev.pem --pledge-key dev.key --out voucher.cms\n") +
-                  k_exit_codes_help);
+  request->footer(
+      std::string(
+          "\nEXAMPLES:\n"
+          "  vouchsafe registrar request-voucher --masa-url https://127.0.0.1:8443 \\\n"
+          "      --masa-ca masa/masa-ca.pem --registrar-cert reg.pem --registrar-key reg.key \\\n"
+          "      --pledge-cert dev.pem --pledge-key dev.key --out voucher.cms\n") +
+      k_exit_codes_help);
   request->callback([&action, ra] { action = [ra] { return request_command(*ra, false); }; });
 
   auto la = std::make_shared<RequestArgs>();
@@ -173,7 +180,13 @@ void add_registrar_commands(CLI::App& app, Action& action) {
       "request-audit-log",
       "Ask the MASA for a device's audit log (RFC 8995 §5.8) and print its JSON.");
   add_request_options(log, *la);
-  log->footer(k_exit_codes_help);
+  log->footer(
+      std::string(
+          "\nEXAMPLES:\n"
+          "  vouchsafe registrar request-audit-log --masa-url https://127.0.0.1:8443 \\\n"
+          "      --masa-ca masa/masa-ca.pem --registrar-cert reg.pem --registrar-key reg.key \\\n"
+          "      --pledge-cert dev.pem --pledge-key dev.key | jq .events\n") +
+      k_exit_codes_help);
   log->callback([&action, la] { action = [la] { return request_command(*la, true); }; });
 }
 

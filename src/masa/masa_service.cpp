@@ -10,8 +10,19 @@
 #include "masa/detail/request_validation.h"
 #include "masa/detail/trust_cache.h"
 #include "masa/detail/voucher_builder.h"
+#include "pki/certificate_fields.h"
 
 namespace vouchsafe::masa {
+namespace {
+
+// The IDevID's idevid-issuer where it has an AKI (RFC 8995 App. C's have none).
+std::optional<Bytes> optional_idevid_issuer(X509* idevid) {
+  auto issuer = pki::idevid_issuer_of(idevid);
+  if (!issuer) return std::nullopt;
+  return std::move(issuer).value();
+}
+
+}  // namespace
 
 using detail::Check;
 using detail::Outcome;
@@ -165,7 +176,7 @@ Outcome<MasaResponse> MasaService::State::request_voucher(const MasaRequest& req
   // from the IDevID's AKI), else derived here from the IDevID.
   contents.idevid_issuer = v.rvr.payload.idevid_issuer
                                ? v.rvr.payload.idevid_issuer
-                               : detail::idevid_issuer_of(v.pvr.idevid->cert.get());
+                               : optional_idevid_issuer(v.pvr.idevid->cert.get());
   MASA_ASSIGN(Bytes signed_voucher,
               detail::sign_voucher(detail::build_voucher(contents), answer_form.form, config));
 

@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "crypto/keys.h"
+#include "pki/certificate_fields.h"
 #include "voucher/artifact.h"
 
 namespace vouchsafe::masa::detail {
@@ -156,20 +157,6 @@ bool has_cmc_ra(X509* cert) {
     if (OBJ_obj2nid(sk_ASN1_OBJECT_value(eku.get(), i)) == NID_cmcRA) return true;
   }
   return false;
-}
-
-std::optional<std::string> subject_serial_number(X509* cert) {
-  X509_NAME* name = X509_get_subject_name(cert);
-  const int index = X509_NAME_get_index_by_NID(name, NID_serialNumber, -1);
-  if (index < 0) return std::nullopt;
-  const ASN1_STRING* value = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, index));
-  unsigned char* utf8 = nullptr;
-  // PrintableString in our IDevIDs; UTF8String in RFC 8995 Appendix C's.
-  const int len = ASN1_STRING_to_UTF8(&utf8, value);
-  if (len < 0) return std::nullopt;
-  std::string serial(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(len));
-  OPENSSL_free(utf8);
-  return serial;
 }
 
 std::string quoted(const std::optional<std::string>& s) {
@@ -329,7 +316,8 @@ Outcome<PledgeRequest> verify_pledge_request(const voucher::Voucher& rvr, std::t
                   "voucher-request");
   }
   PledgeRequest out{std::move(verified->payload), verified->envelope.signer_chain.front(), {}};
-  out.idevid_serial = subject_serial_number(out.idevid->cert.get());
+  // PrintableString in our IDevIDs; UTF8String in RFC 8995 Appendix C's.
+  if (auto serial = pki::device_serial_of(out.idevid->cert.get())) out.idevid_serial = *serial;
   return out;
 }
 

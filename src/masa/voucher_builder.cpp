@@ -21,15 +21,6 @@ std::string domain_id(const crypto::DecodedCertificate& cert) {
   return base64_encode(crypto::sha256(crypto::public_key_der(cert.public_key.get())));
 }
 
-std::optional<Bytes> idevid_issuer_of(X509* idevid) {
-  const int index = X509_get_ext_by_NID(idevid, NID_authority_key_identifier, -1);
-  if (index < 0) return std::nullopt;
-  ASN1_OCTET_STRING* value = X509_EXTENSION_get_data(X509_get_ext(idevid, index));
-  Bytes der = crypto::to_der(value, i2d_ASN1_OCTET_STRING);
-  if (der.empty()) return std::nullopt;
-  return der;
-}
-
 std::time_t not_after(X509* cert) {
   struct tm tm {};
   if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1) return 0;

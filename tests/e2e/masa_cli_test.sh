@@ -82,6 +82,11 @@ same "healthz" 200 "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$a
 same "readyz" 200 "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$admin_port/readyz)"
 check "metrics count the requests" 0 sh -c "curl -s http://127.0.0.1:$admin_port/metrics | grep -q 'vouchsafe_http_requests_total'"
 
+for cmd in "masa" "masa init" "masa serve" "registrar" "registrar request-voucher" "registrar request-audit-log"; do
+  # shellcheck disable=SC2086
+  check "help of '$cmd' has exit codes" 0 sh -c "\"$vs\" $cmd --help | grep -q 'EXIT CODES'"
+done
+
 kill -TERM $masa_pid; wait $masa_pid
 check "the MASA stops on SIGTERM" 0 grep -q "MASA stopping" masa.log
 finish

@@ -25,11 +25,6 @@ const crypto::CertificateRef& pinned_certificate(const std::vector<crypto::Certi
 // of the SHA-256 of its SubjectPublicKeyInfo (the RFC 7469 pin).
 std::string domain_id(const crypto::DecodedCertificate& cert);
 
-// RFC 8366 idevid-issuer: the IDevID's AuthorityKeyIdentifier extension
-// value as an OCTET STRING (04 LEN 30 LEN 80 LEN keyid, as the published
-// cBRSKI and JWS-voucher examples show); none without an AKI.
-std::optional<Bytes> idevid_issuer_of(X509* idevid);
-
 // notAfter as Unix time.
 std::time_t not_after(X509* cert);
 

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "masa/detail/voucher_builder.h"
+#include "pki/certificate_fields.h"
 #include "masa_fixture.h"
 
 namespace vouchsafe::masa::testing {
@@ -43,7 +44,7 @@ TEST_P(RequestVoucher, IssuesAVoucherThatVerifiesWithTheMasaAnchor) {
   EXPECT_FALSE(v.prior_signed_voucher_request);
   // The registrar sent no idevid-issuer: derived from the IDevID's AKI.
   auto idevid = Manufacturer::get().idevid(serial);
-  EXPECT_EQ(v.idevid_issuer, detail::idevid_issuer_of(idevid.get()));
+  EXPECT_EQ(v.idevid_issuer, *pki::idevid_issuer_of(idevid.get()));
   ASSERT_TRUE(v.idevid_issuer);
   EXPECT_EQ((*v.idevid_issuer)[0], 0x04);
   EXPECT_EQ((*v.idevid_issuer)[2], 0x30);
@@ -92,7 +93,7 @@ TEST_P(MasaTest, TheRegistrarsIdevidIssuerIsCopied) {
       sign_as_device(pvr_fields(serial, domain_.registrar.get(), nonce), serial, Form::cms);
   auto rvr = rvr_fields(serial, nonce, pvr);
   auto idevid = Manufacturer::get().idevid(serial);
-  rvr.idevid_issuer = detail::idevid_issuer_of(idevid.get());
+  rvr.idevid_issuer = *pki::idevid_issuer_of(idevid.get());
   const auto v = open_voucher(
       masa.handle(voucher_request(sign_as_registrar(rvr, domain_, Form::cms), Form::cms, domain_)));
   EXPECT_EQ(v.idevid_issuer, rvr.idevid_issuer);
