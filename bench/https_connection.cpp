@@ -23,22 +23,6 @@ Unexpected transport(const std::string& what, const boost::system::error_code& e
   return fail(ErrorCode::io_error, what + ": " + ec.message());
 }
 
-// TLS 1.2+, the server checked against the CA file, our certificate shown.
-Status load_tls_files(ssl::context& ctx, const net::ClientOptions& o) {
-  boost::system::error_code ec;
-  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                  ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-  if (o.ca_file.empty()) return fail(ErrorCode::usage, "the load client needs the MASA's CA file");
-  ctx.load_verify_file(o.ca_file, ec);
-  if (ec) return transport("cannot load " + o.ca_file, ec);
-  ctx.set_verify_mode(ssl::verify_peer);
-  ctx.use_certificate_chain_file(o.cert_file, ec);
-  if (ec) return transport("cannot load " + o.cert_file, ec);
-  ctx.use_private_key_file(o.key_file, ssl::context::pem, ec);
-  if (ec) return transport("cannot load " + o.key_file, ec);
-  return ok();
-}
-
 }  // namespace
 
 struct ClientTls::Impl {
@@ -54,7 +38,10 @@ Result<std::shared_ptr<ClientTls>> ClientTls::load(const net::ClientOptions& opt
   auto impl = std::make_unique<Impl>();
   impl->timeout = options.timeout;
   impl->max_response_bytes = options.max_response_bytes;
-  TRY(load_tls_files(impl->ctx, options));
+  // The load client always checks the MASA's certificate.
+  if (options.ca_file.empty())
+    return fail(ErrorCode::usage, "the load client needs the MASA's CA file");
+  TRY(net::configure_client_tls(impl->ctx, options));
   return std::shared_ptr<ClientTls>(new ClientTls(std::move(impl)));
 }
 

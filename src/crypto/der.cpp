@@ -339,6 +339,16 @@ void put2(std::string& s, unsigned v) {
   s += static_cast<char>('0' + v % 10);
 }
 
+// MMDDHHMMSSZ, shared by UTCTime and GeneralizedTime (RFC 5280 §4.1.2.5).
+void put_month_to_second(std::string& s, const Civil& c) {
+  put2(s, c.month);
+  put2(s, c.day);
+  put2(s, c.hour);
+  put2(s, c.minute);
+  put2(s, c.second);
+  s += 'Z';
+}
+
 }  // namespace
 
 Writer& Writer::add_time(std::time_t when) {
@@ -346,12 +356,7 @@ Writer& Writer::add_time(std::time_t when) {
   if (c.year < 1950 || c.year > 2049) return add_generalized_time(when);
   std::string s;
   put2(s, static_cast<unsigned>(c.year % 100));
-  put2(s, c.month);
-  put2(s, c.day);
-  put2(s, c.hour);
-  put2(s, c.minute);
-  put2(s, c.second);
-  s += 'Z';
+  put_month_to_second(s, c);
   return add(k_utc_time, as_bytes(s));
 }
 
@@ -361,12 +366,7 @@ Writer& Writer::add_generalized_time(std::time_t when) {
   std::string s;
   put2(s, year / 100);
   put2(s, year % 100);
-  put2(s, c.month);
-  put2(s, c.day);
-  put2(s, c.hour);
-  put2(s, c.minute);
-  put2(s, c.second);
-  s += 'Z';
+  put_month_to_second(s, c);
   return add(k_generalized_time, as_bytes(s));
 }
 

@@ -29,7 +29,9 @@ using MacCtxPtr = std::unique_ptr<EVP_MAC_CTX, Deleter<EVP_MAC_CTX, EVP_MAC_CTX_
 using GroupPtr = std::unique_ptr<EC_GROUP, Deleter<EC_GROUP, EC_GROUP_free>>;
 using PointPtr = std::unique_ptr<EC_POINT, Deleter<EC_POINT, EC_POINT_free>>;
 using BnCtxPtr = std::unique_ptr<BN_CTX, Deleter<BN_CTX, BN_CTX_free>>;
-inline void clear_free_bn(BIGNUM* b) { BN_clear_free(b); }
+inline void clear_free_bn(BIGNUM* b) {
+  BN_clear_free(b);
+}
 using SecretBignumPtr = std::unique_ptr<BIGNUM, Deleter<BIGNUM, clear_free_bn>>;
 
 // Per-thread state, set up once: an HMAC-SHA-256 context whose digest is

@@ -8,21 +8,25 @@
 
 namespace vouchsafe::crypto {
 
+Result<Bytes> digest_sign(EVP_MD_CTX* ctx, ByteView data) {
+  std::size_t len = 0;
+  if (EVP_DigestSign(ctx, nullptr, &len, data.data(), data.size()) != 1) {
+    return openssl_fail(ErrorCode::bad_key, "cannot size the signature");
+  }
+  Bytes sig(len);
+  if (EVP_DigestSign(ctx, sig.data(), &len, data.data(), data.size()) != 1) {
+    return openssl_fail(ErrorCode::bad_key, "signing failed");
+  }
+  sig.resize(len);
+  return sig;
+}
+
 Result<Bytes> sign_bytes(EVP_PKEY* key, SignatureAlgorithm alg, ByteView data) {
   MdCtxPtr ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, digest_for(alg), nullptr, key) != 1) {
     return openssl_fail(ErrorCode::bad_key, "cannot start signing");
   }
-  std::size_t len = 0;
-  if (EVP_DigestSign(ctx.get(), nullptr, &len, data.data(), data.size()) != 1) {
-    return openssl_fail(ErrorCode::bad_key, "cannot size the signature");
-  }
-  Bytes sig(len);
-  if (EVP_DigestSign(ctx.get(), sig.data(), &len, data.data(), data.size()) != 1) {
-    return openssl_fail(ErrorCode::bad_key, "signing failed");
-  }
-  sig.resize(len);
-  return sig;
+  return digest_sign(ctx.get(), data);
 }
 
 Status verify_bytes(EVP_PKEY* key, SignatureAlgorithm alg, ByteView data, ByteView signature,

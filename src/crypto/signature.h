@@ -13,6 +13,9 @@ namespace vouchsafe::crypto {
 // fixed-size r||s (JOSE, COSE). Ed25519 signatures are the same in both.
 enum class SignatureEncoding { der, raw };
 
+// EVP_DigestSign on an initialised context: sizes, signs, trims.
+Result<Bytes> digest_sign(EVP_MD_CTX* ctx, ByteView data);
+
 // Signs data; ECDSA signatures come back DER-encoded.
 Result<Bytes> sign_bytes(EVP_PKEY* key, SignatureAlgorithm alg, ByteView data);
 

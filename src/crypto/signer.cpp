@@ -28,16 +28,7 @@ Result<Bytes> SoftwareSigner::sign(ByteView data) const {
   if (!ctx || EVP_MD_CTX_copy_ex(ctx.get(), prototype_.get()) != 1) {
     return openssl_fail(ErrorCode::internal, "cannot prepare a signing context");
   }
-  std::size_t len = 0;
-  if (EVP_DigestSign(ctx.get(), nullptr, &len, data.data(), data.size()) != 1) {
-    return openssl_fail(ErrorCode::bad_key, "cannot size the signature");
-  }
-  Bytes sig(len);
-  if (EVP_DigestSign(ctx.get(), sig.data(), &len, data.data(), data.size()) != 1) {
-    return openssl_fail(ErrorCode::bad_key, "signing failed");
-  }
-  sig.resize(len);
-  return sig;
+  return digest_sign(ctx.get(), data);
 }
 
 }  // namespace vouchsafe::crypto

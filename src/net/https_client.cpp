@@ -23,7 +23,9 @@ Unexpected transport(const std::string& what, const boost::system::error_code& e
   return fail(ErrorCode::io_error, what + ": " + ec.message());
 }
 
-Status configure(ssl::context& ctx, const ClientOptions& o) {
+}  // namespace
+
+Status configure_client_tls(ssl::context& ctx, const ClientOptions& o) {
   boost::system::error_code ec;
   ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
@@ -51,8 +53,6 @@ Status configure(ssl::context& ctx, const ClientOptions& o) {
   }
   return ok();
 }
-
-}  // namespace
 
 Result<Url> parse_https_url(const std::string& url) {
   constexpr std::string_view scheme = "https://";
@@ -84,7 +84,7 @@ Result<HttpResponse> https_post(const std::string& url, const std::string& conte
                                 const ClientOptions& options) {
   ASSIGN_OR_RETURN(const Url where, parse_https_url(url));
   ssl::context ctx(ssl::context::tls_client);
-  TRY(configure(ctx, options));
+  TRY(configure_client_tls(ctx, options));
 
   asio::io_context io;
   beast::ssl_stream<beast::tcp_stream> stream(io, ctx);

@@ -24,6 +24,19 @@ struct ClientOptions {
   std::size_t max_response_bytes = 1U << 20U;
 };
 
+}  // namespace vouchsafe::net
+
+namespace boost::asio::ssl {
+class context;
+}
+
+namespace vouchsafe::net {
+
+// TLS 1.2+ client settings: the server checked against ca_file (or not, if
+// insecure), our certificate and key shown. Shared by https_post and
+// clients that keep connections open.
+Status configure_client_tls(boost::asio::ssl::context& ctx, const ClientOptions& options);
+
 struct Url {
   std::string host;
   std::string port = "443";
