@@ -36,7 +36,9 @@ struct CaRecord {
 };
 
 // How the device's IDevID key came to be (draft-richardson-anima-masa-considerations §2).
-enum class KeyMode { csr, generated, seed, dice };
+// imported: the IDevID was made by someone else (another vendor's CA); we
+// hold only its certificate.
+enum class KeyMode { csr, generated, seed, dice, imported };
 std::string_view key_mode_name(KeyMode mode);
 Result<KeyMode> parse_key_mode(std::string_view name);
 
@@ -67,8 +69,8 @@ struct DeviceStatus {
 
 // One issued voucher, RFC 8995 §5.8.1: what registrars read back.
 struct AuditEntry {
-  std::int64_t date = 0;      // Unix seconds
-  std::string domain_id;      // §5.8.2: base64 of the pinned cert's SKI, or SPKI SHA-256
+  std::int64_t date = 0;             // Unix seconds
+  std::string domain_id;             // §5.8.2: base64 of the pinned cert's SKI, or SPKI SHA-256
   std::optional<std::string> nonce;  // as text; none for a nonceless voucher
   std::string assertion;
   std::string registrar_fingerprint;  // hex SHA-256 of the TLS client certificate
@@ -120,7 +122,22 @@ class AssetStore {
   // --- the audit log, append-only. append_audit returns once the entry is
   // durable (committed and synced): the MASA returns no voucher before.
   virtual Status append_audit(const std::string& serial, const AuditEntry& entry) = 0;
+  // The same for callers that must not block while the entry is synced:
+  // done(result) runs once, possibly on another thread, when the entry is
+  // durable or has failed. By default the append runs on the calling thread.
+  using AuditDone = std::function<void(Status)>;
+  virtual void append_audit_async(const std::string& serial, AuditEntry entry, AuditDone done) {
+    done(append_audit(serial, entry));
+  }
   virtual Result<std::vector<AuditEntry>> audit_log(const std::string& serial) = 0;
+  // Whether any entry of the device's log names this domainID.
+  virtual Result<bool> audited_for_domain(const std::string& serial, const std::string& domain_id) {
+    ASSIGN_OR_RETURN(auto log, audit_log(serial));
+    for (const auto& e : log) {
+      if (e.domain_id == domain_id) return true;
+    }
+    return false;
+  }
 
   // Whether the store answers (readiness probes).
   virtual Status ping() = 0;

@@ -98,6 +98,14 @@ constexpr const char* k_migrations[] = {
        CREATE TRIGGER audit_entry_append_only
          BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_entry
          FOR EACH STATEMENT EXECUTE FUNCTION audit_entry_append_only();)",
+    // Key mode 'imported'. The new constraint admits every old row; adding
+    // it scans the table once, under the migration's lock.
+    R"(ALTER TABLE device DROP CONSTRAINT device_key_mode_check;
+       ALTER TABLE device ADD CONSTRAINT device_key_mode_check
+         CHECK (key_mode IN ('csr', 'generated', 'seed', 'dice', 'imported'));)",
+    // Whether a domain has had a voucher for a device: asked on every
+    // voucher request under the open policy (trust on first use).
+    R"(CREATE INDEX audit_entry_by_domain ON audit_entry(serial, domain_id);)",
 };
 constexpr auto k_latest_version = static_cast<std::int64_t>(std::size(k_migrations));
 
@@ -738,6 +746,17 @@ class PostgresStore final : public AssetStore {
         out.push_back(std::move(e));
       }
       return out;
+    });
+  }
+
+  Result<bool> audited_for_domain(const std::string& serial,
+                                  const std::string& domain_id) override {
+    return run(Mode::read, [&](Session& s) -> Result<bool> {
+      ASSIGN_OR_RETURN(
+          auto r, s.exec("SELECT 1 FROM audit_entry WHERE serial = $1 AND "
+                         "domain_id = $2 LIMIT 1",
+                         Params().text(serial).text(domain_id), "read the audit log of " + serial));
+      return PQntuples(r.get()) > 0;
     });
   }
 

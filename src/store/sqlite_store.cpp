@@ -2,23 +2,20 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <memory>
 #include <mutex>
 
 #include "store/asset_store.h"
+#include "store/detail/sqlite_statement.h"
+#include "store/detail/sqlite_writer.h"
 
 namespace vouchsafe::store {
 namespace {
 
-struct DbClose {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-struct StmtFinalize {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-using DbPtr = std::unique_ptr<sqlite3, DbClose>;
-using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalize>;
+using detail::db_error;
+using detail::DbPtr;
+using detail::Statement;
+using detail::StatementCache;
 
 // Migration N brings the schema from version N to N+1; never edit one that
 // has shipped, add another.
@@ -72,66 +69,32 @@ constexpr const char* k_migrations[] = {
          BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
        CREATE TRIGGER audit_entry_no_delete BEFORE DELETE ON audit_entry
          BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;)",
-};
-
-Unexpected db_error(sqlite3* db, const std::string& what) {
-  const int code = sqlite3_extended_errcode(db);
-  if (code == SQLITE_CONSTRAINT_PRIMARYKEY || code == SQLITE_CONSTRAINT_UNIQUE) {
-    return fail(ErrorCode::duplicate_member, what + ": already recorded");
-  }
-  return fail(ErrorCode::io_error, what + ": " + sqlite3_errmsg(db));
-}
-
-class Statement {
- public:
-  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
-  Statement& bind(int i, const std::string& v) {
-    sqlite3_bind_text(stmt_.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Statement& bind(int i, std::int64_t v) {
-    sqlite3_bind_int64(stmt_.get(), i, v);
-    return *this;
-  }
-  Statement& bind(int i, const Bytes& v) {
-    sqlite3_bind_blob(stmt_.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Statement& bind_null(int i) {
-    sqlite3_bind_null(stmt_.get(), i);
-    return *this;
-  }
-  // SQLITE_ROW -> true, SQLITE_DONE -> false.
-  Result<bool> step(const std::string& what) {
-    const int rc = sqlite3_step(stmt_.get());
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    return db_error(db_, what);
-  }
-  void reset() {
-    sqlite3_reset(stmt_.get());
-    sqlite3_clear_bindings(stmt_.get());
-  }
-  [[nodiscard]] std::string text(int col) const {
-    const auto* p = sqlite3_column_text(stmt_.get(), col);
-    return p ? std::string(reinterpret_cast<const char*>(p),
-                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), col)))
-             : std::string();
-  }
-  [[nodiscard]] std::int64_t integer(int col) const {
-    return sqlite3_column_int64(stmt_.get(), col);
-  }
-  [[nodiscard]] bool is_null(int col) const {
-    return sqlite3_column_type(stmt_.get(), col) == SQLITE_NULL;
-  }
-  [[nodiscard]] Bytes blob(int col) const {
-    const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_.get(), col));
-    return p ? Bytes(p, p + sqlite3_column_bytes(stmt_.get(), col)) : Bytes();
-  }
-
- private:
-  sqlite3* db_;
-  StmtPtr stmt_;
+    // Key mode 'imported'. SQLite cannot alter a CHECK constraint, so the
+    // device table is rebuilt and renamed (sqlite.org/lang_altertable.html
+    // §7); the rows referring to it keep their foreign keys by name.
+    R"(CREATE TABLE device_rebuilt (
+         serial TEXT PRIMARY KEY,
+         product TEXT NOT NULL,
+         issuing_ca TEXT NOT NULL REFERENCES certificate_authority(name),
+         certificate BLOB NOT NULL,
+         key_mode TEXT NOT NULL
+           CHECK (key_mode IN ('csr', 'generated', 'seed', 'dice', 'imported')),
+         issued_at INTEGER NOT NULL,
+         reissue_count INTEGER NOT NULL DEFAULT 0,
+         reissue_reason TEXT NOT NULL DEFAULT '',
+         stolen INTEGER NOT NULL DEFAULT 0,
+         ownership TEXT
+           CHECK (ownership IS NULL OR ownership IN ('open', 'known-customer')));
+       INSERT INTO device_rebuilt (serial, product, issuing_ca, certificate, key_mode, issued_at,
+                                   reissue_count, reissue_reason, stolen, ownership)
+         SELECT serial, product, issuing_ca, certificate, key_mode, issued_at, reissue_count,
+                reissue_reason, stolen, ownership FROM device;
+       DROP TABLE device;
+       ALTER TABLE device_rebuilt RENAME TO device;
+       CREATE INDEX device_by_product ON device(product);)",
+    // Whether a domain has had a voucher for a device: asked on every
+    // voucher request under the open policy (trust on first use).
+    R"(CREATE INDEX audit_entry_by_domain ON audit_entry(serial, domain_id);)",
 };
 
 constexpr const char* k_ca_columns =
@@ -170,17 +133,50 @@ DeviceRecord read_device(const Statement& s) {
   return d;
 }
 
+Status insert_event(StatementCache& statements, const std::string& serial, const std::string& event,
+                    const std::string& detail, std::int64_t when) {
+  ASSIGN_OR_RETURN(auto e, statements.prepare("INSERT INTO device_event (serial, at, event, "
+                                              "detail) VALUES (?, ?, ?, ?)"));
+  e.bind(1, serial).bind(2, when).bind(3, event).bind(4, detail);
+  TRY(e.step("record event " + event + " of " + serial));
+  return ok();
+}
+
+Status insert_audit(StatementCache& statements, const std::string& serial,
+                    const AuditEntry& entry) {
+  ASSIGN_OR_RETURN(auto s, statements.prepare("INSERT INTO audit_entry (serial, date, domain_id, "
+                                              "nonce, assertion, registrar_fingerprint) VALUES "
+                                              "(?,?,?,?,?,?)"));
+  s.bind(1, serial).bind(2, entry.date).bind(3, entry.domain_id);
+  if (entry.nonce) {
+    s.bind(4, *entry.nonce);
+  } else {
+    s.bind_null(4);
+  }
+  s.bind(5, entry.assertion).bind(6, entry.registrar_fingerprint);
+  TRY(s.step("append to the audit log of " + serial));
+  return ok();
+}
+
 class SqliteStore final : public AssetStore {
  public:
-  explicit SqliteStore(DbPtr db) : db_(std::move(db)) {}
+  explicit SqliteStore(DbPtr db) : db_(std::move(db)), statements_(db_.get()) {}
+
+  // After the migrations: the writer's connection expects the current schema.
+  Status open_writer(const std::string& path) {
+    ASSIGN_OR_RETURN(writer_, detail::SqliteWriter::open(path));
+    return ok();
+  }
 
   Status migrate() {
-    TRY(exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+    // Foreign keys stay off while migrating: a table rebuild drops the table
+    // others refer to (PRAGMA foreign_keys is ignored inside a transaction,
+    // so it is set around the migrations). Each migration is checked with
+    // foreign_key_check before it commits.
+    TRY(exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;",
              "configure the store"));
     sqlite3_busy_timeout(db_.get(), 10000);
-    ASSIGN_OR_RETURN(auto version_stmt, prepare("PRAGMA user_version"));
-    ASSIGN_OR_RETURN(bool row, version_stmt.step("read the schema version"));
-    const auto version = row ? version_stmt.integer(0) : 0;
+    ASSIGN_OR_RETURN(auto version, schema_version());
     constexpr auto k_latest = static_cast<std::int64_t>(std::size(k_migrations));
     if (version > k_latest) {
       return fail(ErrorCode::io_error, "the store's schema (version " + std::to_string(version) +
@@ -188,15 +184,14 @@ class SqliteStore final : public AssetStore {
     }
     for (auto v = version; v < k_latest; ++v) {
       TRY(exec("BEGIN IMMEDIATE", "begin migration"));
-      auto applied = exec(k_migrations[v], "apply schema migration " + std::to_string(v + 1));
+      auto applied = apply_migration(v);
       if (!applied) {
         (void)exec("ROLLBACK", "rollback");
         return applied;
       }
-      TRY(exec("PRAGMA user_version = " + std::to_string(v + 1), "record the schema version"));
       TRY(exec("COMMIT", "commit migration"));
     }
-    return ok();
+    return exec("PRAGMA foreign_keys=ON", "enable foreign keys");
   }
 
   Status add_ca(const CaRecord& ca) override {
@@ -383,36 +378,21 @@ class SqliteStore final : public AssetStore {
     });
   }
 
+  // The MASA's writes go through the writer thread (see SqliteWriter).
   Status record_event(const std::string& serial, const std::string& event,
                       const std::string& detail, std::int64_t when) override {
-    std::lock_guard guard(transaction_mutex_);
-    return insert_event(serial, event, detail, when);
+    return writer_->write(
+        [&](StatementCache& on) { return store::insert_event(on, serial, event, detail, when); });
   }
 
-  // Group commit (the MASA's hot path): concurrent appends wait while one of
-  // them, the leader, writes every queued entry in one transaction, so one
-  // fsync under synchronous=FULL serves them all. Each caller returns only
-  // once its own entry is durable, or with its own error.
+  void append_audit_async(const std::string& serial, AuditEntry entry, AuditDone done) override {
+    writer_->submit([serial, entry = std::move(entry)](
+                        StatementCache& on) { return insert_audit(on, serial, entry); },
+                    std::move(done));
+  }
+
   Status append_audit(const std::string& serial, const AuditEntry& entry) override {
-    PendingAudit mine{&serial, &entry, ok(), false};
-    std::unique_lock lock(audit_mutex_);
-    audit_queue_.push_back(&mine);
-    while (!mine.done) {
-      if (audit_leader_) {
-        audit_cv_.wait(lock);
-        continue;
-      }
-      audit_leader_ = true;
-      std::vector<PendingAudit*> batch;
-      batch.swap(audit_queue_);
-      lock.unlock();
-      commit_audit_batch(batch);
-      lock.lock();
-      for (auto* p : batch) p->done = true;
-      audit_leader_ = false;
-      audit_cv_.notify_all();
-    }
-    return mine.result;
+    return writer_->write([&](StatementCache& on) { return insert_audit(on, serial, entry); });
   }
 
   Result<std::vector<AuditEntry>> audit_log(const std::string& serial) override {
@@ -435,6 +415,14 @@ class SqliteStore final : public AssetStore {
     return out;
   }
 
+  Result<bool> audited_for_domain(const std::string& serial,
+                                  const std::string& domain_id) override {
+    ASSIGN_OR_RETURN(auto s, prepare("SELECT 1 FROM audit_entry WHERE serial = ? AND "
+                                     "domain_id = ? LIMIT 1"));
+    s.bind(1, serial).bind(2, domain_id);
+    return s.step("read the audit log of " + serial);
+  }
+
   Status ping() override {
     ASSIGN_OR_RETURN(auto s, prepare("SELECT 1"));
     TRY(s.step("ping the store"));
@@ -442,48 +430,34 @@ class SqliteStore final : public AssetStore {
   }
 
  private:
-  struct PendingAudit {
-    const std::string* serial;
-    const AuditEntry* entry;
-    Status result;
-    bool done;
-  };
-
-  Status insert_audit(const std::string& serial, const AuditEntry& entry) {
-    ASSIGN_OR_RETURN(auto s, prepare("INSERT INTO audit_entry (serial, date, domain_id, nonce, "
-                                     "assertion, registrar_fingerprint) VALUES (?,?,?,?,?,?)"));
-    s.bind(1, serial).bind(2, entry.date).bind(3, entry.domain_id);
-    if (entry.nonce) {
-      s.bind(4, *entry.nonce);
-    } else {
-      s.bind_null(4);
-    }
-    s.bind(5, entry.assertion).bind(6, entry.registrar_fingerprint);
-    TRY(s.step("append to the audit log of " + serial));
-    return ok();
+  Result<std::int64_t> schema_version() {
+    ASSIGN_OR_RETURN(auto s, prepare("PRAGMA user_version"));
+    ASSIGN_OR_RETURN(bool row, s.step("read the schema version"));
+    return row ? s.integer(0) : 0;
   }
 
-  void commit_audit_batch(const std::vector<PendingAudit*>& batch) {
-    const auto together = in_transaction([&]() -> Status {
-      for (auto* p : batch) TRY(insert_audit(*p->serial, *p->entry));
-      return ok();
-    });
-    if (together) return;  // every result stays ok
-    // One entry spoiled the batch: give each its own transaction and result.
-    for (auto* p : batch) p->result = in_transaction([&] { return insert_audit(*p->serial, *p->entry); });
+  // Migration v (0-based) inside the caller's transaction. Another process
+  // may have applied it while this one waited for the write lock.
+  Status apply_migration(std::int64_t v) {
+    ASSIGN_OR_RETURN(auto current, schema_version());
+    if (current > v) return ok();
+    const auto name = "schema migration " + std::to_string(v + 1);
+    TRY(exec(k_migrations[v], "apply " + name));
+    ASSIGN_OR_RETURN(auto check, prepare("PRAGMA foreign_key_check"));
+    ASSIGN_OR_RETURN(bool dangling, check.step("check the foreign keys after " + name));
+    if (dangling) {
+      return fail(ErrorCode::io_error, name + " left a row of table " + check.text(0) +
+                                           " referring to a missing row of " + check.text(2) +
+                                           "; the store is unchanged");
+    }
+    return exec("PRAGMA user_version = " + std::to_string(v + 1), "record the schema version");
   }
 
   template <typename Body>
   Status in_transaction(Body&& body) {
     // Transactions on the one connection must not interleave across threads.
     std::lock_guard guard(transaction_mutex_);
-    TRY(exec("BEGIN IMMEDIATE", "begin"));
-    Status done = body();
-    if (!done) {
-      (void)exec("ROLLBACK", "rollback");
-      return done;
-    }
-    return exec("COMMIT", "commit");
+    return detail::in_transaction(statements_, std::forward<Body>(body));
   }
 
   Status require_one_change(const std::string& serial) {
@@ -495,11 +469,7 @@ class SqliteStore final : public AssetStore {
 
   Status insert_event(const std::string& serial, const std::string& event,
                       const std::string& detail, std::int64_t when) {
-    ASSIGN_OR_RETURN(auto e, prepare("INSERT INTO device_event (serial, at, event, detail) "
-                                     "VALUES (?, ?, ?, ?)"));
-    e.bind(1, serial).bind(2, when).bind(3, event).bind(4, detail);
-    TRY(e.step("record event " + event + " of " + serial));
-    return ok();
+    return store::insert_event(statements_, serial, event, detail, when);
   }
 
   Status insert_devices(std::span<const DeviceRecord> devices) {
@@ -537,13 +507,7 @@ class SqliteStore final : public AssetStore {
     return ok();
   }
 
-  Result<Statement> prepare(const std::string& sql) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-      return db_error(db_.get(), "prepare statement");
-    }
-    return Statement(db_.get(), stmt);
-  }
+  Result<Statement> prepare(const std::string& sql) { return statements_.prepare(sql); }
 
   Status exec(const std::string& sql, const std::string& what) {
     char* message = nullptr;
@@ -556,11 +520,9 @@ class SqliteStore final : public AssetStore {
   }
 
   DbPtr db_;
+  StatementCache statements_;  // after db_: finalized before the connection closes
   std::recursive_mutex transaction_mutex_;
-  std::mutex audit_mutex_;
-  std::condition_variable audit_cv_;
-  std::vector<PendingAudit*> audit_queue_;
-  bool audit_leader_ = false;
+  std::unique_ptr<detail::SqliteWriter> writer_;
 };
 
 }  // namespace
@@ -575,6 +537,8 @@ std::string_view key_mode_name(KeyMode mode) {
       return "seed";
     case KeyMode::dice:
       return "dice";
+    case KeyMode::imported:
+      return "imported";
   }
   return "";
 }
@@ -595,10 +559,16 @@ Result<KeyMode> parse_key_mode(std::string_view name) {
   if (name == "generated") return KeyMode::generated;
   if (name == "seed") return KeyMode::seed;
   if (name == "dice") return KeyMode::dice;
+  if (name == "imported") return KeyMode::imported;
   return fail(ErrorCode::invalid_value, "unknown key mode '" + std::string(name) + "'");
 }
 
 Result<std::unique_ptr<AssetStore>> open_sqlite_store(const std::string& path) {
+  // The audit log has a connection of its own, which must reach the same
+  // database: a file, not a private in-memory one.
+  if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) {
+    return fail(ErrorCode::usage, "the asset store must be a file path, not '" + path + "'");
+  }
   sqlite3* raw = nullptr;
   const int rc =
       sqlite3_open_v2(path.c_str(), &raw,
@@ -610,6 +580,7 @@ Result<std::unique_ptr<AssetStore>> open_sqlite_store(const std::string& path) {
   }
   auto store = std::make_unique<SqliteStore>(std::move(db));
   TRY(store->migrate());
+  TRY(store->open_writer(path));
   return std::unique_ptr<AssetStore>(std::move(store));
 }
 

@@ -5,10 +5,13 @@
 
 #include <algorithm>
 #include <atomic>
-#include <thread>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include "store/asset_store.h"
 #include "support/postgres_cluster.h"
@@ -180,6 +183,40 @@ TEST_P(StoreTest, ReissueRecordsTheReason) {
   EXPECT_EQ(missing.error().code, ErrorCode::invalid_value);
 }
 
+// An IDevID made by another vendor's CA: certificate only, under a keyless CA.
+TEST_P(StoreTest, KeepsAnImportedDeviceUnderAKeylessCa) {
+  CaRecord vendor;
+  vendor.name = "highway-test";
+  vendor.certificate_der = {5, 6};
+  vendor.created_at = 150;
+  ASSERT_TRUE(store_->add_ca(vendor));
+  auto d = device("00-D0-E5-F2-00-02");
+  d.product = "highway";
+  d.issuing_ca = "highway-test";
+  d.key_mode = KeyMode::imported;
+  ASSERT_TRUE(store_->add_devices(std::vector<DeviceRecord>{d}));
+
+  auto found = *store_->find_device("00-D0-E5-F2-00-02");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->key_mode, KeyMode::imported);
+  EXPECT_EQ(found->issuing_ca, "highway-test");
+  EXPECT_EQ(found->certificate_der, d.certificate_der);
+  EXPECT_TRUE((*store_->find_ca("highway-test"))->key_path.empty());
+  int listed = 0;
+  ASSERT_TRUE(store_->for_each_device({"highway", "highway-test"}, [&](const DeviceRecord& r) {
+    EXPECT_EQ(r.key_mode, KeyMode::imported);
+    ++listed;
+    return true;
+  }));
+  EXPECT_EQ(listed, 1);
+  EXPECT_EQ(key_mode_name(KeyMode::imported), "imported");
+  EXPECT_EQ(*parse_key_mode("imported"), KeyMode::imported);
+  // The MASA's view of it works as for any device.
+  ASSERT_TRUE(store_->append_audit("00-D0-E5-F2-00-02",
+                                   AuditEntry{1, "d", std::nullopt, "proximity", "ab"}));
+  EXPECT_EQ(store_->audit_log("00-D0-E5-F2-00-02")->size(), 1U);
+}
+
 TEST_P(StoreTest, RetiringACaForgetsItsKeyPath) {
   ASSERT_TRUE(store_->retire_ca("factory-a", 300));
   auto ca = *store_->find_ca("factory-a");
@@ -318,9 +355,8 @@ TEST_P(StoreTest, ConcurrentAppendsAreEachDurableAndFailAlone) {
         // One thread in eight writes for a device that does not exist: its
         // appends fail without spoiling the others' (grouped) commits.
         const std::string serial = t == 0 ? "W-NONE" : (t % 2 == 0 ? "W-A-1" : "W-A-2");
-        AuditEntry e{t * 1000 + i, "domain-" + std::to_string(t), std::string("n") +
-                                                                     std::to_string(i),
-                     "proximity", "fp"};
+        AuditEntry e{t * 1000 + i, "domain-" + std::to_string(t),
+                     std::string("n") + std::to_string(i), "proximity", "fp"};
         if (store_->append_audit(serial, e)) {
           ++succeeded;
         } else {
@@ -334,6 +370,70 @@ TEST_P(StoreTest, ConcurrentAppendsAreEachDurableAndFailAlone) {
   EXPECT_EQ(succeeded.load(), (k_threads - 1) * k_each);
   const auto total = store_->audit_log("W-A-1")->size() + store_->audit_log("W-A-2")->size();
   EXPECT_EQ(total, static_cast<std::size_t>((k_threads - 1) * k_each));
+}
+
+TEST_P(StoreTest, AsynchronousAppendsReportOnceEachWhenDurable) {
+  ASSERT_TRUE(store_->add_devices(std::vector<DeviceRecord>{device("W-A-1")}));
+  constexpr int k_appends = 200;
+  std::mutex mutex;
+  std::condition_variable all_done;
+  int reported = 0;
+  int failed = 0;
+  for (int i = 0; i < k_appends; ++i) {
+    // Every tenth names an unknown device and fails alone.
+    const std::string serial = i % 10 == 0 ? "W-NONE" : "W-A-1";
+    store_->append_audit_async(serial, AuditEntry{i, "domain", std::to_string(i), "logged", "fp"},
+                               [&](Status s) {
+                                 std::lock_guard lock(mutex);
+                                 ++reported;
+                                 if (!s) ++failed;
+                                 all_done.notify_all();
+                               });
+  }
+  std::unique_lock lock(mutex);
+  ASSERT_TRUE(
+      all_done.wait_for(lock, std::chrono::seconds(30), [&] { return reported == k_appends; }));
+  EXPECT_EQ(failed, k_appends / 10);
+  lock.unlock();
+  // What was reported durable is there, in the order it was queued.
+  auto log = store_->audit_log("W-A-1");
+  ASSERT_TRUE(log);
+  ASSERT_EQ(log->size(), static_cast<std::size_t>(k_appends - k_appends / 10));
+  EXPECT_TRUE(
+      std::is_sorted(log->begin(), log->end(),
+                     [](const AuditEntry& a, const AuditEntry& b) { return a.date < b.date; }));
+}
+
+TEST_P(StoreTest, ClosingTheStoreWritesWhatIsQueued) {
+  ASSERT_TRUE(store_->add_devices(std::vector<DeviceRecord>{device("W-A-1")}));
+  std::atomic<int> durable{0};
+  for (int i = 0; i < 50; ++i) {
+    store_->append_audit_async("W-A-1", AuditEntry{i, "domain", std::nullopt, "logged", "fp"},
+                               [&](Status s) { durable += s ? 1 : 0; });
+  }
+  store_.reset();
+  EXPECT_EQ(durable.load(), 50);
+  auto reopened = open();
+  ASSERT_TRUE(reopened) << reopened.error().message;
+  EXPECT_EQ((*reopened)->audit_log("W-A-1")->size(), 50U);
+}
+
+TEST_P(StoreTest, TellsWhetherADomainHasHadAVoucher) {
+  ASSERT_TRUE(store_->add_devices(std::vector<DeviceRecord>{device("W-A-1"), device("W-A-2")}));
+  EXPECT_FALSE(*store_->audited_for_domain("W-A-1", "domain-a"));
+  ASSERT_TRUE(store_->append_audit("W-A-1", AuditEntry{1, "domain-a", std::nullopt, "logged", ""}));
+  EXPECT_TRUE(*store_->audited_for_domain("W-A-1", "domain-a"));
+  EXPECT_FALSE(*store_->audited_for_domain("W-A-1", "domain-b"));
+  EXPECT_FALSE(*store_->audited_for_domain("W-A-2", "domain-a"));  // another device
+  EXPECT_FALSE(*store_->audited_for_domain("W-NONE", "domain-a"));
+}
+
+TEST(SqliteStore, MustBeAFileForItsSecondConnection) {
+  for (const std::string location : {"", ":memory:", "file::memory:?cache=shared"}) {
+    auto opened = open_sqlite_store(location);
+    ASSERT_FALSE(opened) << location;
+    EXPECT_EQ(opened.error().code, ErrorCode::usage);
+  }
 }
 
 // No name generator: gtest_discover_tests turns "/0 # GetParam() = sqlite"
