@@ -1,5 +1,6 @@
-// `vouchsafe device list | show | export`: the asset store for the sales and
-// asset systems.
+// `vouchsafe device list | show | export | import | report-stolen | assign-owner |
+// set-policy`: the asset store for the sales and asset systems, and the MASA's
+// view of each device.
 #include <array>
 #include <ctime>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include "core/date_time.h"
 #include "crypto/keys.h"
 #include "factory/authority.h"
+#include "factory/device_import.h"
 
 namespace vouchsafe::cli {
 namespace {
@@ -218,6 +220,33 @@ int assign_owner_command(const std::string& home, const std::string& serial,
   return k_exit_ok;
 }
 
+struct ImportArgs {
+  std::string home;
+  factory::DeviceImportOptions options;
+  bool json_output = false;
+};
+
+int import_command(const ImportArgs& a) {
+  const auto home = factory::resolve_home(a.home);
+  auto store = factory::open_store(home);
+  if (!store) return report_error(store.error());
+  auto report = factory::import_devices(home, **store, a.options);
+  if (!report) return report_error(report.error());
+  for (const auto& note : report->notes) std::cerr << "vouchsafe: note: " << note << "\n";
+  if (a.json_output) {
+    json out = json::array();
+    for (const auto& d : report->devices) out.push_back(device_json(d, false));
+    std::cout << out.dump(2) << "\n";
+    return k_exit_ok;
+  }
+  for (const auto& d : report->devices) {
+    std::cout << d.serial << "\t" << d.product << "\t" << d.issuing_ca << "\timported\n";
+  }
+  std::cerr << report->devices.size() << " device(s) imported for product " << a.options.product
+            << ". The MASA issues vouchers for them from now on.\n";
+  return k_exit_ok;
+}
+
 }  // namespace
 
 void add_device_commands(CLI::App& app, Action& action) {
@@ -261,6 +290,40 @@ void add_device_commands(CLI::App& app, Action& action) {
       std::string("\nEXAMPLES:\n  vouchsafe device export --format csv --out devices.csv\n") +
       k_exit_codes_help);
   exp->callback([&action, ea] { action = [ea] { return list_command(*ea, true); }; });
+  auto ia = std::make_shared<ImportArgs>();
+  auto* import_cmd = noun->add_subcommand(
+      "import",
+      "Record devices whose IDevIDs someone else issued (key mode imported), so that the\n"
+      "MASA issues vouchers for them. Each end-entity certificate in the file (PEM, one or\n"
+      "more, or DER) becomes a device: its serial is the subject serialNumber, its issuing\n"
+      "CA the recorded one whose key signed it (record a foreign CA first with `vouchsafe\n"
+      "pki issuing-ca import`). The product must be configured in vouchsafe.toml; its\n"
+      "serial prefix applies to serials made here, not to imported ones. All or nothing:\n"
+      "a certificate no recorded CA signed, without a serial, or with a serial recorded\n"
+      "already leaves the store unchanged.");
+  import_cmd->add_option("--home", ia->home, k_home_help);
+  import_cmd
+      ->add_option("--certificate", ia->options.certificate_path,
+                   "The IDevID certificate(s), PEM or DER")
+      ->required();
+  import_cmd->add_option("--product", ia->options.product, "Product line of the devices")
+      ->required();
+  import_cmd->add_option("--issuing-ca", ia->options.issuing_ca,
+                         "The issuing CA that signed them (default: found by signature)");
+  import_cmd->add_option("--serial", ia->options.serial,
+                         "Serial for a single certificate (default: its subject serialNumber)");
+  import_cmd->add_flag("--json", ia->json_output, "Machine-readable output");
+  import_cmd->footer(
+      std::string("\nEXAMPLES:\n"
+                  "  vouchsafe pki issuing-ca import --name highway-vendor "
+                  "--certificate vendor-ca.pem\n"
+                  "  vouchsafe device import --certificate idevids.pem --product "
+                  "highway\n"
+                  "  vouchsafe device import --certificate dev.der --product highway "
+                  "--serial HW-0001\n") +
+      k_exit_codes_help);
+  import_cmd->callback([&action, ia] { action = [ia] { return import_command(*ia); }; });
+
   auto stolen_args = std::make_shared<std::array<std::string, 3>>();  // home, serial, reason
   auto stolen_undo = std::make_shared<bool>(false);
   auto* stolen = noun->add_subcommand(

@@ -1,10 +1,12 @@
-// `vouchsafe pki init | issuing-ca create | issuing-ca retire | issuing-ca list`.
+// `vouchsafe pki init | issuing-ca create | issuing-ca import | issuing-ca retire |
+// issuing-ca list`.
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/secrets.h"
 #include "core/date_time.h"
+#include "crypto/keys.h"
 #include "factory/authority.h"
 
 namespace vouchsafe::cli {
@@ -80,6 +82,29 @@ int create_command(CreateArgs a) {
   return k_exit_ok;
 }
 
+struct ImportArgs {
+  std::string home;
+  factory::ImportCaOptions options;
+};
+
+int import_command(const ImportArgs& a) {
+  const auto home = factory::resolve_home(a.home);
+  auto store = factory::open_store(home);
+  if (!store) return report_error(store.error());
+  auto ca = factory::import_issuing_ca(home, **store, a.options);
+  if (!ca) return report_error(ca.error());
+  auto cert = crypto::parse_certificate_der(ca->certificate_der);
+  if (!cert) return report_error(cert.error());
+  std::cout << "Issuing CA " << ca->name << " imported ("
+            << crypto::certificate_subject(cert->get()) << ")"
+            << (ca->product.empty() ? "" : " for product " + ca->product)
+            << (ca->factory.empty() ? "" : " at factory " + ca->factory)
+            << ": certificate only, so it never issues here; the MASA trusts the IDevIDs it "
+               "signed.\n"
+            << "Next: vouchsafe device import --certificate idevids.pem --product PRODUCT\n";
+  return k_exit_ok;
+}
+
 int retire_command(const std::string& home_flag, const std::string& name) {
   const auto home = factory::resolve_home(home_flag);
   auto store = factory::open_store(home);
@@ -99,9 +124,13 @@ int list_command(const std::string& home_flag, bool as_json) {
   if (!cas) return report_error(cas.error());
   json out = json::array();
   for (const auto& ca : *cas) {
+    // imported: active, but a certificate only (trusted for IDevIDs, never issues).
+    const char* status = ca.status == store::CaStatus::retired ? "retired"
+                         : factory::is_imported(ca)            ? "imported"
+                                                               : "active";
     out.push_back({{"name", ca.name},
                    {"role", ca.role == store::CaRole::root ? "root" : "issuing"},
-                   {"status", ca.status == store::CaStatus::active ? "active" : "retired"},
+                   {"status", status},
                    {"product", ca.product},
                    {"factory", ca.factory},
                    {"issued", ca.issued_count},
@@ -176,6 +205,31 @@ void add_pki_commands(CLI::App& app, Action& action) {
   create->callback(
       [&action, create_args] { action = [create_args] { return create_command(*create_args); }; });
 
+  auto import_args = std::make_shared<ImportArgs>();
+  auto* import_cmd = ca_noun->add_subcommand(
+      "import",
+      "Record an issuing CA made by someone else (another vendor, a contract manufacturer)\n"
+      "by its certificate alone, with no key: the MASA trusts the IDevIDs it signed (see\n"
+      "`vouchsafe device import`), and issuance never uses it. The certificate must be a\n"
+      "CA certificate (basicConstraints CA:TRUE) not recorded before.");
+  import_cmd->add_option("--home", import_args->home, k_home_help);
+  import_cmd
+      ->add_option("--name", import_args->options.name, "A one-word name, e.g. highway-vendor")
+      ->required();
+  import_cmd
+      ->add_option("--certificate", import_args->options.certificate_path,
+                   "The CA certificate, PEM or DER (one certificate)")
+      ->required();
+  import_cmd->add_option("--product", import_args->options.product,
+                         "Product line whose IDevIDs it signed");
+  import_cmd->add_option("--factory", import_args->options.factory, "Factory it serves");
+  import_cmd->footer(std::string("\nEXAMPLES:\n"
+                                 "  vouchsafe pki issuing-ca import --name highway-vendor \\\n"
+                                 "      --certificate vendor-ca.pem --product highway\n") +
+                     k_exit_codes_help);
+  import_cmd->callback(
+      [&action, import_args] { action = [import_args] { return import_command(*import_args); }; });
+
   auto retire_home = std::make_shared<std::string>();
   auto retire_name = std::make_shared<std::string>();
   auto* retire = ca_noun->add_subcommand(
@@ -192,7 +246,10 @@ void add_pki_commands(CLI::App& app, Action& action) {
 
   auto list_home = std::make_shared<std::string>();
   auto list_json = std::make_shared<bool>(false);
-  auto* list = ca_noun->add_subcommand("list", "List the CAs with their status and counts");
+  auto* list = ca_noun->add_subcommand(
+      "list",
+      "List the CAs with their status and counts. Status: active (issues), imported\n"
+      "(certificate only: trusted for IDevIDs, never issues) or retired.");
   list->add_option("--home", *list_home, k_home_help);
   list->add_flag("--json", *list_json, "Machine-readable output");
   list->footer(std::string("\nEXAMPLES:\n  vouchsafe pki issuing-ca list --json | jq '.[] | "

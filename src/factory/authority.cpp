@@ -2,6 +2,7 @@
 #include "factory/authority.h"
 
 #include <fcntl.h>
+#include <openssl/x509v3.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -70,6 +71,38 @@ Status write_key_and_cert(const std::string& key_path, const std::string& cert_p
   return ok();
 }
 
+Status check_new_ca_name(store::AssetStore& store, const std::string& name) {
+  if (name.empty() || name.find_first_of("/\\ ") != std::string::npos) {
+    return fail(ErrorCode::usage, "an issuing CA name is one word without '/' or spaces");
+  }
+  ASSIGN_OR_RETURN(auto existing, store.find_ca(name));
+  if (existing) return fail(ErrorCode::duplicate_member, "a CA named " + name + " exists");
+  return ok();
+}
+
+// RFC 5280 §4.2.1.9: only a certificate whose basicConstraints say cA may
+// sign certificates; §4.2.1.3: if it has a keyUsage, keyCertSign must be set.
+Status check_ca_certificate(X509* cert, const std::string& path) {
+  const auto subject = crypto::certificate_subject(cert);
+  if ((X509_get_extension_flags(cert) & EXFLAG_INVALID) != 0) {
+    return fail(ErrorCode::malformed_der,
+                path + ": the certificate " + subject + " has extensions that cannot be decoded");
+  }
+  if ((X509_get_extension_flags(cert) & EXFLAG_CA) == 0) {
+    return fail(ErrorCode::invalid_value,
+                path + ": " + subject +
+                    " is not a CA certificate (no basicConstraints CA:TRUE); give the "
+                    "certificate of the CA that signed the IDevIDs, and import the devices "
+                    "themselves with `vouchsafe device import`");
+  }
+  if ((X509_get_extension_flags(cert) & EXFLAG_KUSAGE) != 0 &&
+      (X509_get_key_usage(cert) & KU_KEY_CERT_SIGN) == 0) {
+    return fail(ErrorCode::invalid_value,
+                path + ": " + subject + " is a CA certificate whose keyUsage lacks keyCertSign");
+  }
+  return ok();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<store::AssetStore>> open_store(const Home& home) {
@@ -116,11 +149,7 @@ Result<InitOutcome> init_pki(const Home& home, const InitOptions& options,
 Result<store::CaRecord> create_issuing_ca(const Home& home, store::AssetStore& store,
                                           const IssuingCaOptions& options,
                                           const std::string& passphrase) {
-  if (options.name.empty() || options.name.find_first_of("/\\ ") != std::string::npos) {
-    return fail(ErrorCode::usage, "an issuing CA name is one word without '/' or spaces");
-  }
-  ASSIGN_OR_RETURN(auto existing, store.find_ca(options.name));
-  if (existing) return fail(ErrorCode::duplicate_member, "a CA named " + options.name + " exists");
+  TRY(check_new_ca_name(store, options.name));
   ASSIGN_OR_RETURN(auto config, load_config(home));
   if (!options.product.empty()) TRY(config.product(options.product));
   ASSIGN_OR_RETURN(auto root, root_certificate(store));
@@ -168,6 +197,46 @@ Status retire_issuing_ca(store::AssetStore& store, const std::string& name) {
   return destroy_key_file(ca->key_path);
 }
 
+Result<store::CaRecord> import_issuing_ca(const Home& home, store::AssetStore& store,
+                                          const ImportCaOptions& options) {
+  TRY(check_new_ca_name(store, options.name));
+  if (!options.product.empty()) {
+    ASSIGN_OR_RETURN(auto config, load_config(home));
+    TRY(config.product(options.product));
+  }
+  ASSIGN_OR_RETURN(auto certs, crypto::load_certificates(options.certificate_path));
+  if (certs.size() != 1) {
+    return fail(ErrorCode::usage, options.certificate_path + " holds " +
+                                      std::to_string(certs.size()) +
+                                      " certificates: import one CA certificate per --name");
+  }
+  X509* cert = certs.front().get();
+  TRY(check_ca_certificate(cert, options.certificate_path));
+  const Bytes der = crypto::certificate_der(cert);
+  ASSIGN_OR_RETURN(auto cas, store.list_cas());
+  for (const auto& ca : cas) {
+    if (ca.certificate_der == der) {
+      return fail(ErrorCode::duplicate_member,
+                  options.certificate_path + ": this certificate is recorded already, as CA " +
+                      ca.name + " (see `vouchsafe pki issuing-ca list`)");
+    }
+  }
+  store::CaRecord record;
+  record.name = options.name;
+  record.role = store::CaRole::issuing;
+  record.factory = options.factory;
+  record.product = options.product;
+  record.certificate_der = der;
+  record.created_at = now_seconds();  // no key_path, no limits: it never issues here
+  TRY(store.add_ca(record));
+  return record;
+}
+
+bool is_imported(const store::CaRecord& ca) {
+  return ca.role == store::CaRole::issuing && ca.status == store::CaStatus::active &&
+         ca.key_path.empty();
+}
+
 pki::IdevidProfile idevid_profile(const FactoryConfig& config, const ProductConfig& product) {
   pki::IdevidProfile p;
   p.organization = config.organization;
@@ -192,6 +261,12 @@ Result<IssuingCaPool> IssuingCaPool::load(store::AssetStore& store, const Factor
     if (named->status == store::CaStatus::retired) {
       return fail(ErrorCode::usage, "issuing CA " + ca_name + " is retired and issues no more");
     }
+    if (is_imported(*named)) {
+      return fail(ErrorCode::usage, "issuing CA " + ca_name +
+                                        " was imported: an imported CA has no key; it cannot "
+                                        "issue. Name a CA made with `vouchsafe pki issuing-ca "
+                                        "create`");
+    }
     if (!named->product.empty() && named->product != product.name) {
       return fail(ErrorCode::usage, "issuing CA " + ca_name + " serves product " + named->product +
                                         ", not " + product.name);
@@ -201,6 +276,7 @@ Result<IssuingCaPool> IssuingCaPool::load(store::AssetStore& store, const Factor
   IssuingCaPool pool;
   for (auto& ca : cas) {
     if (ca.role != store::CaRole::issuing || ca.status != store::CaStatus::active) continue;
+    if (is_imported(ca)) continue;  // a certificate only: nothing to sign with
     if (!ca.product.empty() && ca.product != product.name) continue;
     if (!factory.empty() && !ca.factory.empty() && ca.factory != factory) continue;
     auto active = std::make_unique<ActiveCa>();

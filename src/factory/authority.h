@@ -53,6 +53,23 @@ Result<store::CaRecord> create_issuing_ca(const Home& home, store::AssetStore& s
 // then unlinked). The certificate stays in the store and in certs/.
 Status retire_issuing_ca(store::AssetStore& store, const std::string& name);
 
+struct ImportCaOptions {
+  std::string name;
+  std::string certificate_path;  // one CA certificate, PEM or DER
+  std::string factory;
+  std::string product;
+};
+
+// Records an issuing CA made by someone else (another vendor, a contract
+// manufacturer) by its certificate alone: the MASA then trusts the IDevIDs
+// it signed, and issuance never uses it, having no key.
+Result<store::CaRecord> import_issuing_ca(const Home& home, store::AssetStore& store,
+                                          const ImportCaOptions& options);
+
+// Whether a CA record is an imported one: active yet keyless (a CA we
+// created loses its key only when it is retired).
+bool is_imported(const store::CaRecord& ca);
+
 // One active issuing CA, decrypted and ready to sign.
 struct ActiveCa {
   store::CaRecord record;
