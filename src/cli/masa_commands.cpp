@@ -139,10 +139,15 @@ int serve_command(const ServeArgs& a) {
   if (!options) return report_error(options.error());
   auto metrics = std::make_shared<net::MetricsRegistry>();
   options->metrics = metrics;
-  auto server = net::HttpsServer::start(*options, [&service](const net::HttpRequest& request) {
+  // Asynchronous: a worker thread goes on to the next request while a
+  // voucher's audit entry is synced; the voucher leaves once it is durable.
+  auto server = net::HttpsServer::start_async(*options, [&service](const net::HttpRequest& request,
+                                                                   const net::Respond& respond) {
     constexpr std::string_view prefix = "/.well-known/brski/";
-    if (request.target.rfind(prefix, 0) != 0) return net::text_response(404, "not found\n");
-    if (request.method != "POST") return net::text_response(405, "use POST\n");
+    if (request.target.rfind(prefix, 0) != 0) {
+      return respond(net::text_response(404, "not found\n"));
+    }
+    if (request.method != "POST") return respond(net::text_response(405, "use POST\n"));
     masa::MasaRequest m;
     m.endpoint = request.target.substr(prefix.size());
     m.content_type = request.content_type;
@@ -150,7 +155,7 @@ int serve_command(const ServeArgs& a) {
     m.body = request.body;
     m.caller.fingerprint = request.client_fingerprint;
     m.caller.certificate_der = request.client_certificate_der;
-    return to_http(service.handle(m));
+    service.handle_async(m, [respond](masa::MasaResponse r) { respond(to_http(std::move(r))); });
   });
   if (!server) return report_error(server.error());
 

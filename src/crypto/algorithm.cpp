@@ -7,6 +7,35 @@
 #include <string>
 
 namespace vouchsafe::crypto {
+namespace {
+
+const EVP_MD* fetched(const char* name, const EVP_MD* fallback) {
+  const EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
+  return md != nullptr ? md : fallback;
+}
+
+}  // namespace
+
+// Each fetched digest lives for the whole process.
+const EVP_MD* sha1_digest() {
+  static const EVP_MD* const md = fetched("SHA1", EVP_sha1());
+  return md;
+}
+
+const EVP_MD* sha256_digest() {
+  static const EVP_MD* const md = fetched("SHA2-256", EVP_sha256());
+  return md;
+}
+
+const EVP_MD* sha384_digest() {
+  static const EVP_MD* const md = fetched("SHA2-384", EVP_sha384());
+  return md;
+}
+
+const EVP_MD* sha512_digest() {
+  static const EVP_MD* const md = fetched("SHA2-512", EVP_sha512());
+  return md;
+}
 
 Result<SignatureAlgorithm> algorithm_for_key(const EVP_PKEY* key) {
   if (key == nullptr) return fail(ErrorCode::bad_key, "no key");
@@ -30,11 +59,11 @@ Result<SignatureAlgorithm> algorithm_for_key(const EVP_PKEY* key) {
 const EVP_MD* digest_for(SignatureAlgorithm alg) {
   switch (alg) {
     case SignatureAlgorithm::es256:
-      return EVP_sha256();
+      return sha256_digest();
     case SignatureAlgorithm::es384:
-      return EVP_sha384();
+      return sha384_digest();
     case SignatureAlgorithm::es512:
-      return EVP_sha512();
+      return sha512_digest();
     case SignatureAlgorithm::ed25519:
       return nullptr;
   }

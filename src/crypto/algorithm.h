@@ -16,6 +16,14 @@ enum class SignatureAlgorithm { es256, es384, es512, ed25519 };
 Result<SignatureAlgorithm> algorithm_for_key(const EVP_PKEY* key);
 
 // nullptr for Ed25519, which hashes internally.
+// SHA-1/2 implementations fetched once from the default provider. The
+// EVP_shaN() objects make OpenSSL 3 look the implementation up again, under
+// a lock, on every EVP_DigestInit or EVP_DigestVerifyInit.
+const EVP_MD* sha1_digest();
+const EVP_MD* sha256_digest();
+const EVP_MD* sha384_digest();
+const EVP_MD* sha512_digest();
+
 const EVP_MD* digest_for(SignatureAlgorithm alg);
 
 // Bytes of r and of s in a raw (JOSE/COSE) ECDSA signature; 0 for Ed25519.

@@ -4,6 +4,17 @@
 #include "crypto/keys.h"
 
 namespace vouchsafe::crypto {
+namespace {
+
+// Fills the parts derived from the decoded certificate; false when its
+// public key cannot be read.
+bool complete(DecodedCertificate& decoded) {
+  decoded.public_key.reset(X509_get_pubkey(decoded.cert.get()));
+  decoded.spki_der = to_der(X509_get_X509_PUBKEY(decoded.cert.get()), i2d_X509_PUBKEY);
+  return decoded.public_key != nullptr;
+}
+
+}  // namespace
 
 CertificateCache& CertificateCache::shared() {
   static CertificateCache cache;
@@ -21,9 +32,8 @@ Result<CertificateRef> CertificateCache::decode(ByteView der) {
   auto decoded = std::make_shared<DecodedCertificate>();
   decoded->der.assign(der.begin(), der.end());
   decoded->der_sha256 = std::move(hash);
-  decoded->public_key.reset(X509_get_pubkey(cert.get()));
   decoded->cert = std::move(cert);
-  if (!decoded->public_key) {
+  if (!complete(*decoded)) {
     return fail(ErrorCode::bad_key, "the certificate's public key cannot be decoded");
   }
   std::lock_guard lock(mutex_);
@@ -37,8 +47,8 @@ CertificateRef make_certificate_ref(X509Ptr cert) {
   auto decoded = std::make_shared<DecodedCertificate>();
   decoded->der = certificate_der(cert.get());
   decoded->der_sha256 = sha256(decoded->der);
-  decoded->public_key.reset(X509_get_pubkey(cert.get()));
   decoded->cert = std::move(cert);
+  complete(*decoded);
   return decoded;
 }
 

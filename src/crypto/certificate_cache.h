@@ -20,6 +20,10 @@ struct DecodedCertificate {
   Bytes der_sha256;
   X509Ptr cert;
   PkeyPtr public_key;
+  // The SubjectPublicKeyInfo as encoded in the certificate: compared on the
+  // MASA's hot path, where re-encoding the key (i2d_PUBKEY goes through
+  // OpenSSL 3's encoder look-up) cost more than a signature check.
+  Bytes spki_der;
 };
 using CertificateRef = std::shared_ptr<const DecodedCertificate>;
 

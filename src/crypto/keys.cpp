@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "core/file.h"
+#include "crypto/algorithm.h"
 #include "crypto/openssl_error.h"
 
 namespace vouchsafe::crypto {
@@ -198,7 +199,8 @@ Result<std::string> private_key_pem(EVP_PKEY* key, const std::optional<std::stri
 
 Bytes sha256(ByteView data) {
   Bytes out(SHA256_DIGEST_LENGTH);
-  SHA256(data.data(), data.size(), out.data());
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), out.data(), &len, sha256_digest(), nullptr);
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include "masa/masa_service.h"
 
 #include <algorithm>
+#include <future>
 #include <stdexcept>
 
 #include "masa/detail/audit_log.h"
@@ -49,7 +50,13 @@ struct MasaService::State {
   Outcome<Validated> validate(const MasaRequest& request, const detail::MediaForm& form,
                               std::time_t now);
 
-  Outcome<MasaResponse> request_voucher(const MasaRequest& request);
+  // A signed voucher, to be returned once its audit entry is durable.
+  struct SignedVoucher {
+    std::string serial;
+    store::AuditEntry audit_entry;
+    MasaResponse response;
+  };
+  Outcome<SignedVoucher> request_voucher(const MasaRequest& request);
   Outcome<MasaResponse> request_audit_log(const MasaRequest& request);
 };
 
@@ -68,15 +75,33 @@ MasaService::MasaService(MasaConfig config, store::AssetStore& store)
 MasaService::~MasaService() = default;
 
 MasaResponse MasaService::handle(const MasaRequest& request) {
-  Outcome<MasaResponse> response = refuse(MasaError::unknown_endpoint);
-  if (request.endpoint == k_request_voucher) {
-    response = state_->request_voucher(request);
-  } else if (request.endpoint == k_request_audit_log) {
-    response = state_->request_audit_log(request);
+  std::promise<MasaResponse> answered;
+  auto response = answered.get_future();
+  handle_async(request, [&answered](MasaResponse r) { answered.set_value(std::move(r)); });
+  return response.get();
+}
+
+void MasaService::handle_async(const MasaRequest& request, Completion done) {
+  const auto refused = [&done](const detail::Refusal& r) {
+    done(refusal_response(r.error, r.detail));
+  };
+  if (request.endpoint == k_request_audit_log) {
+    auto response = state_->request_audit_log(request);
+    if (!response) return refused(response.refusal());
+    return done(std::move(response).value());
   }
-  if (response) return std::move(response).value();
-  const detail::Refusal& r = response.refusal();
-  return refusal_response(r.error, r.detail);
+  if (request.endpoint != k_request_voucher) return refused(refuse(MasaError::unknown_endpoint));
+  auto signed_voucher = state_->request_voucher(request);
+  if (!signed_voucher) return refused(signed_voucher.refusal());
+  // Step 8: the audit entry is durable before the voucher leaves (RFC 8995
+  // §5.8; DESIGN.md: what the MASA signed it has recorded first).
+  auto v = std::make_shared<State::SignedVoucher>(std::move(signed_voucher).value());
+  state_->store.append_audit_async(v->serial, std::move(v->audit_entry),
+                                   [v, done = std::move(done)](Status appended) {
+                                     if (!appended)
+                                       return done(refusal_response(MasaError::store_failure, {}));
+                                     done(std::move(v->response));
+                                   });
 }
 
 Outcome<MasaService::State::Validated> MasaService::State::validate(const MasaRequest& request,
@@ -109,7 +134,8 @@ Outcome<MasaService::State::Validated> MasaService::State::validate(const MasaRe
   return Validated{std::move(rvr), std::move(pvr), std::move(device)};
 }
 
-Outcome<MasaResponse> MasaService::State::request_voucher(const MasaRequest& request) {
+Outcome<MasaService::State::SignedVoucher> MasaService::State::request_voucher(
+    const MasaRequest& request) {
   const std::time_t at = now();
   // Step 1: media types.
   MASA_ASSIGN(const auto form, detail::request_form(request.content_type));
@@ -154,9 +180,9 @@ Outcome<MasaResponse> MasaService::State::request_voucher(const MasaRequest& req
   // Trust on first use (open policy): the first voucher for a domain is an
   // event in the device's history.
   if (policy == store::OwnershipPolicy::open) {
-    auto log = store.audit_log(serial);
-    if (!log) return refuse(MasaError::store_failure);
-    if (!detail::logged_for_domain(*log, {domain})) {
+    auto seen = store.audited_for_domain(serial, domain);
+    if (!seen) return refuse(MasaError::store_failure);
+    if (!*seen) {
       auto recorded = store.record_event(
           serial, "owner-tofu", "domainID " + domain + ", registrar " + request.caller.fingerprint,
           at);
@@ -179,14 +205,10 @@ Outcome<MasaResponse> MasaService::State::request_voucher(const MasaRequest& req
                                : optional_idevid_issuer(v.pvr.idevid->cert.get());
   MASA_ASSIGN(Bytes signed_voucher,
               detail::sign_voucher(detail::build_voucher(contents), answer_form.form, config));
-
-  // Step 8: the audit entry is durable before the voucher leaves (RFC 8995
-  // §5.8; DESIGN.md: what the MASA signed it has recorded first).
-  auto appended = store.append_audit(
+  return SignedVoucher{
       serial,
-      detail::make_audit_entry(at, domain, contents.nonce, assertion, request.caller.fingerprint));
-  if (!appended) return refuse(MasaError::store_failure);
-  return MasaResponse{200, answer_form.media_type, std::move(signed_voucher)};
+      detail::make_audit_entry(at, domain, contents.nonce, assertion, request.caller.fingerprint),
+      MasaResponse{200, answer_form.media_type, std::move(signed_voucher)}};
 }
 
 Outcome<MasaResponse> MasaService::State::request_audit_log(const MasaRequest& request) {

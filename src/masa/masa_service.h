@@ -88,7 +88,7 @@ struct MasaConfig {
   std::function<std::time_t()> now;
 };
 
-// Thread-safe: handle() may run on any number of threads at once. Its
+// Thread-safe: handle() and handle_async() may run on any number of threads at once. Its
 // only mutable state is a few caches behind mutexes; the store serialises
 // its own connection.
 class MasaService {
@@ -101,6 +101,13 @@ class MasaService {
   MasaService& operator=(const MasaService&) = delete;
 
   MasaResponse handle(const MasaRequest& request);
+
+  // The same without blocking the calling thread while the voucher's audit
+  // entry is synced: the checks and signing run here, and done(response)
+  // runs once, on this thread or on the store's writer thread. For servers
+  // whose worker threads must keep working while the disk syncs.
+  using Completion = std::function<void(MasaResponse)>;
+  void handle_async(const MasaRequest& request, Completion done);
 
  private:
   struct State;

@@ -342,14 +342,14 @@ Outcome<voucher::Assertion> check_proximity(const RegistrarRequest& rvr, const P
       return refuse(MasaError::malformed_request,
                     "pledge voucher-request: proximity-registrar-cert: " + cert.error().message);
     }
-    seen_key = crypto::public_key_der((*cert)->public_key.get());
+    seen_key = (*cert)->spki_der;
   } else if (p.proximity_registrar_pubk) {
     seen_key = *p.proximity_registrar_pubk;
   }
   bool shown = false;
   if (seen_key || p.proximity_registrar_pubk_sha256) {
     for (const auto& c : rvr.chain) {
-      const Bytes spki = crypto::public_key_der(c->public_key.get());
+      const Bytes& spki = c->spki_der;
       if ((seen_key && spki == *seen_key) ||
           (!seen_key && crypto::sha256(spki) == *p.proximity_registrar_pubk_sha256)) {
         shown = true;

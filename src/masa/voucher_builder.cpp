@@ -18,7 +18,7 @@ std::string domain_id(const crypto::DecodedCertificate& cert) {
     return base64_encode(
         ByteView(ASN1_STRING_get0_data(ski), static_cast<std::size_t>(ASN1_STRING_length(ski))));
   }
-  return base64_encode(crypto::sha256(crypto::public_key_der(cert.public_key.get())));
+  return base64_encode(crypto::sha256(cert.spki_der));
 }
 
 std::time_t not_after(X509* cert) {

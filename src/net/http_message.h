@@ -44,4 +44,11 @@ inline HttpResponse text_response(int status, std::string_view text) {
 // handler must be thread-safe.
 using Handler = std::function<HttpResponse(const HttpRequest&)>;
 
+// Hands a response back to the server, from any thread. The first call
+// counts; if every copy is dropped unanswered the client gets a 500.
+using Respond = std::function<void(HttpResponse)>;
+// A handler that answers later, so that a worker thread need not wait
+// (e.g. for a disk sync) before it serves the next request.
+using AsyncHandler = std::function<void(const HttpRequest&, Respond)>;
+
 }  // namespace vouchsafe::net

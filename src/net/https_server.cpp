@@ -91,11 +91,24 @@ struct HttpsServer::Impl {
     runtime->io.stop();
     for (auto& t : threads) t.join();
     threads.clear();
+    // An answer still owed posts to the io_context: it must outlive them.
+    for (auto owed = state->owed_responses.load(); owed != 0; owed = state->owed_responses.load()) {
+      state->owed_responses.wait(owed);
+    }
     runtime.reset();
   }
 };
 
 Result<std::unique_ptr<HttpsServer>> HttpsServer::start(ServerOptions options, Handler handler) {
+  if (!handler) return fail(ErrorCode::usage, "https server: no request handler");
+  return start_async(std::move(options),
+                     [handler = std::move(handler)](const HttpRequest& request, Respond respond) {
+                       respond(handler(request));
+                     });
+}
+
+Result<std::unique_ptr<HttpsServer>> HttpsServer::start_async(ServerOptions options,
+                                                              AsyncHandler handler) {
   if (!handler) return fail(ErrorCode::usage, "https server: no request handler");
   if (!options.tls && options.require_client_certificate) {
     return fail(ErrorCode::usage,

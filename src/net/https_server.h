@@ -20,6 +20,10 @@ class HttpsServer {
   // Errors: bad_key / bad_passphrase / io_error for the TLS files, io_error
   // when the address cannot be bound, usage for inconsistent options.
   static Result<std::unique_ptr<HttpsServer>> start(ServerOptions options, Handler handler);
+  // The same with a handler that answers through its Respond. stop() waits
+  // for the answers still owed, so a handler must answer in bounded time.
+  static Result<std::unique_ptr<HttpsServer>> start_async(ServerOptions options,
+                                                          AsyncHandler handler);
 
   HttpsServer(const HttpsServer&) = delete;
   HttpsServer& operator=(const HttpsServer&) = delete;

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "crypto/algorithm.h"
 #include "crypto/der.h"
 #include "crypto/keys.h"
 #include "crypto/signature.h"
@@ -92,21 +93,21 @@ struct SigningProfile {
 SigningProfile profile_for(SignatureAlgorithm alg) {
   switch (alg) {
     case SignatureAlgorithm::es256:
-      return {k_sha256, EVP_sha256(), k_ecdsa_sha256};
+      return {k_sha256, crypto::sha256_digest(), k_ecdsa_sha256};
     case SignatureAlgorithm::es384:
-      return {k_sha384, EVP_sha384(), k_ecdsa_sha384};
+      return {k_sha384, crypto::sha384_digest(), k_ecdsa_sha384};
     case SignatureAlgorithm::es512:
-      return {k_sha512, EVP_sha512(), k_ecdsa_sha512};
+      return {k_sha512, crypto::sha512_digest(), k_ecdsa_sha512};
     case SignatureAlgorithm::ed25519:
       break;
   }
-  return {k_sha512, EVP_sha512(), k_ed25519};
+  return {k_sha512, crypto::sha512_digest(), k_ed25519};
 }
 
 const EVP_MD* digest_by_oid(ByteView oid) {
-  if (same(oid, k_sha256)) return EVP_sha256();
-  if (same(oid, k_sha384)) return EVP_sha384();
-  if (same(oid, k_sha512)) return EVP_sha512();
+  if (same(oid, k_sha256)) return crypto::sha256_digest();
+  if (same(oid, k_sha384)) return crypto::sha384_digest();
+  if (same(oid, k_sha512)) return crypto::sha512_digest();
   return nullptr;
 }
 
@@ -121,14 +122,20 @@ struct VerifyAlgorithm {
 // rsaEncryption) leaves it to digestAlgorithm, as RFC 5753 §2.1.1 and
 // RFC 3370 §3.2 allow.
 Result<VerifyAlgorithm> verify_algorithm(ByteView signature_oid, const EVP_MD* digest) {
-  if (same(signature_oid, k_ecdsa_sha256)) return VerifyAlgorithm{KeyKind::ec, EVP_sha256()};
-  if (same(signature_oid, k_ecdsa_sha384)) return VerifyAlgorithm{KeyKind::ec, EVP_sha384()};
-  if (same(signature_oid, k_ecdsa_sha512)) return VerifyAlgorithm{KeyKind::ec, EVP_sha512()};
+  if (same(signature_oid, k_ecdsa_sha256))
+    return VerifyAlgorithm{KeyKind::ec, crypto::sha256_digest()};
+  if (same(signature_oid, k_ecdsa_sha384))
+    return VerifyAlgorithm{KeyKind::ec, crypto::sha384_digest()};
+  if (same(signature_oid, k_ecdsa_sha512))
+    return VerifyAlgorithm{KeyKind::ec, crypto::sha512_digest()};
   if (same(signature_oid, k_ec_public_key)) return VerifyAlgorithm{KeyKind::ec, digest};
   if (same(signature_oid, k_ed25519)) return VerifyAlgorithm{KeyKind::ed25519, nullptr};
-  if (same(signature_oid, k_rsa_sha256)) return VerifyAlgorithm{KeyKind::rsa, EVP_sha256()};
-  if (same(signature_oid, k_rsa_sha384)) return VerifyAlgorithm{KeyKind::rsa, EVP_sha384()};
-  if (same(signature_oid, k_rsa_sha512)) return VerifyAlgorithm{KeyKind::rsa, EVP_sha512()};
+  if (same(signature_oid, k_rsa_sha256))
+    return VerifyAlgorithm{KeyKind::rsa, crypto::sha256_digest()};
+  if (same(signature_oid, k_rsa_sha384))
+    return VerifyAlgorithm{KeyKind::rsa, crypto::sha384_digest()};
+  if (same(signature_oid, k_rsa_sha512))
+    return VerifyAlgorithm{KeyKind::rsa, crypto::sha512_digest()};
   if (same(signature_oid, k_rsa)) return VerifyAlgorithm{KeyKind::rsa, digest};
   return fail(ErrorCode::unsupported_algorithm,
               "unsupported CMS signatureAlgorithm " + oid_name(signature_oid));
@@ -199,7 +206,7 @@ Result<Bytes> key_identifier(EVP_PKEY* key) {
   TRY(s.expect(der::k_sequence, "algorithm"));
   ASSIGN_OR_RETURN(const der::Element bits, s.expect(der::k_bit_string, "subjectPublicKey"));
   if (bits.value.empty()) return fail(ErrorCode::bad_key, "empty public key");
-  return crypto::digest_bytes(EVP_sha1(), bits.value.subspan(1));
+  return crypto::digest_bytes(crypto::sha1_digest(), bits.value.subspan(1));
 }
 
 // ---------------------------------------------------------------- parsing

@@ -2,7 +2,9 @@
 #include "net/detail/connection.h"
 
 #include <array>
+#include <atomic>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream_base.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -225,17 +227,55 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
     request.remote_address = remote_address_;
     version_ = message.version();
 
-    HttpResponse response;
+    const bool keep_alive = message.keep_alive();
+    Respond respond = [answer = std::make_shared<Answer>(self(), keep_alive)](HttpResponse r) {
+      answer->give(std::move(r));
+    };
     try {
-      response = state_->handler(request);
+      state_->handler(request, respond);
     } catch (const std::exception&) {
       // A throwing handler is a bug; the client learns nothing about it.
-      response = text_response(500, "internal error");
+      respond(text_response(500, "internal error"));
     }
+  }
+
+  // The one answer to a request, however many copies of its Respond the
+  // handler made: the first response given, else a 500 once every copy is
+  // gone. It goes back to the connection's strand. The server's stop()
+  // waits until every answer is given; after that an Answer holds nothing
+  // that needs the io_context (a Respond may outlive the server).
+  class Answer {
+   public:
+    Answer(std::shared_ptr<Connection> connection, bool keep_alive)
+        : state_(connection->state_), connection_(std::move(connection)), keep_alive_(keep_alive) {
+      state_->owed_responses.fetch_add(1);
+    }
+    Answer(const Answer&) = delete;
+    Answer& operator=(const Answer&) = delete;
+    ~Answer() { give(text_response(500, "internal error")); }
+
+    void give(HttpResponse response) {
+      if (given_.exchange(true)) return;
+      auto executor = connection_->stream_.get_executor();
+      asio::post(executor,
+                 [c = std::move(connection_), keep_alive = keep_alive_,
+                  r = std::move(response)]() mutable { c->answer(std::move(r), keep_alive); });
+      state_->owed_responses.fetch_sub(1);
+      state_->owed_responses.notify_all();
+    }
+
+   private:
+    std::shared_ptr<ServerState> state_;  // keeps the count alive for notify_all
+    std::shared_ptr<Connection> connection_;
+    bool keep_alive_;
+    std::atomic<bool> given_{false};
+  };
+
+  void answer(HttpResponse response, bool keep_alive) {
     if (is_invalid_status(response.status)) {
       state_->limiter.report_invalid(client_key_, Clock::now());
     }
-    send(std::move(response), message.keep_alive());
+    send(std::move(response), keep_alive);
   }
 
   // Connection errors end the connection; an unparsable request gets a 400.

@@ -29,7 +29,7 @@ std::shared_ptr<MetricsRegistry> registry_or_new(const std::shared_ptr<MetricsRe
 
 }  // namespace
 
-ServerState::ServerState(ServerOptions server_options, Handler request_handler,
+ServerState::ServerState(ServerOptions server_options, AsyncHandler request_handler,
                          std::unique_ptr<boost::asio::ssl::context> tls_context)
     : options(std::move(server_options)),
       handler(std::move(request_handler)),

@@ -21,11 +21,13 @@ namespace vouchsafe::net::detail {
 enum class Rejection { rate_limited, too_large, blocked, connection_cap, timeout };
 
 struct ServerState {
-  ServerState(ServerOptions server_options, Handler request_handler,
+  ServerState(ServerOptions server_options, AsyncHandler request_handler,
               std::unique_ptr<boost::asio::ssl::context> tls_context);
 
   const ServerOptions options;
-  const Handler handler;
+  const AsyncHandler handler;
+  // Answers the handler still owes; stop() waits for them to reach zero.
+  std::atomic<std::size_t> owed_responses{0};
   const std::shared_ptr<MetricsRegistry> metrics;
   const std::unique_ptr<boost::asio::ssl::context> tls;  // null for plain HTTP
   ClientLimiter limiter;

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "masa/detail/voucher_builder.h"
@@ -50,60 +52,12 @@ TEST_P(MasaTest, ARefusalLeavesNoAuditEntry) {
 }
 
 // The real store, except that the audit log cannot be written.
-class AuditWriteFails final : public store::AssetStore {
+class AuditWriteFails final : public ForwardingStore {
  public:
-  explicit AuditWriteFails(store::AssetStore& real) : real_(real) {}
+  using ForwardingStore::ForwardingStore;
   Status append_audit(const std::string&, const store::AuditEntry&) override {
     return fail(ErrorCode::io_error, "disk full at /var/lib/secret/path");
   }
-
-  Status add_ca(const store::CaRecord& ca) override { return real_.add_ca(ca); }
-  Result<std::optional<store::CaRecord>> find_ca(const std::string& n) override {
-    return real_.find_ca(n);
-  }
-  Result<std::vector<store::CaRecord>> list_cas() override { return real_.list_cas(); }
-  Status retire_ca(const std::string& n, std::int64_t w) override { return real_.retire_ca(n, w); }
-  Status add_devices(std::span<const store::DeviceRecord> d) override {
-    return real_.add_devices(d);
-  }
-  Status reissue_device(const store::DeviceRecord& d, const std::string& r) override {
-    return real_.reissue_device(d, r);
-  }
-  Result<std::optional<store::DeviceRecord>> find_device(const std::string& s) override {
-    return real_.find_device(s);
-  }
-  Result<std::vector<std::string>> existing_serials(std::span<const std::string> s) override {
-    return real_.existing_serials(s);
-  }
-  Status for_each_device(const store::DeviceFilter& f,
-                         const std::function<bool(const store::DeviceRecord&)>& v) override {
-    return real_.for_each_device(f, v);
-  }
-  Result<std::int64_t> count_devices() override { return real_.count_devices(); }
-  Result<store::DeviceStatus> device_status(const std::string& s) override {
-    return real_.device_status(s);
-  }
-  Status set_stolen(const std::string& s, bool b, const std::string& r, std::int64_t w) override {
-    return real_.set_stolen(s, b, r, w);
-  }
-  Status set_ownership_policy(const std::string& s,
-                              std::optional<store::OwnershipPolicy> p) override {
-    return real_.set_ownership_policy(s, p);
-  }
-  Status add_owner_anchor(const std::string& s, const Bytes& c, bool r) override {
-    return real_.add_owner_anchor(s, c, r);
-  }
-  Status record_event(const std::string& s, const std::string& e, const std::string& d,
-                      std::int64_t w) override {
-    return real_.record_event(s, e, d, w);
-  }
-  Result<std::vector<store::AuditEntry>> audit_log(const std::string& s) override {
-    return real_.audit_log(s);
-  }
-  Status ping() override { return real_.ping(); }
-
- private:
-  store::AssetStore& real_;
 };
 
 TEST_P(MasaTest, NoVoucherWhenTheAuditEntryCannotBeWritten) {
@@ -118,6 +72,59 @@ TEST_P(MasaTest, NoVoucherWhenTheAuditEntryCannotBeWritten) {
                *voucher::detect_form(response.body) == Form::cms);
   EXPECT_EQ(body_text(response).find("/var/lib"), std::string::npos) << body_text(response);
   EXPECT_TRUE(store().audit_log(serial)->empty());
+}
+
+// The real store, except that audit appends wait until the test releases
+// them, as a slow disk would.
+class HeldAuditStore final : public ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  void append_audit_async(const std::string& serial, store::AuditEntry entry,
+                          AuditDone done) override {
+    std::lock_guard lock(mutex_);
+    held_.push_back([this, serial, entry = std::move(entry), done = std::move(done)] {
+      done(append_audit(serial, entry));
+    });
+  }
+  void release_all() {
+    std::vector<std::function<void()>> held;
+    {
+      std::lock_guard lock(mutex_);
+      held.swap(held_);
+    }
+    for (auto& h : held) h();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::function<void()>> held_;
+};
+
+TEST_P(MasaTest, AnAsynchronousVoucherLeavesOnlyOnceItsEntryIsDurable) {
+  HeldAuditStore held(store());
+  MasaService masa(config(), held);
+  const std::string serial = device();
+  std::optional<MasaResponse> answer;
+  masa.handle_async(good_request(serial, domain_, Form::cms),
+                    [&answer](MasaResponse r) { answer = std::move(r); });
+  // Checked and signed, but its entry is not yet written: no answer.
+  EXPECT_FALSE(answer);
+  EXPECT_TRUE(store().audit_log(serial)->empty());
+  held.release_all();
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_EQ(store().audit_log(serial)->size(), 1U);
+}
+
+TEST_P(MasaTest, AnAsynchronousRefusalIsAnsweredAtOnce) {
+  HeldAuditStore held(store());
+  MasaService masa(config(), held);
+  std::optional<MasaResponse> answer;
+  auto request = good_request(device(), domain_, Form::cms);
+  request.content_type = "text/plain";
+  masa.handle_async(request, [&answer](MasaResponse r) { answer = std::move(r); });
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 415);
 }
 
 // ------------------------------------------------------------ requestauditlog

@@ -379,6 +379,68 @@ inline std::string body_text(const MasaResponse& r) {
 
 // A MASA over the shared manufacturer's store of the test's backend, with
 // the test's settings.
+// A store that passes every call to a real one; tests override the calls
+// they make fail or wait. Asynchronous appends take the base class's
+// synchronous path through append_audit.
+class ForwardingStore : public store::AssetStore {
+ public:
+  explicit ForwardingStore(store::AssetStore& real) : real_(real) {}
+
+  Status append_audit(const std::string& s, const store::AuditEntry& e) override {
+    return real_.append_audit(s, e);
+  }
+  Status add_ca(const store::CaRecord& ca) override { return real_.add_ca(ca); }
+  Result<std::optional<store::CaRecord>> find_ca(const std::string& n) override {
+    return real_.find_ca(n);
+  }
+  Result<std::vector<store::CaRecord>> list_cas() override { return real_.list_cas(); }
+  Status retire_ca(const std::string& n, std::int64_t w) override { return real_.retire_ca(n, w); }
+  Status add_devices(std::span<const store::DeviceRecord> d) override {
+    return real_.add_devices(d);
+  }
+  Status reissue_device(const store::DeviceRecord& d, const std::string& r) override {
+    return real_.reissue_device(d, r);
+  }
+  Result<std::optional<store::DeviceRecord>> find_device(const std::string& s) override {
+    return real_.find_device(s);
+  }
+  Result<std::vector<std::string>> existing_serials(std::span<const std::string> s) override {
+    return real_.existing_serials(s);
+  }
+  Status for_each_device(const store::DeviceFilter& f,
+                         const std::function<bool(const store::DeviceRecord&)>& v) override {
+    return real_.for_each_device(f, v);
+  }
+  Result<std::int64_t> count_devices() override { return real_.count_devices(); }
+  Result<store::DeviceStatus> device_status(const std::string& s) override {
+    return real_.device_status(s);
+  }
+  Status set_stolen(const std::string& s, bool b, const std::string& r, std::int64_t w) override {
+    return real_.set_stolen(s, b, r, w);
+  }
+  Status set_ownership_policy(const std::string& s,
+                              std::optional<store::OwnershipPolicy> p) override {
+    return real_.set_ownership_policy(s, p);
+  }
+  Status add_owner_anchor(const std::string& s, const Bytes& c, bool r) override {
+    return real_.add_owner_anchor(s, c, r);
+  }
+  Status record_event(const std::string& s, const std::string& e, const std::string& d,
+                      std::int64_t w) override {
+    return real_.record_event(s, e, d, w);
+  }
+  Result<std::vector<store::AuditEntry>> audit_log(const std::string& s) override {
+    return real_.audit_log(s);
+  }
+  Result<bool> audited_for_domain(const std::string& s, const std::string& d) override {
+    return real_.audited_for_domain(s, d);
+  }
+  Status ping() override { return real_.ping(); }
+
+ private:
+  store::AssetStore& real_;
+};
+
 class MasaTestBase : public ::testing::Test {
  protected:
   [[nodiscard]] virtual Backend backend() const = 0;
