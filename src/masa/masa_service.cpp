@@ -54,6 +54,7 @@ struct MasaService::State {
   struct SignedVoucher {
     std::string serial;
     store::AuditEntry audit_entry;
+    std::optional<store::DeviceEvent> first_use;  // written with the entry
     MasaResponse response;
   };
   Outcome<SignedVoucher> request_voucher(const MasaRequest& request);
@@ -94,9 +95,10 @@ void MasaService::handle_async(const MasaRequest& request, Completion done) {
   auto signed_voucher = state_->request_voucher(request);
   if (!signed_voucher) return refused(signed_voucher.refusal());
   // Step 8: the audit entry is durable before the voucher leaves (RFC 8995
-  // §5.8; DESIGN.md: what the MASA signed it has recorded first).
+  // §5.8; DESIGN.md: what the MASA signed it has recorded first). The
+  // worker goes on meanwhile; the store's writer thread answers.
   auto v = std::make_shared<State::SignedVoucher>(std::move(signed_voucher).value());
-  state_->store.append_audit_async(v->serial, std::move(v->audit_entry),
+  state_->store.append_audit_async(v->serial, std::move(v->audit_entry), std::move(v->first_use),
                                    [v, done = std::move(done)](Status appended) {
                                      if (!appended)
                                        return done(refusal_response(MasaError::store_failure, {}));
@@ -178,15 +180,14 @@ Outcome<MasaService::State::SignedVoucher> MasaService::State::request_voucher(
   }
 
   // Trust on first use (open policy): the first voucher for a domain is an
-  // event in the device's history.
+  // event in the device's history, written with the voucher's audit entry.
+  std::optional<store::DeviceEvent> first_use;
   if (policy == store::OwnershipPolicy::open) {
     auto seen = store.audited_for_domain(serial, domain);
     if (!seen) return refuse(MasaError::store_failure);
     if (!*seen) {
-      auto recorded = store.record_event(
-          serial, "owner-tofu", "domainID " + domain + ", registrar " + request.caller.fingerprint,
-          at);
-      if (!recorded) return refuse(MasaError::store_failure);
+      first_use = store::DeviceEvent{
+          "owner-tofu", "domainID " + domain + ", registrar " + request.caller.fingerprint, at};
     }
   }
 
@@ -208,7 +209,7 @@ Outcome<MasaService::State::SignedVoucher> MasaService::State::request_voucher(
   return SignedVoucher{
       serial,
       detail::make_audit_entry(at, domain, contents.nonce, assertion, request.caller.fingerprint),
-      MasaResponse{200, answer_form.media_type, std::move(signed_voucher)}};
+      std::move(first_use), MasaResponse{200, answer_form.media_type, std::move(signed_voucher)}};
 }
 
 Outcome<MasaResponse> MasaService::State::request_audit_log(const MasaRequest& request) {

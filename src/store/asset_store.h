@@ -67,6 +67,13 @@ struct DeviceStatus {
   std::vector<Bytes> owner_anchors;          // DER certificates of the owner's CAs
 };
 
+// An event in a device's history, as record_event takes it.
+struct DeviceEvent {
+  std::string name;  // "owner-tofu", "refused-stolen", ...
+  std::string detail;
+  std::int64_t at = 0;  // Unix seconds
+};
+
 // One issued voucher, RFC 8995 §5.8.1: what registrars read back.
 struct AuditEntry {
   std::int64_t date = 0;             // Unix seconds
@@ -122,11 +129,19 @@ class AssetStore {
   // --- the audit log, append-only. append_audit returns once the entry is
   // durable (committed and synced): the MASA returns no voucher before.
   virtual Status append_audit(const std::string& serial, const AuditEntry& entry) = 0;
-  // The same for callers that must not block while the entry is synced:
-  // done(result) runs once, possibly on another thread, when the entry is
-  // durable or has failed. By default the append runs on the calling thread.
+  // The same for callers that must not block while the entry is synced,
+  // with an event of the device's history written in the same transaction
+  // (the MASA's note of trust on first use): done(result) runs once,
+  // possibly on another thread, when both are durable or have failed. By
+  // default the writes run on the calling thread.
   using AuditDone = std::function<void(Status)>;
-  virtual void append_audit_async(const std::string& serial, AuditEntry entry, AuditDone done) {
+  virtual void append_audit_async(const std::string& serial, AuditEntry entry,
+                                  std::optional<DeviceEvent> event, AuditDone done) {
+    if (event) {
+      if (auto recorded = record_event(serial, event->name, event->detail, event->at); !recorded) {
+        return done(std::move(recorded));
+      }
+    }
     done(append_audit(serial, entry));
   }
   virtual Result<std::vector<AuditEntry>> audit_log(const std::string& serial) = 0;

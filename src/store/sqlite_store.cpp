@@ -385,10 +385,14 @@ class SqliteStore final : public AssetStore {
         [&](StatementCache& on) { return store::insert_event(on, serial, event, detail, when); });
   }
 
-  void append_audit_async(const std::string& serial, AuditEntry entry, AuditDone done) override {
-    writer_->submit([serial, entry = std::move(entry)](
-                        StatementCache& on) { return insert_audit(on, serial, entry); },
-                    std::move(done));
+  void append_audit_async(const std::string& serial, AuditEntry entry,
+                          std::optional<DeviceEvent> event, AuditDone done) override {
+    writer_->submit(
+        [serial, entry = std::move(entry), event = std::move(event)](StatementCache& on) -> Status {
+          if (event) TRY(store::insert_event(on, serial, event->name, event->detail, event->at));
+          return insert_audit(on, serial, entry);
+        },
+        std::move(done));
   }
 
   Status append_audit(const std::string& serial, const AuditEntry& entry) override {

@@ -80,10 +80,12 @@ class HeldAuditStore final : public ForwardingStore {
  public:
   using ForwardingStore::ForwardingStore;
   void append_audit_async(const std::string& serial, store::AuditEntry entry,
-                          AuditDone done) override {
+                          std::optional<store::DeviceEvent> event, AuditDone done) override {
     std::lock_guard lock(mutex_);
-    held_.push_back([this, serial, entry = std::move(entry), done = std::move(done)] {
-      done(append_audit(serial, entry));
+    held_.push_back([this, serial, entry = std::move(entry), event = std::move(event),
+                     done = std::move(done)]() mutable {
+      ForwardingStore::append_audit_async(serial, std::move(entry), std::move(event),
+                                          std::move(done));
     });
   }
   void release_all() {

@@ -383,7 +383,7 @@ TEST_P(StoreTest, AsynchronousAppendsReportOnceEachWhenDurable) {
     // Every tenth names an unknown device and fails alone.
     const std::string serial = i % 10 == 0 ? "W-NONE" : "W-A-1";
     store_->append_audit_async(serial, AuditEntry{i, "domain", std::to_string(i), "logged", "fp"},
-                               [&](Status s) {
+                               std::nullopt, [&](Status s) {
                                  std::lock_guard lock(mutex);
                                  ++reported;
                                  if (!s) ++failed;
@@ -409,7 +409,7 @@ TEST_P(StoreTest, ClosingTheStoreWritesWhatIsQueued) {
   std::atomic<int> durable{0};
   for (int i = 0; i < 50; ++i) {
     store_->append_audit_async("W-A-1", AuditEntry{i, "domain", std::nullopt, "logged", "fp"},
-                               [&](Status s) { durable += s ? 1 : 0; });
+                               std::nullopt, [&](Status s) { durable += s ? 1 : 0; });
   }
   store_.reset();
   EXPECT_EQ(durable.load(), 50);
