@@ -147,7 +147,10 @@ int serve_command(const ServeArgs& a) {
     if (request.target.rfind(prefix, 0) != 0) {
       return respond(net::text_response(404, "not found\n"));
     }
-    if (request.method != "POST") return respond(net::text_response(405, "use POST\n"));
+    if (request.method != "POST") {
+      return respond(net::HttpResponse{
+          405, std::string(net::k_text_plain), to_bytes("use POST\n"), {{"Allow", "POST"}}});
+    }
     masa::MasaRequest m;
     m.endpoint = request.target.substr(prefix.size());
     m.content_type = request.content_type;
@@ -164,6 +167,10 @@ int serve_command(const ServeArgs& a) {
   auto* store_ptr = store->get();
   auto admin = net::HttpsServer::start(
       admin_options, [store_ptr, signer, metrics](const net::HttpRequest& request) {
+        if (request.method != "GET" && request.method != "HEAD") {
+          return net::HttpResponse{
+              405, std::string(net::k_text_plain), to_bytes("use GET\n"), {{"Allow", "GET, HEAD"}}};
+        }
         if (request.target == "/healthz") return net::text_response(200, "ok\n");
         if (request.target == "/readyz") {
           if (auto ping = store_ptr->ping(); !ping) {

@@ -102,6 +102,8 @@ Result<HttpResponse> https_post(const std::string& url, const std::string& conte
   beast::get_lowest_layer(stream).expires_after(options.timeout);
   beast::get_lowest_layer(stream).connect(endpoints, ec);
   if (ec) return transport("cannot connect to " + where.host + ":" + where.port, ec);
+  // No Nagle delay between the request's header and body writes.
+  beast::get_lowest_layer(stream).socket().set_option(asio::ip::tcp::no_delay(true), ec);
   stream.handshake(ssl::stream_base::client, ec);
   if (ec) return transport("TLS handshake with " + where.host + " failed", ec);
 

@@ -93,6 +93,10 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
     const auto remote = tcp_layer().socket().remote_endpoint(ec);
     if (ec) return;  // already gone
     remote_address_ = remote.address().to_string() + ":" + std::to_string(remote.port());
+    // Handshake flights and responses go out as they are written: with
+    // Nagle's algorithm a small second write waits for the peer's delayed
+    // ACK (40 ms on Linux), which dominated a request on a new connection.
+    tcp_layer().socket().set_option(tcp::no_delay(true), ec);
     // Without a certificate the client is known by its address alone.
     client_key_ = "address:" + remote.address().to_string();
     if constexpr (Tls) {
@@ -161,6 +165,7 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
     }
     const auto& request = parser_->get();
     endpoint_ = state_->endpoint_label(to_std(request.target()));
+    head_request_ = request.method() == http::verb::head;
     // A request without a body has been read whole, so the connection can
     // stay open after an early refusal.
     const bool can_continue = !ec && parser_->is_done() && request.keep_alive();
@@ -321,6 +326,15 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
     response_.prepare_payload();
 
     tcp_layer().expires_after(options().read_timeout);
+    if (head_request_) {
+      // RFC 9110 §9.3.2: the header a GET would get (Content-Length
+      // included), and no body.
+      head_response_ = {};
+      head_response_.base() = response_.base();
+      http::async_write(stream_, head_response_,
+                        beast::bind_front_handler(&Connection::on_written, self(), keep_alive));
+      return;
+    }
     http::async_write(stream_, response_,
                       beast::bind_front_handler(&Connection::on_written, self(), keep_alive));
   }
@@ -335,6 +349,20 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
       await_request(false);
       return;
     }
+    tcp_layer().expires_after(k_linger_time);
+    if constexpr (Tls) {
+      // RFC 8446 §6.1: close_notify before the FIN, so that the client can
+      // tell the end of the connection from a truncation by an attacker.
+      // The client's own close_notify is awaited within the linger time.
+      stream_.async_shutdown(beast::bind_front_handler(&Connection::on_tls_closed, self()));
+    } else {
+      end_tcp();
+    }
+  }
+
+  void on_tls_closed(error_code /*ec: a client that just closes is fine*/) { end_tcp(); }
+
+  void end_tcp() {
     error_code ignored;
     tcp_layer().socket().shutdown(tcp::socket::shutdown_send, ignored);
     tcp_layer().expires_after(k_linger_time);
@@ -358,6 +386,8 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
   std::optional<http::request_parser<Body>> parser_;
   http::response<http::empty_body> continue_;
   http::response<Body> response_;
+  http::response<http::empty_body> head_response_;
+  bool head_request_ = false;
   std::vector<std::pair<std::string, std::string>> extra_headers_;
   unsigned version_ = 11;
 

@@ -236,5 +236,38 @@ TEST_F(HttpsServerTest, StopClosesTheListenerAndOpenConnections) {
   EXPECT_TRUE(closed.has_value());
 }
 
+TEST_F(HttpsServerTest, AnswersHeadWithTheHeaderAndNoBody) {
+  start(options(), echo_handler());
+  RawTlsClient client(server_->port(), client_a_);
+  // HEAD, then GET on the same connection: a body after the HEAD answer
+  // would be read as the start of the second response.
+  client.send(
+      "HEAD /first HTTP/1.1\r\nHost: t\r\n\r\n"
+      "GET /second HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  ASSERT_TRUE(client.seconds_until_closed(std::chrono::seconds(5)));
+  const std::string& got = client.received();
+  const auto second = got.find("HTTP/1.1 200", 1);
+  ASSERT_NE(second, std::string::npos) << got;
+  const std::string head_answer = got.substr(0, second);
+  // The length a GET would get ("hello /first"), and nothing after the header.
+  EXPECT_NE(head_answer.find("Content-Length: 12\r\n"), std::string::npos) << head_answer;
+  EXPECT_EQ(head_answer.substr(head_answer.size() - 4), "\r\n\r\n") << head_answer;
+  EXPECT_EQ(got.find("hello /first"), std::string::npos) << got;
+  EXPECT_EQ(got.substr(got.size() - 13), "hello /second") << got;
+  EXPECT_EQ(log_.calls.load(), 2);
+}
+
+TEST_F(HttpsServerTest, EndsAClosingConnectionWithCloseNotify) {
+  start(options(), echo_handler());
+  RawTlsClient client(server_->port(), client_a_);
+  client.send("GET /bye HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  ASSERT_TRUE(client.seconds_until_closed(std::chrono::seconds(5)));
+  EXPECT_NE(client.received().find("hello /bye"), std::string::npos);
+  // Asio reports a TLS close_notify as end of file, a bare TCP close as
+  // "stream truncated".
+  EXPECT_EQ(client.close_reason(),
+            boost::asio::error::make_error_code(boost::asio::error::eof).message());
+}
+
 }  // namespace
 }  // namespace vouchsafe::net::testing
