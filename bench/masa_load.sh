@@ -8,9 +8,14 @@
 #   bench/masa_load.sh [BUILD_DIR=build/release] [masa_load flags...]
 #   e.g. bench/masa_load.sh build/release --duration 10 --concurrency 16
 #
-# Environment: DEVICES (default 256), REGISTRARS (default 8), TMPDIR (where the
-# throw-away home and its SQLite store live; TMPDIR=/dev/shm takes the disk's
-# fsync out of the measurement, to tell store I/O from CPU).
+# Environment:
+#   DEVICES     default 256: devices repeat, so each IDevID is decoded and
+#               validated once; DEVICES >= --requests makes every request
+#               come from a device not seen before, as in the field.
+#   REGISTRARS  default 8.
+#   TMPDIR      where the throw-away home and its SQLite store live;
+#               TMPDIR=/dev/shm takes the disk's fsync out of the
+#               measurement, to tell store I/O from CPU.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
