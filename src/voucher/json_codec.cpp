@@ -107,6 +107,72 @@ json encode_leaf(const T& value) {
   }
 }
 
+// nlohmann's DOM builder, which keeps the last of duplicate members
+// silently, behind a SAX handler that refuses them and bounds the nesting.
+// (A parser callback does the same but builds a JSON value for every key.)
+class StrictDomBuilder {
+ public:
+  StrictDomBuilder(json& doc, std::size_t max_depth) : dom_(doc, false), max_depth_(max_depth) {}
+
+  bool null() { return dom_.null(); }
+  bool boolean(bool v) { return dom_.boolean(v); }
+  bool number_integer(json::number_integer_t v) { return dom_.number_integer(v); }
+  bool number_unsigned(json::number_unsigned_t v) { return dom_.number_unsigned(v); }
+  bool number_float(json::number_float_t v, const json::string_t& text) {
+    return dom_.number_float(v, text);
+  }
+  bool string(json::string_t& v) { return dom_.string(v); }
+  bool binary(json::binary_t& v) { return dom_.binary(v); }
+
+  bool start_object(std::size_t n) {
+    if (!enter()) return false;
+    open_objects_.emplace_back();
+    return dom_.start_object(n);
+  }
+  bool key(json::string_t& k) {
+    if (!open_objects_.back().insert(k).second) {
+      return refuse(ErrorCode::duplicate_member, "duplicate JSON member '" + k.substr(0, 64) + "'");
+    }
+    return dom_.key(k);
+  }
+  bool end_object() {
+    open_objects_.pop_back();
+    --depth_;
+    return dom_.end_object();
+  }
+  bool start_array(std::size_t n) { return enter() && dom_.start_array(n); }
+  bool end_array() {
+    --depth_;
+    return dom_.end_array();
+  }
+  bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/,
+                   const nlohmann::detail::exception& e) {
+    return refuse(ErrorCode::malformed_json, std::string("not valid JSON: ") + e.what());
+  }
+
+  [[nodiscard]] ErrorCode problem_code() const { return problem_code_; }
+  [[nodiscard]] const std::string& problem() const { return problem_; }
+
+ private:
+  bool enter() {
+    if (++depth_ <= max_depth_) return true;
+    return refuse(ErrorCode::nesting_too_deep,
+                  "JSON nested deeper than " + std::to_string(max_depth_) + " levels");
+  }
+  bool refuse(ErrorCode code, std::string problem) {
+    problem_code_ = code;
+    problem_ = std::move(problem);
+    return false;
+  }
+
+  nlohmann::detail::json_sax_dom_parser<json> dom_;
+  std::size_t max_depth_;
+  std::size_t depth_ = 0;
+  std::vector<std::set<std::string>> open_objects_;
+  ErrorCode problem_code_ = ErrorCode::malformed_json;
+  std::string problem_ = "not valid JSON";
+};
+
 bool listed_extension(const Voucher& v, std::string_view member) {
   const auto colon = member.find(':');
   if (colon == std::string_view::npos || !v.extensions) return false;
@@ -120,47 +186,12 @@ bool listed_extension(const Voucher& v, std::string_view member) {
 }  // namespace
 
 Result<json> parse_strict_json(ByteView text, std::size_t max_depth) {
-  // nlohmann keeps the last of duplicate members silently; a callback that
-  // tracks the keys of each open object refuses them instead.
-  std::vector<std::set<std::string>> open_objects;
-  std::string problem;
-  ErrorCode problem_code = ErrorCode::malformed_json;
-  const json::parser_callback_t check = [&](int depth, json::parse_event_t event, json& parsed) {
-    if (!problem.empty()) return false;
-    if (static_cast<std::size_t>(depth) > max_depth) {
-      problem = "JSON nested deeper than " + std::to_string(max_depth) + " levels";
-      problem_code = ErrorCode::nesting_too_deep;
-      return false;
-    }
-    switch (event) {
-      case json::parse_event_t::object_start:
-        open_objects.emplace_back();
-        break;
-      case json::parse_event_t::object_end:
-        if (!open_objects.empty()) open_objects.pop_back();
-        break;
-      case json::parse_event_t::key:
-        if (!open_objects.empty() &&
-            !open_objects.back().insert(parsed.get<std::string>()).second) {
-          problem = "duplicate JSON member '" + parsed.get<std::string>().substr(0, 64) + "'";
-          problem_code = ErrorCode::duplicate_member;
-          return false;
-        }
-        break;
-      default:
-        break;
-    }
-    return true;
-  };
   json doc;
-  try {
-    doc = json::parse(text.begin(), text.end(), check, /*allow_exceptions=*/true,
-                      /*ignore_comments=*/false);
-  } catch (const json::exception& e) {
-    if (!problem.empty()) return fail(problem_code, problem);
-    return fail(ErrorCode::malformed_json, std::string("not valid JSON: ") + e.what());
-  }
-  if (!problem.empty()) return fail(problem_code, problem);
+  StrictDomBuilder builder(doc, max_depth);
+  const bool parsed = json::sax_parse(text.begin(), text.end(), &builder,
+                                      json::input_format_t::json, /*strict=*/true,
+                                      /*ignore_comments=*/false);
+  if (!parsed) return fail(builder.problem_code(), builder.problem());
   return doc;
 }
 

@@ -43,12 +43,16 @@ SqliteWriter::~SqliteWriter() {
 }
 
 void SqliteWriter::submit(Write write, AssetStore::AuditDone done) {
+  bool was_empty = false;
   {
     std::lock_guard lock(mutex_);
+    was_empty = queue_.empty();
     queue_.push_back(Pending{std::move(write), std::move(done)});
     if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
   }
-  wake_.notify_one();
+  // The writer sleeps only on an empty queue; while it commits, later
+  // writes just queue up for the next group (no futex call each).
+  if (was_empty) wake_.notify_one();
 }
 
 Status SqliteWriter::write(Write write) {
