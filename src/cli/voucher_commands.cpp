@@ -19,13 +19,14 @@ using nlohmann::json;
 
 json describe_certificate(const crypto::CertificateRef& c) {
   json j;
-  j["subject"] = crypto::certificate_subject(c->cert.get());
-  BIO* bio = BIO_new(BIO_s_mem());
-  X509_NAME_print_ex(bio, X509_get_issuer_name(c->cert.get()), 0, XN_FLAG_RFC2253);
-  char* text = nullptr;
-  const long len = BIO_get_mem_data(bio, &text);
-  j["issuer"] = std::string(text, static_cast<std::size_t>(len));
-  BIO_free(bio);
+  if (X509* cert = c->x509()) {
+    j["subject"] = crypto::certificate_subject(cert);
+    crypto::BioPtr bio(BIO_new(BIO_s_mem()));
+    X509_NAME_print_ex(bio.get(), X509_get_issuer_name(cert), 0, XN_FLAG_RFC2253);
+    char* text = nullptr;
+    const long len = BIO_get_mem_data(bio.get(), &text);
+    j["issuer"] = std::string(text, static_cast<std::size_t>(len));
+  }
   auto alg = crypto::algorithm_for_key(c->public_key.get());
   j["key"] = alg ? std::string(crypto::jose_name(*alg))
                  : std::string(EVP_PKEY_get0_type_name(c->public_key.get()));

@@ -36,8 +36,17 @@ class TrustStore {
     std::time_t valid_from;
     std::time_t valid_until;
   };
+  // The leaf directly under an anchor, checked without X509_verify_cert;
+  // nothing when the case is not that simple or fails any check, which is
+  // then X509_verify_cert's to decide.
+  std::optional<CachedPath> validate_under_anchor(const CertificateRef& leaf,
+                                                  std::time_t when) const;
+
   std::vector<X509Ptr> anchors_;
   std::vector<CertificateRef> anchor_refs_;
+  // Per anchor: usable as the direct issuer on the fast path (a CA we fully
+  // understand, whose subject no other anchor's matches).
+  std::vector<bool> fast_issuer_;
   X509StorePtr store_;
   mutable std::mutex mutex_;
   mutable std::unordered_map<std::string, CachedPath> cache_;

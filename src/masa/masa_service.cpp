@@ -17,7 +17,7 @@ namespace vouchsafe::masa {
 namespace {
 
 // The IDevID's idevid-issuer where it has an AKI (RFC 8995 App. C's have none).
-std::optional<Bytes> optional_idevid_issuer(X509* idevid) {
+std::optional<Bytes> optional_idevid_issuer(const crypto::DecodedCertificate& idevid) {
   auto issuer = pki::idevid_issuer_of(idevid);
   if (!issuer) return std::nullopt;
   return std::move(issuer).value();
@@ -175,7 +175,7 @@ Outcome<MasaService::State::SignedVoucher> MasaService::State::request_voucher(
         detail::caller_authenticated(request.caller, customers.get(), v.rvr, at);
     MASA_CHECK(detail::check_nonceless(authenticated, policy, config));
     std::time_t until = at + static_cast<std::time_t>(config.max_nonceless_lifetime.count());
-    for (const auto& c : v.rvr.chain) until = std::min(until, detail::not_after(c->cert.get()));
+    for (const auto& c : v.rvr.chain) until = std::min(until, c->not_after);
     expires_on = until;
   }
 
@@ -201,9 +201,8 @@ Outcome<MasaService::State::SignedVoucher> MasaService::State::request_voucher(
   contents.pinned_domain_cert = pinned->der;
   // RFC 8366 idevid-issuer: the registrar's value (SPEC.md §2: it takes it
   // from the IDevID's AKI), else derived here from the IDevID.
-  contents.idevid_issuer = v.rvr.payload.idevid_issuer
-                               ? v.rvr.payload.idevid_issuer
-                               : optional_idevid_issuer(v.pvr.idevid->cert.get());
+  contents.idevid_issuer = v.rvr.payload.idevid_issuer ? v.rvr.payload.idevid_issuer
+                                                       : optional_idevid_issuer(*v.pvr.idevid);
   MASA_ASSIGN(Bytes signed_voucher,
               detail::sign_voucher(detail::build_voucher(contents), answer_form.form, config));
   return SignedVoucher{

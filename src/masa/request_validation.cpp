@@ -123,8 +123,11 @@ crypto::CertificateRef farthest_ca(const crypto::CertificateRef& signer,
     for (const auto& candidate : embedded) {
       if (std::find(visited.begin(), visited.end(), candidate.get()) != visited.end()) continue;
       if (same_certificate(candidate, current)) continue;
-      if (X509_check_ca(candidate->cert.get()) > 0 &&
-          X509_check_issued(candidate->cert.get(), current->cert.get()) == X509_V_OK) {
+      X509* candidate_cert = candidate->x509();
+      X509* current_cert = current->x509();
+      if (candidate_cert == nullptr || current_cert == nullptr) continue;
+      if (X509_check_ca(candidate_cert) > 0 &&
+          X509_check_issued(candidate_cert, current_cert) == X509_V_OK) {
         issuer = candidate;
         break;
       }
@@ -250,9 +253,11 @@ Outcome<RegistrarRequest> verify_registrar_request(ByteView body, const MediaFor
   RegistrarRequest out{std::move(verified->payload), form.form,
                        std::move(verified->envelope.signer_chain),
                        std::move(verified->envelope.embedded_certificates)};
-  if (!has_cmc_ra(out.chain.front()->cert.get())) {
+  X509* signer = out.chain.front()->x509();
+  if (signer == nullptr || !has_cmc_ra(signer)) {
     return refuse(MasaError::rvr_signer_not_registrar,
-                  "signer: " + crypto::certificate_subject(out.chain.front()->cert.get()));
+                  "signer: " + (signer != nullptr ? crypto::certificate_subject(signer)
+                                                  : std::string("(not readable by OpenSSL)")));
   }
   if (out.payload.kind != voucher::ArtifactKind::voucher_request) {
     return refuse(MasaError::malformed_request,
@@ -282,9 +287,10 @@ Outcome<bool> IdevidAnchors::reload() {
   for (const store::CaRecord& ca : *cas) {
     if (ca.role != store::CaRole::issuing) continue;
     auto decoded = crypto::CertificateCache::shared().decode(ca.certificate_der);
-    if (!decoded) continue;  // a record we cannot read anchors nothing
+    if (!decoded || (*decoded)->x509() == nullptr)
+      continue;  // a record we cannot read anchors nothing
     key.append((*decoded)->der_sha256.begin(), (*decoded)->der_sha256.end());
-    anchors.push_back(crypto::share((*decoded)->cert.get()));
+    anchors.push_back(crypto::share((*decoded)->x509()));
   }
   std::lock_guard lock(mutex_);
   if (trust_ && key == key_) return false;
@@ -317,7 +323,7 @@ Outcome<PledgeRequest> verify_pledge_request(const voucher::Voucher& rvr, std::t
   }
   PledgeRequest out{std::move(verified->payload), verified->envelope.signer_chain.front(), {}};
   // PrintableString in our IDevIDs; UTF8String in RFC 8995 Appendix C's.
-  if (auto serial = pki::device_serial_of(out.idevid->cert.get())) out.idevid_serial = *serial;
+  if (auto serial = pki::device_serial_of(*out.idevid)) out.idevid_serial = *serial;
   return out;
 }
 

@@ -13,7 +13,9 @@ std::shared_ptr<const crypto::TrustStore> TrustCache::store_for(
   }
   std::vector<crypto::X509Ptr> certs;
   certs.reserve(anchors.size());
-  for (const auto& a : anchors) certs.push_back(crypto::share(a->cert.get()));
+  for (const auto& a : anchors) {
+    if (X509* cert = a->x509()) certs.push_back(crypto::share(cert));
+  }
   auto made = std::make_shared<const crypto::TrustStore>(std::move(certs));
   std::lock_guard lock(mutex_);
   // A simple bound: callers cannot grow the cache without limit.

@@ -14,9 +14,8 @@ const crypto::CertificateRef& pinned_certificate(const std::vector<crypto::Certi
 }
 
 std::string domain_id(const crypto::DecodedCertificate& cert) {
-  if (const ASN1_OCTET_STRING* ski = X509_get0_subject_key_id(cert.cert.get())) {
-    return base64_encode(
-        ByteView(ASN1_STRING_get0_data(ski), static_cast<std::size_t>(ASN1_STRING_length(ski))));
+  if (const ByteView ski = crypto::subject_key_identifier(cert); !ski.empty()) {
+    return base64_encode(ski);
   }
   return base64_encode(crypto::sha256(cert.spki_der));
 }

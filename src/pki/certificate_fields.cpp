@@ -4,6 +4,10 @@
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
+#include <vector>
+
+#include "crypto/der.h"
 #include "crypto/handles.h"
 #include "crypto/openssl_error.h"
 
@@ -44,6 +48,67 @@ Result<Bytes> idevid_issuer_of(X509* idevid) {
   Bytes der = crypto::to_der(value, i2d_ASN1_OCTET_STRING);
   if (der.empty()) return fail(ErrorCode::internal, "cannot encode the AuthorityKeyIdentifier");
   return der;
+}
+
+namespace {
+
+namespace der = crypto::der;
+
+constexpr std::uint8_t k_at_serial_number[] = {0x55, 0x04, 0x05};             // 2.5.4.5
+constexpr std::uint8_t k_ce_authority_key_identifier[] = {0x55, 0x1D, 0x23};  // 2.5.29.35
+
+bool same(ByteView a, ByteView b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
+}
+
+// The serialNumber value elements of a Name (SEQUENCE OF SET OF
+// AttributeTypeAndValue), every one of them.
+Result<std::vector<der::Element>> serial_number_values(ByteView name) {
+  std::vector<der::Element> out;
+  ASSIGN_OR_RETURN(const der::Element seq, der::parse_single(name, der::k_sequence, "Name"));
+  der::Reader top(name);
+  ASSIGN_OR_RETURN(der::Reader n, top.enter(seq, "Name"));
+  while (!n.empty()) {
+    ASSIGN_OR_RETURN(const der::Element rdn, n.expect(der::k_set, "RDN"));
+    ASSIGN_OR_RETURN(der::Reader set, n.enter(rdn, "RDN"));
+    while (!set.empty()) {
+      ASSIGN_OR_RETURN(const der::Element atv,
+                       set.expect(der::k_sequence, "AttributeTypeAndValue"));
+      ASSIGN_OR_RETURN(der::Reader pair, set.enter(atv, "AttributeTypeAndValue"));
+      ASSIGN_OR_RETURN(const der::Element type, pair.expect(der::k_oid, "AttributeType"));
+      ASSIGN_OR_RETURN(const der::Element value, pair.next());
+      if (same(type.value, k_at_serial_number)) out.push_back(value);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> device_serial_of(const crypto::DecodedCertificate& idevid) {
+  auto values = serial_number_values(idevid.subject);
+  if (values && values->size() == 1) {
+    const der::Element& v = values->front();
+    const bool ascii = std::all_of(v.value.begin(), v.value.end(),
+                                   [](std::uint8_t b) { return b != 0 && b < 0x80; });
+    const bool text = v.tag == der::k_printable_string || v.tag == der::k_ia5_string ||
+                      v.tag == der::k_utf8_string;
+    // ASCII reads the same in all three; anything else is the X509 reader's.
+    if (text && ascii && !v.value.empty()) return std::string(as_text(v.value));
+  } else if (values && values->empty()) {
+    return fail(ErrorCode::invalid_value, "the IDevID's subject has no serialNumber");
+  }
+  X509* cert = idevid.x509();
+  if (cert == nullptr) return fail(ErrorCode::malformed_der, "the IDevID is not a DER certificate");
+  return device_serial_of(cert);
+}
+
+Result<Bytes> idevid_issuer_of(const crypto::DecodedCertificate& idevid) {
+  const crypto::CertificateExtension* aki = idevid.extension(k_ce_authority_key_identifier);
+  if (aki == nullptr) {
+    return fail(ErrorCode::invalid_value, "the IDevID has no AuthorityKeyIdentifier");
+  }
+  return Bytes(aki->encoded_value.begin(), aki->encoded_value.end());
 }
 
 }  // namespace vouchsafe::pki

@@ -8,6 +8,7 @@
 
 #include "core/bytes.h"
 #include "core/result.h"
+#include "crypto/certificate_cache.h"
 
 namespace vouchsafe::pki {
 
@@ -23,5 +24,12 @@ Result<std::string> device_serial_of(X509* idevid);
 // IDevID's AuthorityKeyIdentifier extension value (04 LL 30 LL 80 14 ...).
 // not found (invalid_value) when the certificate has no AKI.
 Result<Bytes> idevid_issuer_of(X509* idevid);
+
+// The same two, read from our decoding of the certificate so that the
+// MASA's hot path does not decode a fresh IDevID through OpenSSL. Strings
+// other than ASCII PrintableString, IA5String or UTF8String are left to the
+// X509 readers above, so the answers are always theirs.
+Result<std::string> device_serial_of(const crypto::DecodedCertificate& idevid);
+Result<Bytes> idevid_issuer_of(const crypto::DecodedCertificate& idevid);
 
 }  // namespace vouchsafe::pki

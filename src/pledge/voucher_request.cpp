@@ -18,13 +18,14 @@ Bytes fresh_nonce() {
 Result<Bytes> make_pledge_voucher_request(const voucher::SigningIdentity& idevid,
                                           ByteView registrar_certificate_der,
                                           const PledgeRequestOptions& options) {
-  if (idevid.chain.empty()) return fail(ErrorCode::usage, "the pledge needs its IDevID certificate");
+  if (idevid.chain.empty())
+    return fail(ErrorCode::usage, "the pledge needs its IDevID certificate");
   voucher::Voucher pvr;
   pvr.kind = voucher::ArtifactKind::voucher_request;
   pvr.assertion = voucher::Assertion::proximity;
   pvr.created_on = options.created_on;
   pvr.nonce = options.nonce;
-  ASSIGN_OR_RETURN(pvr.serial_number, pki::device_serial_of(idevid.chain.front()->cert.get()));
+  ASSIGN_OR_RETURN(pvr.serial_number, pki::device_serial_of(*idevid.chain.front()));
   if (options.form == voucher::Form::cose) {
     // cBRSKI: a constrained pledge names the registrar by its public key.
     ASSIGN_OR_RETURN(auto registrar, crypto::parse_certificate_der(registrar_certificate_der));

@@ -401,9 +401,7 @@ crypto::CertificateRef find_signer(const SignerInfo& si,
           same(fields->serial, si.issuer_and_serial->serial)) {
         return c;
       }
-    } else if (const ASN1_OCTET_STRING* ski = X509_get0_subject_key_id(c->cert.get())) {
-      const ByteView id(ASN1_STRING_get0_data(ski),
-                        static_cast<std::size_t>(ASN1_STRING_length(ski)));
+    } else if (const ByteView id = crypto::subject_key_identifier(*c); !id.empty()) {
       if (same(id, si.subject_key_identifier)) return c;
     }
   }

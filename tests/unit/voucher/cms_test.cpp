@@ -40,7 +40,7 @@ TrustPolicy anchored_by(X509* root) {
 }
 
 std::string subject_of(const crypto::CertificateRef& c) {
-  return crypto::certificate_subject(c->cert.get());
+  return crypto::certificate_subject(c->x509());
 }
 
 // ------------------------------------------------------------ published vectors
@@ -198,8 +198,8 @@ TEST_P(CmsRoundTrip, VerifiesWhatItSigned) {
   ASSERT_TRUE(verified) << verified.error().message;
   EXPECT_EQ(verified->payload, k_payload);
   ASSERT_EQ(verified->signer_chain.size(), 2U);
-  EXPECT_EQ(X509_cmp(verified->signer_chain[0]->cert.get(), pki_.signer.get()), 0);
-  EXPECT_EQ(X509_cmp(verified->signer_chain[1]->cert.get(), pki_.root.get()), 0);
+  EXPECT_EQ(X509_cmp(verified->signer_chain[0]->x509(), pki_.signer.get()), 0);
+  EXPECT_EQ(X509_cmp(verified->signer_chain[1]->x509(), pki_.root.get()), 0);
   ASSERT_EQ(verified->embedded_certificates.size(), 2U);
 }
 

@@ -70,7 +70,7 @@ Voucher decoded(ByteView payload) {
 }
 
 std::string subject(const crypto::CertificateRef& cert) {
-  return crypto::certificate_subject(cert->cert.get());
+  return crypto::certificate_subject(cert->x509());
 }
 
 // ---- The published examples --------------------------------------------

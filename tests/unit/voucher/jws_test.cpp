@@ -63,7 +63,7 @@ TrustPolicy pinned_to_x5c0(ByteView jws, std::size_t index = 0) {
 }
 
 std::string subject_of(const crypto::CertificateRef& cert) {
-  return crypto::certificate_subject(cert->cert.get());
+  return crypto::certificate_subject(cert->x509());
 }
 
 // ---------------------------------------------------------------------------
