@@ -16,17 +16,13 @@ std::int64_t saturated(std::int64_t count) {
 
 }  // namespace
 
-std::string nonce_text(ByteView nonce) {
-  return base64_encode(nonce);
-}
-
 store::AuditEntry make_audit_entry(std::time_t now, std::string domain_id,
-                                   const std::optional<Bytes>& nonce, voucher::Assertion assertion,
-                                   std::string caller_fingerprint) {
+                                   std::optional<std::string> nonce_text,
+                                   voucher::Assertion assertion, std::string caller_fingerprint) {
   store::AuditEntry entry;
   entry.date = now;
   entry.domain_id = std::move(domain_id);
-  if (nonce) entry.nonce = nonce_text(*nonce);
+  entry.nonce = std::move(nonce_text);
   entry.assertion = std::string(voucher::assertion_name(assertion));
   entry.registrar_fingerprint = std::move(caller_fingerprint);
   return entry;

@@ -12,6 +12,7 @@
 #include "masa/detail/trust_cache.h"
 #include "masa/detail/voucher_builder.h"
 #include "pki/certificate_fields.h"
+#include "voucher/json_codec.h"
 
 namespace vouchsafe::masa {
 namespace {
@@ -197,18 +198,24 @@ Outcome<MasaService::State::SignedVoucher> MasaService::State::request_voucher(
   contents.assertion = assertion;
   contents.serial_number = serial;
   contents.nonce = v.rvr.payload.nonce;
+  contents.nonce_text = v.rvr.payload.nonce_text;
   contents.expires_on = expires_on;
   contents.pinned_domain_cert = pinned->der;
   // RFC 8366 idevid-issuer: the registrar's value (SPEC.md §2: it takes it
   // from the IDevID's AKI), else derived here from the IDevID.
   contents.idevid_issuer = v.rvr.payload.idevid_issuer ? v.rvr.payload.idevid_issuer
                                                        : optional_idevid_issuer(*v.pvr.idevid);
-  MASA_ASSIGN(Bytes signed_voucher,
-              detail::sign_voucher(detail::build_voucher(contents), answer_form.form, config));
-  return SignedVoucher{
-      serial,
-      detail::make_audit_entry(at, domain, contents.nonce, assertion, request.caller.fingerprint),
-      std::move(first_use), MasaResponse{200, answer_form.media_type, std::move(signed_voucher)}};
+  const voucher::Voucher built = detail::build_voucher(contents);
+  MASA_ASSIGN(Bytes signed_voucher, detail::sign_voucher(built, answer_form.form, config));
+  // The audit log names the nonce as the voucher's JSON does (RFC 8995 App. C
+  // registrars send base64url and look for their own text).
+  std::optional<std::string> nonce_text;
+  if (built.nonce) nonce_text = voucher::json_nonce_text(built);
+  return SignedVoucher{serial,
+                       detail::make_audit_entry(at, domain, std::move(nonce_text), assertion,
+                                                request.caller.fingerprint),
+                       std::move(first_use),
+                       MasaResponse{200, answer_form.media_type, std::move(signed_voucher)}};
 }
 
 Outcome<MasaResponse> MasaService::State::request_audit_log(const MasaRequest& request) {

@@ -35,6 +35,7 @@ voucher::Voucher build_voucher(const VoucherContents& contents) {
   // RFC 8366 §5.3: nonce and expires-on are mutually exclusive.
   if (contents.nonce) {
     v.nonce = contents.nonce;
+    v.nonce_text = contents.nonce_text;
   } else if (contents.expires_on) {
     v.expires_on = DateTime::from_unix_seconds(*contents.expires_on);
   }

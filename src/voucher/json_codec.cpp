@@ -23,13 +23,27 @@ Result<Bytes> decode_binary(const LeafInfo& leaf, const json& j) {
   const auto& text = j.get_ref<const std::string&>();
   auto bytes = base64_decode(text);
   if (bytes) return bytes;
-  if (leaf.name == "nonce") {
-    // RFC 8995 App. C writes nonces as base64url text; treat them as opaque.
-    if (auto url = base64url_decode(text)) return url;
-    return to_bytes(text);
-  }
   return fail(ErrorCode::malformed_base64,
               "leaf '" + std::string(leaf.name) + "': " + bytes.error().message);
+}
+
+// The nonce's bytes and the form its text had: base64 as RFC 7951 says,
+// else base64url (RFC 8995 App. C), else the text itself, as opaque bytes.
+Status decode_nonce(const json& j, Voucher& v) {
+  static constexpr LeafInfo k_nonce{"nonce", LeafType::binary, 7, 7};
+  if (!j.is_string()) return wrong_type(k_nonce, "a base64 string", j);
+  const auto& text = j.get_ref<const std::string&>();
+  if (auto bytes = base64_decode(text)) {
+    v.nonce = std::move(bytes).value();
+    v.nonce_text = Voucher::NonceText::base64;
+  } else if (auto url = base64url_decode(text)) {
+    v.nonce = std::move(url).value();
+    v.nonce_text = Voucher::NonceText::base64url;
+  } else {
+    v.nonce = to_bytes(text);
+    v.nonce_text = Voucher::NonceText::verbatim;
+  }
+  return ok();
 }
 
 template <typename T>
@@ -226,7 +240,7 @@ Result<Voucher> decode_json(ByteView text, const JsonLimits& limits) {
     known.insert(leaf.name);
     if (!status) return;
     if (auto it = body.find(std::string(leaf.name)); it != body.end()) {
-      status = decode_leaf(leaf, *it, member);
+      status = leaf.name == "nonce" ? decode_nonce(*it, v) : decode_leaf(leaf, *it, member);
     }
   });
   TRY(status);
@@ -240,11 +254,24 @@ Result<Voucher> decode_json(ByteView text, const JsonLimits& limits) {
   return v;
 }
 
+std::string json_nonce_text(const Voucher& v) {
+  switch (v.nonce_text) {
+    case Voucher::NonceText::base64url:
+      return base64url_encode(*v.nonce);
+    case Voucher::NonceText::verbatim:
+      return {v.nonce->begin(), v.nonce->end()};
+    case Voucher::NonceText::base64:
+      break;
+  }
+  return base64_encode(*v.nonce);
+}
+
 json to_json(const Voucher& v) {
   json body = json::object();
   for_each_leaf(v, [&](const LeafInfo& leaf, const auto& member) {
     if (member) body[std::string(leaf.name)] = encode_leaf(*member);
   });
+  if (v.nonce) body["nonce"] = json_nonce_text(v);
   json doc;
   doc[std::string(v.kind == ArtifactKind::voucher ? k_voucher_member : k_voucher_request_member)] =
       std::move(body);

@@ -42,6 +42,12 @@ struct Voucher {
   std::optional<Bytes> pinned_domain_cert;  // DER certificate
   std::optional<bool> domain_cert_revocation_checks;
   std::optional<Bytes> nonce;
+  // How the nonce was written in JSON. RFC 7951 says base64, but RFC 8995
+  // Appendix C's pledge sends base64url text and compares the voucher's
+  // nonce as text (vectors/README.md: treat it as opaque), so a voucher
+  // echoes the form it was given.
+  enum class NonceText { base64, base64url, verbatim };
+  NonceText nonce_text = NonceText::base64;
   std::optional<DateTime> last_renewal_date;
   std::optional<Bytes> pinned_domain_pubk;  // SubjectPublicKeyInfo DER
   std::optional<Bytes> pinned_domain_pubk_sha256;

@@ -17,13 +17,10 @@ namespace vouchsafe::masa::detail {
 // RFC 8995 §5.8.1: the truncation counts may saturate at 1024.
 inline constexpr std::int64_t k_truncation_saturation = 1024;
 
-// A nonce as the audit log writes it: base64 (RFC 4648 §4), the RFC 7951
-// encoding of a binary leaf, i.e. exactly as the JSON voucher carries it.
-std::string nonce_text(ByteView nonce);
-
+// nonce_text: the voucher's nonce as its JSON carries it (none: nonceless).
 store::AuditEntry make_audit_entry(std::time_t now, std::string domain_id,
-                                   const std::optional<Bytes>& nonce, voucher::Assertion assertion,
-                                   std::string caller_fingerprint);
+                                   std::optional<std::string> nonce_text,
+                                   voucher::Assertion assertion, std::string caller_fingerprint);
 
 // Whether any of these domainIDs has an entry: the requester is or was an
 // owner of the device.

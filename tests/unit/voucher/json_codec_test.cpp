@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "support/test_support.h"
 
 namespace vouchsafe::voucher {
@@ -58,6 +60,27 @@ TEST(JsonCodec, TreatsTheBase64urlNonceOfRfc8995AsOpaque) {
   EXPECT_EQ(base64url_encode(*v.nonce), "-_XE9zK9q8Ll1qylMtLKeg");
   EXPECT_EQ(v.assertion, Assertion::logged);
   EXPECT_EQ(v.created_on->offset_minutes, -4 * 60);
+}
+
+TEST(JsonCodec, WritesANonceBackInTheFormItCameIn) {
+  // base64 (RFC 7951), base64url (RFC 8995 App. C), and text that is
+  // neither: each is written back as it was read, for a pledge that
+  // compares the nonce as text.
+  for (const std::string nonce :
+       {"+/XE9zK9q8Ll1qylMtLKeg==", "-_XE9zK9q8Ll1qylMtLKeg", "not base64 at all!"}) {
+    const std::string text =
+        R"({"ietf-voucher:voucher":{"serial-number":"A","nonce":")" + nonce + R"("}})";
+    auto v = decode_json(to_bytes(text));
+    ASSERT_TRUE(v) << nonce << ": " << v.error().message;
+    const auto written = nlohmann::json::parse(encode_json(*v));
+    EXPECT_EQ(written["ietf-voucher:voucher"]["nonce"], nonce);
+  }
+  // The first two name the same bytes.
+  const auto a = decode_json(to_bytes(std::string(
+      R"({"ietf-voucher:voucher":{"serial-number":"A","nonce":"+/XE9zK9q8Ll1qylMtLKeg=="}})")));
+  const auto b = decode_json(to_bytes(std::string(
+      R"({"ietf-voucher:voucher":{"serial-number":"A","nonce":"-_XE9zK9q8Ll1qylMtLKeg"}})")));
+  EXPECT_EQ(a->nonce, b->nonce);
 }
 
 TEST(JsonCodec, RoundTripsEveryLeafOfAVoucherRequest) {
