@@ -11,22 +11,10 @@
 
 #include "crypto/der.h"
 #include "crypto/keys.h"
+#include "crypto/oids.h"
 
 namespace vouchsafe::crypto {
 namespace {
-
-// OBJECT IDENTIFIER contents (RFC 5480 §2.1.1, RFC 8410 §3, RFC 5280 §4.2.1.2).
-constexpr std::uint8_t k_ec_public_key[] = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01};
-constexpr std::uint8_t k_prime256v1[] = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07};
-constexpr std::uint8_t k_secp384r1[] = {0x2B, 0x81, 0x04, 0x00, 0x22};
-constexpr std::uint8_t k_secp521r1[] = {0x2B, 0x81, 0x04, 0x00, 0x23};
-constexpr std::uint8_t k_ed25519[] = {0x2B, 0x65, 0x70};
-constexpr std::uint8_t k_subject_key_identifier[] = {0x55, 0x1D, 0x0E};
-
-template <std::size_t N>
-bool is(ByteView oid, const std::uint8_t (&expected)[N]) {
-  return oid.size() == N && std::equal(oid.begin(), oid.end(), expected);
-}
 
 // An EC public key from its curve and point, through EVP_PKEY_fromdata: the
 // context is made once per thread, as it cannot be shared between threads.
@@ -67,17 +55,17 @@ PkeyPtr public_key_of(ByteView spki) {
     const ByteView key = parts->second.subspan(1);
     der::Reader a(parts->first);
     auto oid = a.expect(der::k_oid, "algorithm");
-    if (oid && is(oid->value, k_ed25519) && a.empty()) {
+    if (oid && oid::is(oid->value, oid::ed25519) && a.empty()) {
       PkeyPtr k(
           EVP_PKEY_new_raw_public_key_ex(nullptr, "ED25519", nullptr, key.data(), key.size()));
       if (k) return k;
-    } else if (oid && is(oid->value, k_ec_public_key)) {
+    } else if (oid && oid::is(oid->value, oid::ec_public_key)) {
       auto curve = a.expect(der::k_oid, "namedCurve");
       const char* group = nullptr;
       if (curve && a.empty()) {
-        if (is(curve->value, k_prime256v1)) group = "P-256";
-        if (is(curve->value, k_secp384r1)) group = "P-384";
-        if (is(curve->value, k_secp521r1)) group = "P-521";
+        if (oid::is(curve->value, oid::prime256v1)) group = "P-256";
+        if (oid::is(curve->value, oid::secp384r1)) group = "P-384";
+        if (oid::is(curve->value, oid::secp521r1)) group = "P-521";
       }
       if (group != nullptr) {
         if (PkeyPtr k = ec_public_key(group, key)) return k;
@@ -283,7 +271,7 @@ CertificateRef make_certificate_ref(X509Ptr cert) {
 }
 
 ByteView subject_key_identifier(const DecodedCertificate& cert) {
-  static constexpr ByteView k_oid(k_subject_key_identifier);
+  static constexpr ByteView k_oid(oid::ce_subject_key_identifier);
   const CertificateExtension* ext = cert.extension(k_oid);
   if (ext == nullptr) return {};
   auto id = der::parse_single(ext->value, der::k_octet_string, "SubjectKeyIdentifier");

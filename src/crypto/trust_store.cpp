@@ -9,6 +9,7 @@
 
 #include "crypto/der.h"
 #include "crypto/keys.h"
+#include "crypto/oids.h"
 #include "crypto/openssl_error.h"
 #include "crypto/signature.h"
 
@@ -16,25 +17,6 @@ namespace vouchsafe::crypto {
 namespace {
 
 constexpr std::size_t k_cache_capacity = 4096;
-
-// OBJECT IDENTIFIER contents of the extensions (RFC 5280 §4.2.1) and
-// signature algorithms (RFC 5758 §3.2, RFC 8410 §3) the direct path reads.
-constexpr std::uint8_t k_ce_subject_key_identifier[] = {0x55, 0x1D, 0x0E};
-constexpr std::uint8_t k_ce_key_usage[] = {0x55, 0x1D, 0x0F};
-constexpr std::uint8_t k_ce_subject_alt_name[] = {0x55, 0x1D, 0x11};
-constexpr std::uint8_t k_ce_basic_constraints[] = {0x55, 0x1D, 0x13};
-constexpr std::uint8_t k_ce_authority_key_identifier[] = {0x55, 0x1D, 0x23};
-constexpr std::uint8_t k_ce_ext_key_usage[] = {0x55, 0x1D, 0x25};
-constexpr std::uint8_t k_pe_masa_url[] = {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x20};
-constexpr std::uint8_t k_ecdsa_with_sha256[] = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02};
-constexpr std::uint8_t k_ecdsa_with_sha384[] = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x03};
-constexpr std::uint8_t k_ecdsa_with_sha512[] = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x04};
-constexpr std::uint8_t k_ed25519[] = {0x2B, 0x65, 0x70};
-
-template <std::size_t N>
-bool is(ByteView oid, const std::uint8_t (&expected)[N]) {
-  return oid.size() == N && std::equal(oid.begin(), oid.end(), expected);
-}
 
 bool same(ByteView a, ByteView b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
@@ -164,23 +146,23 @@ std::optional<Extensions> read_extensions(const DecodedCertificate& cert) {
     }
     bool readable = false;
     bool may_be_critical = true;
-    if (is(e.oid, k_ce_basic_constraints)) {
+    if (oid::is(e.oid, oid::ce_basic_constraints)) {
       readable = read_basic_constraints(e.value, out);
-    } else if (is(e.oid, k_ce_key_usage)) {
+    } else if (oid::is(e.oid, oid::ce_key_usage)) {
       readable = read_key_usage(e.value, out);
-    } else if (is(e.oid, k_ce_ext_key_usage)) {
+    } else if (oid::is(e.oid, oid::ce_ext_key_usage)) {
       readable = read_ext_key_usage(e.value);
-    } else if (is(e.oid, k_ce_subject_alt_name)) {
+    } else if (oid::is(e.oid, oid::ce_subject_alt_name)) {
       readable = read_subject_alt_name(e.value);
-    } else if (is(e.oid, k_ce_subject_key_identifier)) {
+    } else if (oid::is(e.oid, oid::ce_subject_key_identifier)) {
       auto id = der::parse_single(e.value, der::k_octet_string, "SubjectKeyIdentifier");
       readable = id.has_value();
       if (id) out.subject_key_id = id->value;
       may_be_critical = false;
-    } else if (is(e.oid, k_ce_authority_key_identifier)) {
+    } else if (oid::is(e.oid, oid::ce_authority_key_identifier)) {
       readable = read_authority_key_id(e.value, out);
       may_be_critical = false;
-    } else if (is(e.oid, k_pe_masa_url)) {
+    } else if (oid::is(e.oid, oid::pe_masa_url)) {
       // RFC 8995 §2.3.2; OpenSSL does not read it.
       readable = true;
       may_be_critical = false;
@@ -192,16 +174,16 @@ std::optional<Extensions> read_extensions(const DecodedCertificate& cert) {
 
 // The digest of a certificate signature algorithm without parameters;
 // nullptr and true for Ed25519; false when it is none we verify here.
-bool signature_digest(ByteView oid, const EVP_MD*& md, bool& ed25519) {
+bool signature_digest(ByteView algorithm, const EVP_MD*& md, bool& ed25519) {
   md = nullptr;
   ed25519 = false;
-  if (is(oid, k_ecdsa_with_sha256)) {
+  if (oid::is(algorithm, oid::ecdsa_with_sha256)) {
     md = sha256_digest();
-  } else if (is(oid, k_ecdsa_with_sha384)) {
+  } else if (oid::is(algorithm, oid::ecdsa_with_sha384)) {
     md = sha384_digest();
-  } else if (is(oid, k_ecdsa_with_sha512)) {
+  } else if (oid::is(algorithm, oid::ecdsa_with_sha512)) {
     md = sha512_digest();
-  } else if (is(oid, k_ed25519)) {
+  } else if (oid::is(algorithm, oid::ed25519)) {
     ed25519 = true;
   } else {
     return false;

@@ -1,8 +1,5 @@
 // Building and signing the voucher.
 #include "masa/detail/voucher_builder.h"
-
-#include <openssl/x509v3.h>
-
 #include "crypto/keys.h"
 #include "voucher/artifact.h"
 
@@ -18,12 +15,6 @@ std::string domain_id(const crypto::DecodedCertificate& cert) {
     return base64_encode(ski);
   }
   return base64_encode(crypto::sha256(cert.spki_der));
-}
-
-std::time_t not_after(X509* cert) {
-  struct tm tm {};
-  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1) return 0;
-  return timegm(&tm);
 }
 
 voucher::Voucher build_voucher(const VoucherContents& contents) {

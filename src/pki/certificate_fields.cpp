@@ -9,6 +9,7 @@
 
 #include "crypto/der.h"
 #include "crypto/handles.h"
+#include "crypto/oids.h"
 #include "crypto/openssl_error.h"
 
 namespace vouchsafe::pki {
@@ -54,13 +55,6 @@ namespace {
 
 namespace der = crypto::der;
 
-constexpr std::uint8_t k_at_serial_number[] = {0x55, 0x04, 0x05};             // 2.5.4.5
-constexpr std::uint8_t k_ce_authority_key_identifier[] = {0x55, 0x1D, 0x23};  // 2.5.29.35
-
-bool same(ByteView a, ByteView b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
-}
-
 // The serialNumber value elements of a Name (SEQUENCE OF SET OF
 // AttributeTypeAndValue), every one of them.
 Result<std::vector<der::Element>> serial_number_values(ByteView name) {
@@ -77,7 +71,7 @@ Result<std::vector<der::Element>> serial_number_values(ByteView name) {
       ASSIGN_OR_RETURN(der::Reader pair, set.enter(atv, "AttributeTypeAndValue"));
       ASSIGN_OR_RETURN(const der::Element type, pair.expect(der::k_oid, "AttributeType"));
       ASSIGN_OR_RETURN(const der::Element value, pair.next());
-      if (same(type.value, k_at_serial_number)) out.push_back(value);
+      if (crypto::oid::is(type.value, crypto::oid::at_serial_number)) out.push_back(value);
     }
   }
   return out;
@@ -104,7 +98,8 @@ Result<std::string> device_serial_of(const crypto::DecodedCertificate& idevid) {
 }
 
 Result<Bytes> idevid_issuer_of(const crypto::DecodedCertificate& idevid) {
-  const crypto::CertificateExtension* aki = idevid.extension(k_ce_authority_key_identifier);
+  const crypto::CertificateExtension* aki =
+      idevid.extension(crypto::oid::ce_authority_key_identifier);
   if (aki == nullptr) {
     return fail(ErrorCode::invalid_value, "the IDevID has no AuthorityKeyIdentifier");
   }

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "crypto/der.h"
+#include "crypto/oids.h"
 #include "crypto/openssl_error.h"
 #include "pki/certificate_profiles.h"
 
@@ -19,26 +20,7 @@ namespace {
 using MdPtr = std::unique_ptr<EVP_MD, crypto::Deleter<EVP_MD, EVP_MD_free>>;
 using Asn1StringPtr = std::unique_ptr<ASN1_STRING, crypto::Deleter<ASN1_STRING, ASN1_STRING_free>>;
 
-template <std::size_t N>
-using Oid = std::array<std::uint8_t, N>;
-
-// OBJECT IDENTIFIER contents of the fixed OIDs of the profile.
-// RFC 5758 §3.2: ecdsa-with-SHA256 1.2.840.10045.4.3.2 and -SHA384 ...4.3.3.
-constexpr Oid<8> k_ecdsa_with_sha256 = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02};
-constexpr Oid<8> k_ecdsa_with_sha384 = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x03};
-constexpr Oid<3> k_at_common_name = {0x55, 0x04, 0x03};               // 2.5.4.3
-constexpr Oid<3> k_at_serial_number = {0x55, 0x04, 0x05};             // 2.5.4.5
-constexpr Oid<3> k_at_organization = {0x55, 0x04, 0x0A};              // 2.5.4.10
-constexpr Oid<3> k_at_organizational_unit = {0x55, 0x04, 0x0B};       // 2.5.4.11
-constexpr Oid<3> k_ce_subject_key_identifier = {0x55, 0x1D, 0x0E};    // 2.5.29.14
-constexpr Oid<3> k_ce_key_usage = {0x55, 0x1D, 0x0F};                 // 2.5.29.15
-constexpr Oid<3> k_ce_subject_alt_name = {0x55, 0x1D, 0x11};          // 2.5.29.17
-constexpr Oid<3> k_ce_basic_constraints = {0x55, 0x1D, 0x13};         // 2.5.29.19
-constexpr Oid<3> k_ce_authority_key_identifier = {0x55, 0x1D, 0x23};  // 2.5.29.35
-// RFC 4108 §5: id-on-hardwareModuleName 1.3.6.1.5.5.7.8.4.
-constexpr Oid<8> k_on_hardware_module_name = {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x08, 0x04};
-// RFC 8995 §2.3.2: id-pe-masa-url 1.3.6.1.5.5.7.1.32.
-constexpr Oid<8> k_pe_masa_url = {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x20};
+namespace oid = crypto::oid;
 
 // version [0] EXPLICIT INTEGER 2 (v3), the same in every certificate.
 constexpr std::array<std::uint8_t, 5> k_version_v3 = {0xA0, 0x03, 0x02, 0x01, 0x02};
@@ -176,11 +158,11 @@ Result<std::unique_ptr<IdevidIssuer>> IdevidIssuer::create(
   switch (ca_signer->algorithm()) {
     case crypto::SignatureAlgorithm::es256:
       p->signature_algorithm =
-          der::Writer().sequence([](der::Writer& w) { w.add_oid(k_ecdsa_with_sha256); }).take();
+          der::Writer().sequence([](der::Writer& w) { w.add_oid(oid::ecdsa_with_sha256); }).take();
       break;
     case crypto::SignatureAlgorithm::es384:
       p->signature_algorithm =
-          der::Writer().sequence([](der::Writer& w) { w.add_oid(k_ecdsa_with_sha384); }).take();
+          der::Writer().sequence([](der::Writer& w) { w.add_oid(oid::ecdsa_with_sha384); }).take();
       break;
     default:
       return fail(ErrorCode::unsupported_algorithm,
@@ -214,10 +196,10 @@ Result<std::unique_ptr<IdevidIssuer>> IdevidIssuer::create(
   TRY(check_name_attribute("organizational unit", profile.organizational_unit));
   der::Writer prefix;
   if (!profile.organization.empty()) {
-    write_rdn(prefix, k_at_organization, der::k_utf8_string, profile.organization);
+    write_rdn(prefix, oid::at_organization, der::k_utf8_string, profile.organization);
   }
   if (!profile.organizational_unit.empty()) {
-    write_rdn(prefix, k_at_organizational_unit, der::k_utf8_string, profile.organizational_unit);
+    write_rdn(prefix, oid::at_organizational_unit, der::k_utf8_string, profile.organizational_unit);
   }
   p->subject_prefix = prefix.take();
 
@@ -244,11 +226,11 @@ Result<std::unique_ptr<IdevidIssuer>> IdevidIssuer::create(
 
   der::Writer leading;
   // RFC 5280 §4.2.1.9: basicConstraints with cA absent (FALSE), critical.
-  write_extension(leading, k_ce_basic_constraints, true,
+  write_extension(leading, oid::ce_basic_constraints, true,
                   [](der::Writer& w) { w.sequence([](der::Writer&) {}); });
   // SPEC.md §5 (ECDSA PKI profile): keyUsage critical digitalSignature,
   // keyEncipherment.
-  write_extension(leading, k_ce_key_usage, true,
+  write_extension(leading, oid::ce_key_usage, true,
                   [](der::Writer& w) { w.add(der::k_bit_string, k_idevid_key_usage_bits); });
   p->leading_extensions = leading.take();
 
@@ -256,7 +238,7 @@ Result<std::unique_ptr<IdevidIssuer>> IdevidIssuer::create(
   const ByteView ski(ASN1_STRING_get0_data(ca_ski),
                      static_cast<std::size_t>(ASN1_STRING_length(ca_ski)));
   der::Writer aki;
-  write_extension(aki, k_ce_authority_key_identifier, false, [&](der::Writer& w) {
+  write_extension(aki, oid::ce_authority_key_identifier, false, [&](der::Writer& w) {
     w.sequence([&](der::Writer& s) { s.add(der::context(0, false), ski); });
   });
   p->authority_key_identifier = aki.take();
@@ -265,7 +247,7 @@ Result<std::unique_ptr<IdevidIssuer>> IdevidIssuer::create(
     TRY(check_masa_url(profile.masa_url));
     // RFC 8995 §2.3.2: non-critical, MASAURLSyntax ::= IA5String.
     der::Writer masa;
-    write_extension(masa, k_pe_masa_url, false,
+    write_extension(masa, oid::pe_masa_url, false,
                     [&](der::Writer& w) { w.add(der::k_ia5_string, as_bytes(profile.masa_url)); });
     p->masa_url_extension = masa.take();
   }
@@ -316,25 +298,25 @@ Result<Bytes> IdevidIssuer::issue(const std::string& serial, ByteView subject_pu
     w.sequence([&](der::Writer& subject) {
       subject.add_encoded(p.subject_prefix);
       if (!common_name.empty()) {
-        write_rdn(subject, k_at_common_name, der::k_utf8_string, common_name);
+        write_rdn(subject, oid::at_common_name, der::k_utf8_string, common_name);
       }
       // 802.1AR §8.6 and RFC 8995 §2.3.1: the voucher serial-number, a
       // PrintableString (RFC 5280 Appendix A: X520SerialNumber).
-      write_rdn(subject, k_at_serial_number, der::k_printable_string, serial);
+      write_rdn(subject, oid::at_serial_number, der::k_printable_string, serial);
     });
     w.add_encoded(subject_public_key_info);
     w.constructed(der::context(3, true), [&](der::Writer& explicit_tag) {
       explicit_tag.sequence([&](der::Writer& exts) {
         exts.add_encoded(p.leading_extensions);
-        write_extension(exts, k_ce_subject_key_identifier, false,
+        write_extension(exts, oid::ce_subject_key_identifier, false,
                         [&](der::Writer& v) { v.add_octet_string(ski); });
         exts.add_encoded(p.authority_key_identifier);
         // RFC 4108 §5: otherName hardwareModuleName { hwType, hwSerialNum };
         // not critical since the subject is not empty (RFC 5280 §4.2.1.6).
-        write_extension(exts, k_ce_subject_alt_name, false, [&](der::Writer& v) {
+        write_extension(exts, oid::ce_subject_alt_name, false, [&](der::Writer& v) {
           v.sequence([&](der::Writer& general_names) {
             general_names.constructed(der::context(0, true), [&](der::Writer& other_name) {
-              other_name.add_oid(k_on_hardware_module_name);
+              other_name.add_oid(oid::on_hardware_module_name);
               other_name.constructed(der::context(0, true), [&](der::Writer& value) {
                 value.sequence([&](der::Writer& hw) {
                   hw.add_oid(p.hw_type_oid).add_octet_string(as_bytes(serial));

@@ -16,6 +16,7 @@
 #include "crypto/algorithm.h"
 #include "crypto/der.h"
 #include "crypto/keys.h"
+#include "crypto/oids.h"
 #include "crypto/signature.h"
 
 namespace vouchsafe::voucher {
@@ -48,16 +49,6 @@ constexpr std::array<std::uint8_t, 9> k_sha384 = {0x60, 0x86, 0x48, 0x01, 0x65,
                                                   0x03, 0x04, 0x02, 0x02};
 constexpr std::array<std::uint8_t, 9> k_sha512 = {0x60, 0x86, 0x48, 0x01, 0x65,
                                                   0x03, 0x04, 0x02, 0x03};
-// 1.2.840.10045.4.3.2 / .3 / .4: ecdsa-with-SHA256/384/512; 1.2.840.10045.2.1
-constexpr std::array<std::uint8_t, 8> k_ecdsa_sha256 = {0x2A, 0x86, 0x48, 0xCE,
-                                                        0x3D, 0x04, 0x03, 0x02};
-constexpr std::array<std::uint8_t, 8> k_ecdsa_sha384 = {0x2A, 0x86, 0x48, 0xCE,
-                                                        0x3D, 0x04, 0x03, 0x03};
-constexpr std::array<std::uint8_t, 8> k_ecdsa_sha512 = {0x2A, 0x86, 0x48, 0xCE,
-                                                        0x3D, 0x04, 0x03, 0x04};
-constexpr std::array<std::uint8_t, 7> k_ec_public_key = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01};
-// 1.3.101.112 id-Ed25519 (RFC 8410)
-constexpr std::array<std::uint8_t, 3> k_ed25519 = {0x2B, 0x65, 0x70};
 // 1.2.840.113549.1.1.1 rsaEncryption; .11/.12/.13 sha256/384/512WithRSAEncryption
 constexpr std::array<std::uint8_t, 9> k_rsa = {0x2A, 0x86, 0x48, 0x86, 0xF7,
                                                0x0D, 0x01, 0x01, 0x01};
@@ -93,15 +84,15 @@ struct SigningProfile {
 SigningProfile profile_for(SignatureAlgorithm alg) {
   switch (alg) {
     case SignatureAlgorithm::es256:
-      return {k_sha256, crypto::sha256_digest(), k_ecdsa_sha256};
+      return {k_sha256, crypto::sha256_digest(), crypto::oid::ecdsa_with_sha256};
     case SignatureAlgorithm::es384:
-      return {k_sha384, crypto::sha384_digest(), k_ecdsa_sha384};
+      return {k_sha384, crypto::sha384_digest(), crypto::oid::ecdsa_with_sha384};
     case SignatureAlgorithm::es512:
-      return {k_sha512, crypto::sha512_digest(), k_ecdsa_sha512};
+      return {k_sha512, crypto::sha512_digest(), crypto::oid::ecdsa_with_sha512};
     case SignatureAlgorithm::ed25519:
       break;
   }
-  return {k_sha512, crypto::sha512_digest(), k_ed25519};
+  return {k_sha512, crypto::sha512_digest(), crypto::oid::ed25519};
 }
 
 const EVP_MD* digest_by_oid(ByteView oid) {
@@ -122,14 +113,14 @@ struct VerifyAlgorithm {
 // rsaEncryption) leaves it to digestAlgorithm, as RFC 5753 §2.1.1 and
 // RFC 3370 §3.2 allow.
 Result<VerifyAlgorithm> verify_algorithm(ByteView signature_oid, const EVP_MD* digest) {
-  if (same(signature_oid, k_ecdsa_sha256))
+  if (same(signature_oid, crypto::oid::ecdsa_with_sha256))
     return VerifyAlgorithm{KeyKind::ec, crypto::sha256_digest()};
-  if (same(signature_oid, k_ecdsa_sha384))
+  if (same(signature_oid, crypto::oid::ecdsa_with_sha384))
     return VerifyAlgorithm{KeyKind::ec, crypto::sha384_digest()};
-  if (same(signature_oid, k_ecdsa_sha512))
+  if (same(signature_oid, crypto::oid::ecdsa_with_sha512))
     return VerifyAlgorithm{KeyKind::ec, crypto::sha512_digest()};
-  if (same(signature_oid, k_ec_public_key)) return VerifyAlgorithm{KeyKind::ec, digest};
-  if (same(signature_oid, k_ed25519)) return VerifyAlgorithm{KeyKind::ed25519, nullptr};
+  if (same(signature_oid, crypto::oid::ec_public_key)) return VerifyAlgorithm{KeyKind::ec, digest};
+  if (same(signature_oid, crypto::oid::ed25519)) return VerifyAlgorithm{KeyKind::ed25519, nullptr};
   if (same(signature_oid, k_rsa_sha256))
     return VerifyAlgorithm{KeyKind::rsa, crypto::sha256_digest()};
   if (same(signature_oid, k_rsa_sha384))

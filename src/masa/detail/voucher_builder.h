@@ -25,9 +25,6 @@ const crypto::CertificateRef& pinned_certificate(const std::vector<crypto::Certi
 // of the SHA-256 of its SubjectPublicKeyInfo (the RFC 7469 pin).
 std::string domain_id(const crypto::DecodedCertificate& cert);
 
-// notAfter as Unix time.
-std::time_t not_after(X509* cert);
-
 struct VoucherContents {
   std::time_t now = 0;
   voucher::Assertion assertion = voucher::Assertion::proximity;
