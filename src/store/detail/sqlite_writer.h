@@ -1,11 +1,13 @@
 // The SQLite store's writer for the MASA's hot path: one thread with its
 // own connection runs every write queued while the previous commit was
-// syncing, in one transaction and one fsync (group commit). Callers are
+// syncing, in one transaction and one fsync (group commit). Under load it
+// lets a group gather for a moment before committing it. Callers are
 // told when their own write is durable; none of them blocks a thread while
 // the disk syncs, and no write waits behind another thread's open read on
 // the store's shared connection.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -42,8 +44,10 @@ class SqliteWriter {
     AssetStore::AuditDone done;
     Status result = ok();
   };
+  using Clock = std::chrono::steady_clock;
   explicit SqliteWriter(DbPtr db);
   void run();
+  void gather(std::unique_lock<std::mutex>& lock);
   void commit(std::deque<Pending>& batch);
 
   DbPtr db_;
@@ -51,6 +55,8 @@ class SqliteWriter {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Pending> queue_;
+  Clock::time_point first_queued_at_;  // of the oldest write in queue_
+  Clock::time_point last_commit_end_;
   bool stopping_ = false;
   std::thread thread_;  // started on the first write
 };
