@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <string_view>
+#include <vector>
 
 #include "crypto/der.h"
 #include "crypto/keys.h"
@@ -16,26 +18,39 @@
 namespace vouchsafe::crypto {
 namespace {
 
-// An EC public key from its curve and point, through EVP_PKEY_fromdata: the
-// context is made once per thread, as it cannot be shared between threads.
-PkeyPtr ec_public_key(const char* group, ByteView point) {
-  thread_local const PkeyCtxPtr ctx = [] {
-    PkeyCtxPtr c(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
-    if (c && EVP_PKEY_fromdata_init(c.get()) != 1) c.reset();
-    return c;
-  }();
-  if (!ctx) return nullptr;
+// A key holding only a curve's parameters, made once per thread and curve.
+PkeyPtr curve_template(const char* group) {
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1) return nullptr;
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(group), 0),
-      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
-                                        const_cast<std::uint8_t*>(point.data()), point.size()),
       OSSL_PARAM_construct_end()};
   EVP_PKEY* key = nullptr;
-  if (EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+  if (EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_KEY_PARAMETERS, params) != 1) {
     ERR_clear_error();
     return nullptr;
   }
   return PkeyPtr(key);
+}
+
+// An EC public key from its curve and point: a copy of the curve's template
+// given the point (which OpenSSL checks is on the curve). EVP_PKEY_fromdata
+// would look the curve up by name for every key, three times the cost.
+PkeyPtr ec_public_key(const char* group, ByteView point) {
+  thread_local std::vector<std::pair<const char*, PkeyPtr>> templates;
+  auto it = std::find_if(templates.begin(), templates.end(),
+                         [&](const auto& t) { return std::string_view(t.first) == group; });
+  if (it == templates.end()) {
+    PkeyPtr made = curve_template(group);
+    if (!made) return nullptr;
+    it = templates.emplace(templates.end(), group, std::move(made));
+  }
+  PkeyPtr key(EVP_PKEY_dup(it->second.get()));
+  if (!key || EVP_PKEY_set1_encoded_public_key(key.get(), point.data(), point.size()) != 1) {
+    ERR_clear_error();
+    return nullptr;
+  }
+  return key;
 }
 
 // The key of a SubjectPublicKeyInfo. Named-curve EC and Ed25519 keys are

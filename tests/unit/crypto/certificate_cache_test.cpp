@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -58,6 +59,23 @@ TEST(CertificateCache, BuildsKeysOfEveryCurveAndEd25519) {
     EXPECT_EQ(EVP_PKEY_eq((*ref)->public_key.get(), key.get()), 1);
     EXPECT_EQ((*ref)->spki_der, public_key_der(key.get()));
   }
+}
+
+// The keys are built from the SPKI's point: one that is not on the curve
+// must not become a key (invalid-curve attacks on ECDSA and ECDH).
+TEST(CertificateCache, RefusesAPublicKeyOffTheCurve) {
+  const PkeyPtr key = generate_key(KeyType::p256);
+  const X509Ptr cert = testing::make_certificate(key.get(), "Key", key.get(), nullptr, true);
+  Bytes der = certificate_der(cert.get());
+  const Bytes point = public_key_der(key.get());  // the SPKI; the point is its last 65 bytes
+  const auto at = std::search(der.begin(), der.end(), point.end() - 65, point.end());
+  ASSERT_NE(at, der.end());
+  *(at + 64) ^= 0x01;  // the last byte of y
+  auto ref = CertificateCache().decode(der);
+  ASSERT_FALSE(ref);
+  EXPECT_EQ(ref.error().code, ErrorCode::bad_key);
+  *(at + 64) ^= 0x01;
+  EXPECT_TRUE(CertificateCache().decode(der)) << "the unaltered certificate decodes";
 }
 
 TEST(CertificateCache, RefusesWhatIsNotADerCertificate) {
