@@ -225,8 +225,8 @@ TrustStore::TrustStore(std::vector<X509Ptr> anchors)
   }
 }
 
-std::optional<TrustStore::CachedPath> TrustStore::validate_under_anchor(const CertificateRef& leaf,
-                                                                        std::time_t when) const {
+std::optional<TrustStore::CachedPath> TrustStore::validate_under_anchor(
+    const CertificateRef& leaf, std::time_t when, bool signature_made_here) const {
   const DecodedCertificate& l = *leaf;
   if (l.tbs.empty() || same(l.issuer, l.subject)) return std::nullopt;
   std::size_t at = anchor_refs_.size();
@@ -258,7 +258,8 @@ std::optional<TrustStore::CachedPath> TrustStore::validate_under_anchor(const Ce
   if (!signature_digest(l.signature_algorithm_oid, md, ed25519)) return std::nullopt;
   // check_sig_alg_match: the signature algorithm fits the issuer's key.
   if (!EVP_PKEY_is_a(anchor.public_key.get(), ed25519 ? "ED25519" : "EC")) return std::nullopt;
-  if (!verify_with_digest(anchor.public_key.get(), md, l.tbs, l.signature_value)) {
+  if (!signature_made_here &&
+      !verify_with_digest(anchor.public_key.get(), md, l.tbs, l.signature_value)) {
     return std::nullopt;
   }
   return CachedPath{{leaf, anchor_refs_[at]},
@@ -268,7 +269,7 @@ std::optional<TrustStore::CachedPath> TrustStore::validate_under_anchor(const Ce
 
 Result<std::vector<CertificateRef>> TrustStore::validate(
     const CertificateRef& leaf, const std::vector<CertificateRef>& untrusted,
-    std::optional<std::time_t> at) const {
+    std::optional<std::time_t> at, ByteView recorded_leaf) const {
   const std::time_t when = at.value_or(std::time(nullptr));
   std::string key(leaf->der_sha256.begin(), leaf->der_sha256.end());
   for (const auto& c : untrusted) key.append(c->der_sha256.begin(), c->der_sha256.end());
@@ -284,7 +285,15 @@ Result<std::vector<CertificateRef>> TrustStore::validate(
   // Only with no untrusted certificate offered: otherwise OpenSSL's choice
   // between paths is its own.
   std::optional<CachedPath> direct;
-  if (untrusted.empty()) direct = validate_under_anchor(leaf, when);
+  if (untrusted.empty()) {
+    if (!recorded_leaf.empty() && std::ranges::equal(leaf->der, recorded_leaf)) {
+      // Taken on the record's word, the path holds for this caller only:
+      // it stays out of the cache.
+      if (auto on_record = validate_under_anchor(leaf, when, true)) return on_record->chain;
+    } else {
+      direct = validate_under_anchor(leaf, when, false);
+    }
+  }
   if (direct) {
     std::lock_guard lock(mutex_);
     if (cache_.size() >= k_cache_capacity) cache_.clear();

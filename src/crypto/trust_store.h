@@ -24,9 +24,15 @@ class TrustStore {
 
   // Builds and validates a path from leaf through untrusted certificates to
   // an anchor, at the given time (now if unset). Returns leaf..anchor.
+  //
+  // recorded_leaf: a certificate the caller issued and keeps on record (the
+  // MASA's IDevIDs). A leaf byte-identical to it carries a signature made
+  // here, not received, so when it sits directly under an anchor its
+  // signature is not verified again; every other check of the path stands.
   Result<std::vector<CertificateRef>> validate(const CertificateRef& leaf,
                                                const std::vector<CertificateRef>& untrusted,
-                                               std::optional<std::time_t> at = std::nullopt) const;
+                                               std::optional<std::time_t> at = std::nullopt,
+                                               ByteView recorded_leaf = {}) const;
 
   [[nodiscard]] const std::vector<X509Ptr>& anchors() const { return anchors_; }
 
@@ -39,8 +45,8 @@ class TrustStore {
   // The leaf directly under an anchor, checked without X509_verify_cert;
   // nothing when the case is not that simple or fails any check, which is
   // then X509_verify_cert's to decide.
-  std::optional<CachedPath> validate_under_anchor(const CertificateRef& leaf,
-                                                  std::time_t when) const;
+  std::optional<CachedPath> validate_under_anchor(const CertificateRef& leaf, std::time_t when,
+                                                  bool signature_made_here) const;
 
   std::vector<X509Ptr> anchors_;
   std::vector<CertificateRef> anchor_refs_;

@@ -42,11 +42,16 @@ struct MasaService::State {
   [[nodiscard]] std::time_t now() const { return config.now ? config.now() : std::time(nullptr); }
 
   // The registrar voucher-request, the pledge's inside it, the serial
-  // numbers, and the device they name: common to both endpoints.
+  // numbers, and the device they name with what the store knows of it for
+  // the domain the voucher would pin: common to both endpoints.
   struct Validated {
     detail::RegistrarRequest rvr;
     detail::PledgeRequest pvr;
+    crypto::CertificateRef pinned;
+    std::string domain;
     store::DeviceRecord device;
+    store::DeviceStatus status;
+    bool audited_for_domain = false;
   };
   Outcome<Validated> validate(const MasaRequest& request, const detail::MediaForm& form,
                               std::time_t now);
@@ -118,23 +123,35 @@ Outcome<MasaService::State::Validated> MasaService::State::validate(const MasaRe
   MASA_ASSIGN(auto rvr,
               detail::verify_registrar_request(request.body, form, request.caller.fingerprint, now,
                                                config.max_request_bytes, trust));
-  MASA_ASSIGN(auto pvr,
-              detail::verify_pledge_request(rvr.payload, now, config.max_request_bytes, idevid));
+  crypto::CertificateRef pinned = detail::pinned_certificate(rvr.chain, config.pinning);
+  std::string domain = detail::domain_id(*pinned);
+
+  // The device the registrar names, read before the pledge's request: the
+  // IDevID on record is one we issued, so a PVR signed with exactly that
+  // certificate needs no second check of its signature (crypto::TrustStore).
+  std::optional<store::DeviceForVoucher> known;
+  if (rvr.payload.serial_number) {
+    auto found = store.device_for_voucher(*rvr.payload.serial_number, domain);
+    if (!found) return refuse(MasaError::store_failure);
+    known = std::move(found).value();
+  }
+  MASA_ASSIGN(auto pvr, detail::verify_pledge_request(
+                            rvr.payload, now, config.max_request_bytes, idevid,
+                            known ? ByteView(known->device.certificate_der) : ByteView()));
   MASA_CHECK(detail::check_serial_numbers(rvr, pvr));
 
   const std::string& serial = *rvr.payload.serial_number;
-  auto found = store.find_device(serial);
-  if (!found) return refuse(MasaError::store_failure);
-  if (!*found) return refuse(MasaError::device_unknown, "serial-number '" + serial + "'");
-  store::DeviceRecord device = std::move(**found);
+  if (!known) return refuse(MasaError::device_unknown, "serial-number '" + serial + "'");
   // The IDevID chains to our CA, but a reissued device's old certificate
   // (and key) no longer speaks for it.
-  if (device.certificate_der != pvr.idevid->der) {
+  if (known->device.certificate_der != pvr.idevid->der) {
     return refuse(MasaError::pvr_signer_unknown,
                   "the IDevID that signed it is not the one on record for device '" + serial +
                       "' (it has been reissued)");
   }
-  return Validated{std::move(rvr), std::move(pvr), std::move(device)};
+  return Validated{std::move(rvr),           std::move(pvr),           std::move(pinned),
+                   std::move(domain),        std::move(known->device), std::move(known->status),
+                   known->audited_for_domain};
 }
 
 Outcome<MasaService::State::SignedVoucher> MasaService::State::request_voucher(
@@ -152,11 +169,8 @@ Outcome<MasaService::State::SignedVoucher> MasaService::State::request_voucher(
   MASA_CHECK(detail::check_nonces(v.rvr, v.pvr));
 
   // Step 5: the device's status and ownership policy.
-  auto status = store.device_status(serial);
-  if (!status) return refuse(MasaError::store_failure);
-  const crypto::CertificateRef& pinned = detail::pinned_certificate(v.rvr.chain, config.pinning);
-  const std::string domain = detail::domain_id(*pinned);
-  if (status->stolen) {
+  const std::string& domain = v.domain;
+  if (v.status.stolen) {
     // The refusal stands even if the event cannot be written.
     (void)store.record_event(serial, "refused-stolen",
                              "registrar " + request.caller.fingerprint + ", domainID " + domain,
@@ -164,8 +178,8 @@ Outcome<MasaService::State::SignedVoucher> MasaService::State::request_voucher(
     return refuse(MasaError::device_stolen);
   }
   const store::OwnershipPolicy policy =
-      detail::effective_ownership(*status, v.device.product, config);
-  MASA_CHECK(detail::check_owner(policy, *status, v.rvr, at, trust));
+      detail::effective_ownership(v.status, v.device.product, config);
+  MASA_CHECK(detail::check_owner(policy, v.status, v.rvr, at, trust));
 
   // Step 6: nonceless vouchers, bounded by the configured lifetime and by
   // every certificate of the registrar's chain (RFC 8995 §5.6: expires-on
@@ -183,13 +197,9 @@ Outcome<MasaService::State::SignedVoucher> MasaService::State::request_voucher(
   // Trust on first use (open policy): the first voucher for a domain is an
   // event in the device's history, written with the voucher's audit entry.
   std::optional<store::DeviceEvent> first_use;
-  if (policy == store::OwnershipPolicy::open) {
-    auto seen = store.audited_for_domain(serial, domain);
-    if (!seen) return refuse(MasaError::store_failure);
-    if (!*seen) {
-      first_use = store::DeviceEvent{
-          "owner-tofu", "domainID " + domain + ", registrar " + request.caller.fingerprint, at};
-    }
+  if (policy == store::OwnershipPolicy::open && !v.audited_for_domain) {
+    first_use = store::DeviceEvent{
+        "owner-tofu", "domainID " + domain + ", registrar " + request.caller.fingerprint, at};
   }
 
   // Step 7: the voucher.
@@ -200,7 +210,7 @@ Outcome<MasaService::State::SignedVoucher> MasaService::State::request_voucher(
   contents.nonce = v.rvr.payload.nonce;
   contents.nonce_text = v.rvr.payload.nonce_text;
   contents.expires_on = expires_on;
-  contents.pinned_domain_cert = pinned->der;
+  contents.pinned_domain_cert = v.pinned->der;
   // RFC 8366 idevid-issuer: the registrar's value (SPEC.md §2: it takes it
   // from the IDevID's AKI), else derived here from the IDevID.
   contents.idevid_issuer = v.rvr.payload.idevid_issuer ? v.rvr.payload.idevid_issuer

@@ -300,19 +300,25 @@ Outcome<bool> IdevidAnchors::reload() {
 }
 
 Outcome<PledgeRequest> verify_pledge_request(const voucher::Voucher& rvr, std::time_t now,
-                                             std::size_t max_input, IdevidAnchors& anchors) {
+                                             std::size_t max_input, IdevidAnchors& anchors,
+                                             ByteView recorded_idevid) {
   // RFC 8995 §5.5.5: the MASA verifies the pledge's own request inside.
   if (!rvr.prior_signed_voucher_request || rvr.prior_signed_voucher_request->empty()) {
     return refuse(MasaError::pvr_missing);
   }
   const Bytes& pvr = *rvr.prior_signed_voucher_request;
+  const auto policy = [&](std::shared_ptr<const crypto::TrustStore> trust) {
+    voucher::TrustPolicy p = anchored(std::move(trust), now, max_input);
+    p.recorded_signer.assign(recorded_idevid.begin(), recorded_idevid.end());
+    return p;
+  };
   MASA_ASSIGN(auto trust, anchors.current());
-  auto verified = voucher::verify_artifact(pvr, anchored(trust, now, max_input));
+  auto verified = voucher::verify_artifact(pvr, policy(trust));
   if (!verified && verified.error().code == ErrorCode::untrusted_chain) {
     MASA_ASSIGN(const bool changed, anchors.reload());
     if (changed) {
       MASA_ASSIGN(trust, anchors.current());
-      verified = voucher::verify_artifact(pvr, anchored(trust, now, max_input));
+      verified = voucher::verify_artifact(pvr, policy(trust));
     }
   }
   if (!verified) return envelope_refusal(verified.error(), true);

@@ -67,6 +67,13 @@ struct DeviceStatus {
   std::vector<Bytes> owner_anchors;          // DER certificates of the owner's CAs
 };
 
+// What the MASA reads of a device for one voucher request.
+struct DeviceForVoucher {
+  DeviceRecord device;
+  DeviceStatus status;
+  bool audited_for_domain = false;  // the domain has had a voucher for it before
+};
+
 // An event in a device's history, as record_event takes it.
 struct DeviceEvent {
   std::string name;  // "owner-tofu", "refused-stolen", ...
@@ -148,6 +155,19 @@ class AssetStore {
   // Whether any entry of the device's log names this domainID.
   virtual Result<bool> audited_for_domain(const std::string& serial,
                                           const std::string& domain_id) = 0;
+
+  // The device, its status and whether domain_id has had a voucher for it;
+  // nothing for an unknown serial. By default the three reads in turn; a
+  // backend may answer in one.
+  virtual Result<std::optional<DeviceForVoucher>> device_for_voucher(const std::string& serial,
+                                                                     const std::string& domain_id) {
+    ASSIGN_OR_RETURN(auto device, find_device(serial));
+    if (!device) return std::optional<DeviceForVoucher>();
+    ASSIGN_OR_RETURN(auto status, device_status(serial));
+    ASSIGN_OR_RETURN(const bool audited, audited_for_domain(serial, domain_id));
+    return std::optional<DeviceForVoucher>(
+        DeviceForVoucher{std::move(*device), std::move(status), audited});
+  }
 
   // Whether the store answers (readiness probes).
   virtual Status ping() = 0;

@@ -427,6 +427,36 @@ class SqliteStore final : public AssetStore {
     return s.step("read the audit log of " + serial);
   }
 
+  // One statement, so one read transaction and one look-up of the WAL: a
+  // row per owner anchor, or one with none.
+  Result<std::optional<DeviceForVoucher>> device_for_voucher(
+      const std::string& serial, const std::string& domain_id) override {
+    ASSIGN_OR_RETURN(
+        auto s, prepare("SELECT d.serial, d.product, d.issuing_ca, d.certificate, d.key_mode, "
+                        "d.issued_at, d.reissue_count, d.reissue_reason, d.stolen, d.ownership, "
+                        "EXISTS (SELECT 1 FROM audit_entry a WHERE a.serial = d.serial AND "
+                        "a.domain_id = ?2), o.certificate "
+                        "FROM device d LEFT JOIN owner_anchor o ON o.serial = d.serial "
+                        "WHERE d.serial = ?1 ORDER BY o.rowid"));
+    s.bind(1, serial).bind(2, domain_id);
+    std::optional<DeviceForVoucher> found;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, s.step("look up device " + serial));
+      if (!row) break;
+      if (!found) {
+        found.emplace();
+        found->device = read_device(s);
+        found->status.stolen = s.integer(8) != 0;
+        if (!s.is_null(9)) {
+          ASSIGN_OR_RETURN(found->status.ownership, parse_ownership_policy(s.text(9)));
+        }
+        found->audited_for_domain = s.integer(10) != 0;
+      }
+      if (!s.is_null(11)) found->status.owner_anchors.push_back(s.blob(11));
+    }
+    return found;
+  }
+
   Status ping() override {
     ASSIGN_OR_RETURN(auto s, prepare("SELECT 1"));
     TRY(s.step("ping the store"));

@@ -85,7 +85,7 @@ Result<std::vector<crypto::CertificateRef>> check_signer(
   for (const auto& c : embedded) {
     if (c != signer_cert) untrusted.push_back(c);
   }
-  return policy.anchors->validate(signer_cert, untrusted, policy.at);
+  return policy.anchors->validate(signer_cert, untrusted, policy.at, policy.recorded_signer);
 }
 
 }  // namespace vouchsafe::voucher

@@ -26,6 +26,10 @@ struct TrustPolicy {
   std::shared_ptr<EVP_PKEY> pinned_key;
   std::optional<std::time_t> at;  // validation time; now when unset
   std::size_t max_input = k_default_max_input;
+  // With anchors: a signer certificate the verifier issued and keeps on
+  // record (DER), whose signature it need not check again (see
+  // crypto::TrustStore::validate).
+  Bytes recorded_signer;
 
   // Inspection only: the signature is checked against the envelope's own
   // signer certificate when it has one, and no path is validated. For

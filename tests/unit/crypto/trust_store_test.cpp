@@ -177,6 +177,29 @@ TEST_P(DirectPath, RefusesOutsideTheValidityWindow) {
   EXPECT_FALSE(check_agrees(der, ca.get(), now_ + 365 * k_day));
 }
 
+// A leaf on record (one we issued) is not verified again, and nothing else
+// is waived: a tampered copy that is not the recorded one is still refused,
+// and the recorded one outside its validity window too.
+TEST_P(DirectPath, ARecordedLeafSkipsOnlyItsOwnSignatureCheck) {
+  const X509Ptr ca = anchor(ca_spec());
+  const Bytes der = leaf(ca.get(), leaf_spec());
+  Bytes recorded = der;
+  recorded.back() ^= 0x01;  // a signature check would refuse it
+  CertificateCache cache;
+  auto ref = cache.decode(recorded);
+  ASSERT_TRUE(ref) << ref.error().message;
+  std::vector<X509Ptr> anchors;
+  anchors.push_back(share(ca.get()));
+  const TrustStore store(std::move(anchors));
+  EXPECT_FALSE(store.validate(*ref, {}, now_, der)) << "another certificate is on record";
+  EXPECT_FALSE(store.validate(*ref, {}, now_ + 400 * k_day, recorded)) << "expired";
+  auto chain = store.validate(*ref, {}, now_, recorded);
+  ASSERT_TRUE(chain) << chain.error().message;
+  ASSERT_EQ(chain->size(), 2U);
+  EXPECT_EQ(X509_cmp(chain->back()->x509(), ca.get()), 0);
+  EXPECT_FALSE(store.validate(*ref, {}, now_)) << "the record's word is not cached for others";
+}
+
 TEST_P(DirectPath, RefusesALeafOfAnotherIssuer) {
   const X509Ptr ca = anchor(ca_spec());
   CertSpec other = ca_spec();
