@@ -112,22 +112,20 @@ std::string hex_encode(ByteView data) {
   return out;
 }
 
+int hex_digit_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 Result<Bytes> hex_decode(std::string_view text) {
   Bytes out;
   int high = -1;
   for (char c : text) {
-    int v = 0;
-    if (c >= '0' && c <= '9') {
-      v = c - '0';
-    } else if (c >= 'a' && c <= 'f') {
-      v = c - 'a' + 10;
-    } else if (c >= 'A' && c <= 'F') {
-      v = c - 'A' + 10;
-    } else if (c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == ':') {
-      continue;
-    } else {
-      return fail(ErrorCode::invalid_value, "hex: invalid character");
-    }
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == ':') continue;
+    const int v = hex_digit_value(c);
+    if (v < 0) return fail(ErrorCode::invalid_value, "hex: invalid character");
     if (high < 0) {
       high = v;
     } else {

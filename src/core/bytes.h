@@ -37,5 +37,7 @@ Result<Bytes> base64url_decode(std::string_view text);
 std::string hex_encode(ByteView data);
 // Accepts upper and lower case, and ignores whitespace and ':' separators.
 Result<Bytes> hex_decode(std::string_view text);
+// 0..15 for a hex digit of either case, -1 for anything else.
+int hex_digit_value(char c);
 
 }  // namespace vouchsafe

@@ -1,27 +1,25 @@
 // JSON codec over the leaf table in model.h.
 #include "voucher/json_codec.h"
 
-#include <set>
+#include <charconv>
 #include <type_traits>
+
+#include "voucher/json_reader.h"
 
 namespace vouchsafe::voucher {
 namespace {
 
 using nlohmann::json;
+using Kind = JsonValue::Kind;
 
-std::string json_type_name(const json& j) {
-  return j.type_name();
-}
-
-Unexpected wrong_type(const LeafInfo& leaf, const char* expected, const json& got) {
+Unexpected wrong_type(const LeafInfo& leaf, const char* expected, const JsonValue& got) {
   return fail(ErrorCode::wrong_type, "leaf '" + std::string(leaf.name) + "' must be " + expected +
-                                         ", got " + json_type_name(got));
+                                         ", got " + std::string(json_kind_name(got.kind)));
 }
 
-Result<Bytes> decode_binary(const LeafInfo& leaf, const json& j) {
-  if (!j.is_string()) return wrong_type(leaf, "a base64 string", j);
-  const auto& text = j.get_ref<const std::string&>();
-  auto bytes = base64_decode(text);
+Result<Bytes> decode_binary(const LeafInfo& leaf, const JsonValue& j) {
+  if (j.kind != Kind::string) return wrong_type(leaf, "a base64 string", j);
+  auto bytes = base64_decode(j.text);
   if (bytes) return bytes;
   return fail(ErrorCode::malformed_base64,
               "leaf '" + std::string(leaf.name) + "': " + bytes.error().message);
@@ -29,43 +27,42 @@ Result<Bytes> decode_binary(const LeafInfo& leaf, const json& j) {
 
 // The nonce's bytes and the form its text had: base64 as RFC 7951 says,
 // else base64url (RFC 8995 App. C), else the text itself, as opaque bytes.
-Status decode_nonce(const json& j, Voucher& v) {
+Status decode_nonce(const JsonValue& j, Voucher& v) {
   static constexpr LeafInfo k_nonce{"nonce", LeafType::binary, 7, 7};
-  if (!j.is_string()) return wrong_type(k_nonce, "a base64 string", j);
-  const auto& text = j.get_ref<const std::string&>();
-  if (auto bytes = base64_decode(text)) {
+  if (j.kind != Kind::string) return wrong_type(k_nonce, "a base64 string", j);
+  if (auto bytes = base64_decode(j.text)) {
     v.nonce = std::move(bytes).value();
     v.nonce_text = Voucher::NonceText::base64;
-  } else if (auto url = base64url_decode(text)) {
+  } else if (auto url = base64url_decode(j.text)) {
     v.nonce = std::move(url).value();
     v.nonce_text = Voucher::NonceText::base64url;
   } else {
-    v.nonce = to_bytes(text);
+    v.nonce = to_bytes(j.text);
     v.nonce_text = Voucher::NonceText::verbatim;
   }
   return ok();
 }
 
 template <typename T>
-Status decode_leaf(const LeafInfo& leaf, const json& j, std::optional<T>& out) {
+Status decode_leaf(const LeafInfo& leaf, const JsonValue& j, std::optional<T>& out) {
   if constexpr (std::is_same_v<T, DateTime>) {
-    if (!j.is_string()) return wrong_type(leaf, "a date-and-time string", j);
-    auto dt = parse_date_time(j.get_ref<const std::string&>());
+    if (j.kind != Kind::string) return wrong_type(leaf, "a date-and-time string", j);
+    auto dt = parse_date_time(j.text);
     if (!dt)
       return fail(ErrorCode::invalid_date,
                   "leaf '" + std::string(leaf.name) + "': " + dt.error().message);
     out = *dt;
   } else if constexpr (std::is_same_v<T, Assertion>) {
-    if (!j.is_string()) return wrong_type(leaf, "an assertion name", j);
-    ASSIGN_OR_RETURN(out, parse_assertion(j.get_ref<const std::string&>()));
+    if (j.kind != Kind::string) return wrong_type(leaf, "an assertion name", j);
+    ASSIGN_OR_RETURN(out, parse_assertion(j.text));
   } else if constexpr (std::is_same_v<T, std::string>) {
-    if (!j.is_string()) return wrong_type(leaf, "a string", j);
-    out = j.get<std::string>();
+    if (j.kind != Kind::string) return wrong_type(leaf, "a string", j);
+    out = j.text;
   } else if constexpr (std::is_same_v<T, bool>) {
-    if (j.is_boolean()) {
-      out = j.get<bool>();
-    } else if (j.is_string() && (j == "true" || j == "false")) {
-      out = j == "true";  // RFC 8366 §5.2 example 2 writes "true"
+    if (j.kind == Kind::boolean) {
+      out = j.boolean;
+    } else if (j.kind == Kind::string && (j.text == "true" || j.text == "false")) {
+      out = j.text == "true";  // RFC 8366 §5.2 example 2 writes "true"
     } else {
       return wrong_type(leaf, "a boolean", j);
     }
@@ -73,8 +70,8 @@ Status decode_leaf(const LeafInfo& leaf, const json& j, std::optional<T>& out) {
     ASSIGN_OR_RETURN(out, decode_binary(leaf, j));
   } else if constexpr (std::is_same_v<T, std::vector<Bytes>>) {
     std::vector<Bytes> list;
-    if (j.is_array()) {
-      for (const auto& item : j) {
+    if (j.kind == Kind::array) {
+      for (const auto& item : j.items) {
         ASSIGN_OR_RETURN(auto b, decode_binary(leaf, item));
         list.push_back(std::move(b));
       }
@@ -84,13 +81,15 @@ Status decode_leaf(const LeafInfo& leaf, const json& j, std::optional<T>& out) {
     }
     out = std::move(list);
   } else if constexpr (std::is_same_v<T, std::vector<ExtensionName>>) {
-    if (!j.is_array()) return wrong_type(leaf, "an array", j);
+    if (j.kind != Kind::array) return wrong_type(leaf, "an array", j);
     std::vector<ExtensionName> names;
-    for (const auto& item : j) {
-      if (item.is_string()) {
-        names.emplace_back(item.get<std::string>());
-      } else if (item.is_number_unsigned()) {
-        names.emplace_back(item.get<std::uint64_t>());
+    for (const auto& item : j.items) {
+      if (item.kind == Kind::string) {
+        names.emplace_back(item.text);
+      } else if (item.is_unsigned_integer()) {
+        std::uint64_t n = 0;
+        std::from_chars(item.text.data(), item.text.data() + item.text.size(), n);
+        names.emplace_back(n);
       } else {
         return wrong_type(leaf, "an array of names", item);
       }
@@ -121,71 +120,56 @@ json encode_leaf(const T& value) {
   }
 }
 
-// nlohmann's DOM builder, which keeps the last of duplicate members
-// silently, behind a SAX handler that refuses them and bounds the nesting.
-// (A parser callback does the same but builds a JSON value for every key.)
-class StrictDomBuilder {
- public:
-  StrictDomBuilder(json& doc, std::size_t max_depth) : dom_(doc, false), max_depth_(max_depth) {}
-
-  bool null() { return dom_.null(); }
-  bool boolean(bool v) { return dom_.boolean(v); }
-  bool number_integer(json::number_integer_t v) { return dom_.number_integer(v); }
-  bool number_unsigned(json::number_unsigned_t v) { return dom_.number_unsigned(v); }
-  bool number_float(json::number_float_t v, const json::string_t& text) {
-    return dom_.number_float(v, text);
-  }
-  bool string(json::string_t& v) { return dom_.string(v); }
-  bool binary(json::binary_t& v) { return dom_.binary(v); }
-
-  bool start_object(std::size_t n) {
-    if (!enter()) return false;
-    open_objects_.emplace_back();
-    return dom_.start_object(n);
-  }
-  bool key(json::string_t& k) {
-    if (!open_objects_.back().insert(k).second) {
-      return refuse(ErrorCode::duplicate_member, "duplicate JSON member '" + k.substr(0, 64) + "'");
+// A number as nlohmann reads one: unsigned, else signed, else floating.
+json number_to_json(const std::string& text) {
+  const char* begin = text.data();
+  const char* end = begin + text.size();
+  if (text.find_first_of(".eE") == std::string::npos) {
+    if (text[0] != '-') {
+      std::uint64_t u = 0;
+      if (auto r = std::from_chars(begin, end, u); r.ec == std::errc() && r.ptr == end)
+        return json(u);
+    } else {
+      std::int64_t i = 0;
+      if (auto r = std::from_chars(begin, end, i); r.ec == std::errc() && r.ptr == end)
+        return json(i);
     }
-    return dom_.key(k);
   }
-  bool end_object() {
-    open_objects_.pop_back();
-    --depth_;
-    return dom_.end_object();
-  }
-  bool start_array(std::size_t n) { return enter() && dom_.start_array(n); }
-  bool end_array() {
-    --depth_;
-    return dom_.end_array();
-  }
-  bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/,
-                   const nlohmann::detail::exception& e) {
-    return refuse(ErrorCode::malformed_json, std::string("not valid JSON: ") + e.what());
-  }
+  // read_json refused what overflows; what underflows is zero.
+  double d = 0;
+  if (std::from_chars(begin, end, d).ec != std::errc()) d = text[0] == '-' ? -0.0 : 0.0;
+  return json(d);
+}
 
-  [[nodiscard]] ErrorCode problem_code() const { return problem_code_; }
-  [[nodiscard]] const std::string& problem() const { return problem_; }
-
- private:
-  bool enter() {
-    if (++depth_ <= max_depth_) return true;
-    return refuse(ErrorCode::nesting_too_deep,
-                  "JSON nested deeper than " + std::to_string(max_depth_) + " levels");
+Result<json> to_nlohmann(JsonValue&& v) {
+  switch (v.kind) {
+    case Kind::null:
+      return json(nullptr);
+    case Kind::boolean:
+      return json(v.boolean);
+    case Kind::number:
+      return number_to_json(v.text);
+    case Kind::string:
+      return json(std::move(v.text));
+    case Kind::array: {
+      json out = json::array();
+      for (auto& item : v.items) {
+        ASSIGN_OR_RETURN(auto converted, to_nlohmann(std::move(item)));
+        out.push_back(std::move(converted));
+      }
+      return out;
+    }
+    case Kind::object: {
+      json out = json::object();
+      for (auto& [name, member] : v.members) {
+        ASSIGN_OR_RETURN(auto converted, to_nlohmann(std::move(member)));
+        out.emplace(std::move(name), std::move(converted));
+      }
+      return out;
+    }
   }
-  bool refuse(ErrorCode code, std::string problem) {
-    problem_code_ = code;
-    problem_ = std::move(problem);
-    return false;
-  }
-
-  nlohmann::detail::json_sax_dom_parser<json> dom_;
-  std::size_t max_depth_;
-  std::size_t depth_ = 0;
-  std::vector<std::set<std::string>> open_objects_;
-  ErrorCode problem_code_ = ErrorCode::malformed_json;
-  std::string problem_ = "not valid JSON";
-};
+  return json(nullptr);
+}
 
 bool listed_extension(const Voucher& v, std::string_view member) {
   const auto colon = member.find(':');
@@ -200,25 +184,18 @@ bool listed_extension(const Voucher& v, std::string_view member) {
 }  // namespace
 
 Result<json> parse_strict_json(ByteView text, std::size_t max_depth) {
-  json doc;
-  StrictDomBuilder builder(doc, max_depth);
-  const bool parsed = json::sax_parse(text.begin(), text.end(), &builder,
-                                      json::input_format_t::json, /*strict=*/true,
-                                      /*ignore_comments=*/false);
-  if (!parsed) return fail(builder.problem_code(), builder.problem());
-  return doc;
+  ASSIGN_OR_RETURN(auto doc, read_json(text, max_depth));
+  return to_nlohmann(std::move(doc));
 }
 
 Result<Voucher> decode_json(ByteView text, const JsonLimits& limits) {
-  ASSIGN_OR_RETURN(auto doc, parse_strict_json(text, limits.max_depth));
-  if (!doc.is_object() || doc.size() != 1) {
+  ASSIGN_OR_RETURN(const JsonValue doc, read_json(text, limits.max_depth));
+  if (doc.kind != Kind::object || doc.members.size() != 1) {
     return fail(ErrorCode::wrong_type,
                 "expected one top-level member, \"ietf-voucher:voucher\" or "
                 "\"ietf-voucher-request:voucher\"");
   }
-  const auto top = doc.begin();
-  const std::string& top_name = top.key();
-  const json& body = top.value();
+  const auto& [top_name, body] = doc.members.front();
   Voucher v;
   if (top_name == k_voucher_member) {
     v.kind = ArtifactKind::voucher;
@@ -230,24 +207,31 @@ Result<Voucher> decode_json(ByteView text, const JsonLimits& limits) {
     return fail(ErrorCode::unknown_leaf,
                 "unknown top-level member '" + top_name.substr(0, 64) + "'");
   }
-  if (!body.is_object())
+  if (body.kind != Kind::object)
     return fail(ErrorCode::wrong_type, "the voucher container must be an object");
 
-  std::set<std::string_view> known;
+  // Members are unique (read_json), so counting the known ones found tells
+  // whether any other is left.
+  std::size_t known_found = 0;
   Status status = ok();
   for_each_leaf(v, [&](const LeafInfo& leaf, auto& member) {
-    if (leaf.sid_delta(v.kind) == 0) return;
-    known.insert(leaf.name);
-    if (!status) return;
-    if (auto it = body.find(std::string(leaf.name)); it != body.end()) {
-      status = leaf.name == "nonce" ? decode_nonce(*it, v) : decode_leaf(leaf, *it, member);
+    if (leaf.sid_delta(v.kind) == 0 || !status) return;
+    if (const JsonValue* j = body.find(leaf.name)) {
+      ++known_found;
+      status = leaf.name == "nonce" ? decode_nonce(*j, v) : decode_leaf(leaf, *j, member);
     }
   });
   TRY(status);
-  for (const auto& [name, value] : body.items()) {
-    if (!known.contains(name) && !listed_extension(v, name)) {
-      return fail(ErrorCode::unknown_leaf,
-                  "unknown leaf '" + name.substr(0, 64) + "' in " + top_name);
+  if (known_found != body.members.size()) {
+    for (const auto& [name, value] : body.members) {
+      bool known = false;
+      for_each_leaf(v, [&](const LeafInfo& leaf, const auto&) {
+        known = known || (leaf.sid_delta(v.kind) != 0 && leaf.name == name);
+      });
+      if (!known && !listed_extension(v, name)) {
+        return fail(ErrorCode::unknown_leaf,
+                    "unknown leaf '" + name.substr(0, 64) + "' in " + top_name);
+      }
     }
   }
   TRY(validate(v));
