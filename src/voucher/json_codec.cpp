@@ -124,21 +124,25 @@ json encode_leaf(const T& value) {
 json number_to_json(const std::string& text) {
   const char* begin = text.data();
   const char* end = begin + text.size();
+  json out;
   if (text.find_first_of(".eE") == std::string::npos) {
+    std::uint64_t u = 0;
+    std::int64_t i = 0;
     if (text[0] != '-') {
-      std::uint64_t u = 0;
-      if (auto r = std::from_chars(begin, end, u); r.ec == std::errc() && r.ptr == end)
-        return json(u);
-    } else {
-      std::int64_t i = 0;
-      if (auto r = std::from_chars(begin, end, i); r.ec == std::errc() && r.ptr == end)
-        return json(i);
+      if (auto r = std::from_chars(begin, end, u); r.ec == std::errc() && r.ptr == end) {
+        out = u;
+        return out;
+      }
+    } else if (auto r = std::from_chars(begin, end, i); r.ec == std::errc() && r.ptr == end) {
+      out = i;
+      return out;
     }
   }
   // read_json refused what overflows; what underflows is zero.
   double d = 0;
   if (std::from_chars(begin, end, d).ec != std::errc()) d = text[0] == '-' ? -0.0 : 0.0;
-  return json(d);
+  out = d;
+  return out;
 }
 
 Result<json> to_nlohmann(JsonValue&& v) {
@@ -195,7 +199,8 @@ Result<Voucher> decode_json(ByteView text, const JsonLimits& limits) {
                 "expected one top-level member, \"ietf-voucher:voucher\" or "
                 "\"ietf-voucher-request:voucher\"");
   }
-  const auto& [top_name, body] = doc.members.front();
+  const std::string& top_name = doc.members.front().name;
+  const JsonValue& body = doc.members.front().value;
   Voucher v;
   if (top_name == k_voucher_member) {
     v.kind = ArtifactKind::voucher;
@@ -223,7 +228,8 @@ Result<Voucher> decode_json(ByteView text, const JsonLimits& limits) {
   });
   TRY(status);
   if (known_found != body.members.size()) {
-    for (const auto& [name, value] : body.members) {
+    for (const auto& member : body.members) {
+      const std::string& name = member.name;
       bool known = false;
       for_each_leaf(v, [&](const LeafInfo& leaf, const auto&) {
         known = known || (leaf.sid_delta(v.kind) != 0 && leaf.name == name);

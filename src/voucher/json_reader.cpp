@@ -66,11 +66,11 @@ class Reader {
       if (!at('"')) return malformed("an object member's name must be a string");
       ++p_;
       auto& member = out.members.emplace_back();
-      TRY(string(member.first));
+      TRY(string(member.name));
       skip_space();
       if (!at(':')) return malformed("':' must follow a member's name");
       ++p_;
-      TRY(value(member.second, depth));
+      TRY(value(member.value, depth));
       skip_space();
       if (at(',')) {
         ++p_;
@@ -299,14 +299,14 @@ class Reader {
 
   // Sorting costs more than comparing every pair for the few members a
   // voucher has; a large object is sorted, to stay O(n log n).
-  static Status unique_names(const std::vector<std::pair<std::string, JsonValue>>& members) {
+  static Status unique_names(const std::vector<JsonMember>& members) {
     constexpr std::size_t k_pairwise_up_to = 16;
     const std::string* duplicate = nullptr;
     if (members.size() <= k_pairwise_up_to) {
       for (std::size_t i = 0; i < members.size() && duplicate == nullptr; ++i) {
         for (std::size_t j = i + 1; j < members.size(); ++j) {
-          if (members[i].first == members[j].first) {
-            duplicate = &members[i].first;
+          if (members[i].name == members[j].name) {
+            duplicate = &members[i].name;
             break;
           }
         }
@@ -314,7 +314,7 @@ class Reader {
     } else {
       std::vector<const std::string*> names;
       names.reserve(members.size());
-      for (const auto& m : members) names.push_back(&m.first);
+      for (const auto& m : members) names.push_back(&m.name);
       std::sort(names.begin(), names.end(), [](const auto* a, const auto* b) { return *a < *b; });
       const auto same = std::adjacent_find(names.begin(), names.end(),
                                            [](const auto* a, const auto* b) { return *a == *b; });
@@ -325,7 +325,7 @@ class Reader {
                 "duplicate JSON member '" + duplicate->substr(0, 64) + "'");
   }
 
-  Status enter(std::size_t depth) const {
+  [[nodiscard]] Status enter(std::size_t depth) const {
     if (depth <= max_depth_) return ok();
     return fail(ErrorCode::nesting_too_deep,
                 "JSON nested deeper than " + std::to_string(max_depth_) + " levels");

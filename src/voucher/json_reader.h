@@ -8,7 +8,6 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "core/bytes.h"
@@ -16,18 +15,25 @@
 
 namespace vouchsafe::voucher {
 
+struct JsonMember;
+
 struct JsonValue {
   enum class Kind { null, boolean, number, string, array, object };
   Kind kind = Kind::null;
   bool boolean = false;
-  std::string text;              // a string's value, or a number's literal as written
-  std::vector<JsonValue> items;  // an array's elements
-  std::vector<std::pair<std::string, JsonValue>> members;  // an object's, in document order
+  std::string text;                 // a string's value, or a number's literal as written
+  std::vector<JsonValue> items;     // an array's elements
+  std::vector<JsonMember> members;  // an object's, in document order
 
   // The member of an object with this name, or nullptr.
   [[nodiscard]] const JsonValue* find(std::string_view name) const;
   // A number written as a non-negative integer that fits 64 bits.
   [[nodiscard]] bool is_unsigned_integer() const;
+};
+
+struct JsonMember {
+  std::string name;
+  JsonValue value;
 };
 
 // "null", "boolean", "number", "string", "array" or "object".

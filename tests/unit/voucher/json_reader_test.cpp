@@ -71,9 +71,9 @@ TEST(JsonReader, AgreesWithNlohmannOnMutatedVouchers) {
     const Bytes b = testing::read_vector(path);
     seeds.emplace_back(b.begin(), b.end());
   }
-  seeds.push_back(R"({"a":[1,-2.5e3,"\u00e9",true,false,null,{"b":"c"}]})");
+  seeds.emplace_back(R"({"a":[1,-2.5e3,"\u00e9",true,false,null,{"b":"c"}]})");
   const std::string alphabet = "{}[]:,\"\\ u0123456789abcdefABCDEF.eE+-tfnrl\x80\xc3\xff\t\n";
-  std::mt19937 random(20261126);  // fixed: a failure can be replayed
+  std::mt19937 random(20261126);  // NOLINT(cert-msc32-c,cert-msc51-cpp): fixed, to replay a failure
   std::size_t accepted = 0;
   std::size_t refused = 0;
   for (int round = 0; round < 20000; ++round) {
