@@ -428,6 +428,40 @@ TEST_P(StoreTest, TellsWhetherADomainHasHadAVoucher) {
   EXPECT_FALSE(*store_->audited_for_domain("W-NONE", "domain-a"));
 }
 
+// The MASA's one read per request: the same answers as the reads it replaces.
+TEST_P(StoreTest, ReadsADeviceForAVoucherAsTheSeparateReadsDo) {
+  ASSERT_TRUE(store_->add_devices(std::vector<DeviceRecord>{device("W-V-1"), device("W-V-2")}));
+  ASSERT_TRUE(store_->set_stolen("W-V-1", true, "lost in transit", 5));
+  ASSERT_TRUE(store_->set_ownership_policy("W-V-1", OwnershipPolicy::known_customer));
+  ASSERT_TRUE(store_->add_owner_anchor("W-V-1", Bytes{0x30, 0x02}, false));
+  ASSERT_TRUE(store_->add_owner_anchor("W-V-1", Bytes{0x30, 0x01}, false));
+  ASSERT_TRUE(store_->append_audit("W-V-1", AuditEntry{1, "domain-a", std::nullopt, "logged", ""}));
+
+  for (const std::string serial : {"W-V-1", "W-V-2"}) {
+    for (const std::string domain : {"domain-a", "domain-b"}) {
+      auto read = store_->device_for_voucher(serial, domain);
+      ASSERT_TRUE(read) << read.error().message;
+      ASSERT_TRUE(*read) << serial;
+      const auto device = store_->find_device(serial);
+      const auto status = store_->device_status(serial);
+      ASSERT_TRUE(device && *device && status);
+      EXPECT_EQ((*read)->device.certificate_der, (*device)->certificate_der);
+      EXPECT_EQ((*read)->device.product, (*device)->product);
+      EXPECT_EQ((*read)->status.stolen, status->stolen);
+      EXPECT_EQ((*read)->status.ownership, status->ownership);
+      EXPECT_EQ((*read)->status.owner_anchors, status->owner_anchors);  // in the order added
+      EXPECT_EQ((*read)->audited_for_domain, *store_->audited_for_domain(serial, domain));
+    }
+  }
+  const auto v1 = store_->device_for_voucher("W-V-1", "domain-a");
+  EXPECT_TRUE((*v1)->status.stolen);
+  EXPECT_EQ((*v1)->status.owner_anchors.size(), 2U);
+  EXPECT_TRUE((*v1)->audited_for_domain);
+  auto unknown = store_->device_for_voucher("W-NONE", "domain-a");
+  ASSERT_TRUE(unknown);
+  EXPECT_FALSE(*unknown);
+}
+
 TEST(SqliteStore, MustBeAFileForItsSecondConnection) {
   for (const std::string location : {"", ":memory:", "file::memory:?cache=shared"}) {
     auto opened = open_sqlite_store(location);
