@@ -86,10 +86,8 @@ Status decode_leaf(const LeafInfo& leaf, const JsonValue& j, std::optional<T>& o
     for (const auto& item : j.items) {
       if (item.kind == Kind::string) {
         names.emplace_back(item.text);
-      } else if (item.is_unsigned_integer()) {
-        std::uint64_t n = 0;
-        std::from_chars(item.text.data(), item.text.data() + item.text.size(), n);
-        names.emplace_back(n);
+      } else if (const auto n = item.as_unsigned_integer()) {
+        names.emplace_back(*n);
       } else {
         return wrong_type(leaf, "an array of names", item);
       }
@@ -121,22 +119,19 @@ json encode_leaf(const T& value) {
 }
 
 // A number as nlohmann reads one: unsigned, else signed, else floating.
-json number_to_json(const std::string& text) {
+json number_to_json(const JsonValue& number) {
+  json out;
+  if (const auto u = number.as_unsigned_integer()) {
+    out = *u;
+    return out;
+  }
+  const std::string& text = number.text;
   const char* begin = text.data();
   const char* end = begin + text.size();
-  json out;
-  if (text.find_first_of(".eE") == std::string::npos) {
-    std::uint64_t u = 0;
-    std::int64_t i = 0;
-    if (text[0] != '-') {
-      if (auto r = std::from_chars(begin, end, u); r.ec == std::errc() && r.ptr == end) {
-        out = u;
-        return out;
-      }
-    } else if (auto r = std::from_chars(begin, end, i); r.ec == std::errc() && r.ptr == end) {
-      out = i;
-      return out;
-    }
+  std::int64_t i = 0;
+  if (const auto r = std::from_chars(begin, end, i); r.ec == std::errc() && r.ptr == end) {
+    out = i;
+    return out;
   }
   // read_json refused what overflows; what underflows is zero.
   double d = 0;
@@ -145,35 +140,34 @@ json number_to_json(const std::string& text) {
   return out;
 }
 
-Result<json> to_nlohmann(JsonValue&& v) {
+// read_json has refused all it would refuse; conversion cannot fail.
+// Braced returns would be nlohmann initializer lists, which build arrays.
+// NOLINTBEGIN(modernize-return-braced-init-list)
+json to_nlohmann(JsonValue&& v) {
   switch (v.kind) {
     case Kind::null:
       return json(nullptr);
     case Kind::boolean:
       return json(v.boolean);
     case Kind::number:
-      return number_to_json(v.text);
+      return number_to_json(v);
     case Kind::string:
       return json(std::move(v.text));
     case Kind::array: {
       json out = json::array();
-      for (auto& item : v.items) {
-        ASSIGN_OR_RETURN(auto converted, to_nlohmann(std::move(item)));
-        out.push_back(std::move(converted));
-      }
+      for (auto& item : v.items) out.push_back(to_nlohmann(std::move(item)));
       return out;
     }
     case Kind::object: {
       json out = json::object();
-      for (auto& [name, member] : v.members) {
-        ASSIGN_OR_RETURN(auto converted, to_nlohmann(std::move(member)));
-        out.emplace(std::move(name), std::move(converted));
-      }
+      for (auto& [name, member] : v.members)
+        out.emplace(std::move(name), to_nlohmann(std::move(member)));
       return out;
     }
   }
   return json(nullptr);
 }
+// NOLINTEND(modernize-return-braced-init-list)
 
 bool listed_extension(const Voucher& v, std::string_view member) {
   const auto colon = member.find(':');

@@ -357,14 +357,15 @@ const JsonValue* JsonValue::find(std::string_view name) const {
   return nullptr;
 }
 
-bool JsonValue::is_unsigned_integer() const {
-  if (kind != Kind::number || text.empty()) return false;
-  if (!std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return false;
+std::optional<std::uint64_t> JsonValue::as_unsigned_integer() const {
+  if (kind != Kind::number || text.empty() || text[0] == '-' ||
+      text.find_first_of(".eE") != std::string::npos) {
+    return std::nullopt;
   }
   std::uint64_t v = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), v);
-  return error == std::errc() && end == text.data() + text.size();
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return v;
 }
 
 std::string_view json_kind_name(JsonValue::Kind kind) {

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,8 +29,9 @@ struct JsonValue {
 
   // The member of an object with this name, or nullptr.
   [[nodiscard]] const JsonValue* find(std::string_view name) const;
-  // A number written as a non-negative integer that fits 64 bits.
-  [[nodiscard]] bool is_unsigned_integer() const;
+  // The value of a number written as a non-negative integer that fits 64
+  // bits; nothing for any other value.
+  [[nodiscard]] std::optional<std::uint64_t> as_unsigned_integer() const;
 };
 
 struct JsonMember {
