@@ -207,8 +207,13 @@ Outcome<MasaService::State::SignedVoucher> MasaService::State::request_voucher(
   contents.now = at;
   contents.assertion = assertion;
   contents.serial_number = serial;
-  contents.nonce = v.rvr.payload.nonce;
-  contents.nonce_text = v.rvr.payload.nonce_text;
+  // The pledge's nonce in the pledge's spelling: the pledge compares the
+  // text, and a registrar may have re-encoded it (check_nonces compared the
+  // two by their bytes).
+  if (v.rvr.payload.nonce) {
+    contents.nonce = v.pvr.payload.nonce;
+    contents.nonce_spelling = v.pvr.payload.nonce_spelling.text;
+  }
   contents.expires_on = expires_on;
   contents.pinned_domain_cert = v.pinned->der;
   // RFC 8366 idevid-issuer: the registrar's value (SPEC.md §2: it takes it

@@ -1,5 +1,6 @@
 // Building and signing the voucher.
 #include "masa/detail/voucher_builder.h"
+
 #include "crypto/keys.h"
 #include "voucher/artifact.h"
 
@@ -26,7 +27,7 @@ voucher::Voucher build_voucher(const VoucherContents& contents) {
   // RFC 8366 §5.3: nonce and expires-on are mutually exclusive.
   if (contents.nonce) {
     v.nonce = contents.nonce;
-    v.nonce_text = contents.nonce_text;
+    v.nonce_spelling.text = contents.nonce_spelling;
   } else if (contents.expires_on) {
     v.expires_on = DateTime::from_unix_seconds(*contents.expires_on);
   }

@@ -18,7 +18,10 @@ Result<Bytes> make_registrar_voucher_request(const voucher::SigningIdentity& reg
   rvr.kind = voucher::ArtifactKind::voucher_request;
   rvr.created_on = options.created_on;
   rvr.serial_number = pvr.payload.serial_number;
-  if (!options.nonceless) rvr.nonce = pvr.payload.nonce;
+  if (!options.nonceless) {
+    rvr.nonce = pvr.payload.nonce;
+    rvr.nonce_spelling = pvr.payload.nonce_spelling;  // the pledge compares its own text
+  }
   if (!pvr.envelope.signer_chain.empty()) {
     // RFC 8995 §5.5: the serial number is the one the authenticated IDevID names.
     ASSIGN_OR_RETURN(auto serial, pki::device_serial_of(*pvr.envelope.signer_chain.front()));

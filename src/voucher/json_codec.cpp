@@ -25,21 +25,20 @@ Result<Bytes> decode_binary(const LeafInfo& leaf, const JsonValue& j) {
               "leaf '" + std::string(leaf.name) + "': " + bytes.error().message);
 }
 
-// The nonce's bytes and the form its text had: base64 as RFC 7951 says,
-// else base64url (RFC 8995 App. C), else the text itself, as opaque bytes.
+// The nonce's bytes from its text: base64 as RFC 7951 says, else base64url
+// (RFC 8995 App. C), else the text itself, as opaque bytes.
+Bytes nonce_bytes(std::string_view text) {
+  if (auto bytes = base64_decode(text)) return std::move(bytes).value();
+  if (auto url = base64url_decode(text)) return std::move(url).value();
+  return to_bytes(text);
+}
+
+// The nonce's bytes, and its text kept as the sender spelled it.
 Status decode_nonce(const JsonValue& j, Voucher& v) {
   static constexpr LeafInfo k_nonce{"nonce", LeafType::binary, 7, 7};
   if (j.kind != Kind::string) return wrong_type(k_nonce, "a base64 string", j);
-  if (auto bytes = base64_decode(j.text)) {
-    v.nonce = std::move(bytes).value();
-    v.nonce_text = Voucher::NonceText::base64;
-  } else if (auto url = base64url_decode(j.text)) {
-    v.nonce = std::move(url).value();
-    v.nonce_text = Voucher::NonceText::base64url;
-  } else {
-    v.nonce = to_bytes(j.text);
-    v.nonce_text = Voucher::NonceText::verbatim;
-  }
+  v.nonce = nonce_bytes(j.text);
+  v.nonce_spelling.text = j.text;
   return ok();
 }
 
@@ -239,14 +238,9 @@ Result<Voucher> decode_json(ByteView text, const JsonLimits& limits) {
 }
 
 std::string json_nonce_text(const Voucher& v) {
-  switch (v.nonce_text) {
-    case Voucher::NonceText::base64url:
-      return base64url_encode(*v.nonce);
-    case Voucher::NonceText::verbatim:
-      return {v.nonce->begin(), v.nonce->end()};
-    case Voucher::NonceText::base64:
-      break;
-  }
+  // The sender's spelling, as long as it still spells these bytes.
+  const std::string& spelled = v.nonce_spelling.text;
+  if (!spelled.empty() && nonce_bytes(spelled) == *v.nonce) return spelled;
   return base64_encode(*v.nonce);
 }
 

@@ -23,8 +23,8 @@ Result<Voucher> decode_json(ByteView text, const JsonLimits& limits = {});
 Result<nlohmann::json> parse_strict_json(ByteView text, std::size_t max_depth);
 
 nlohmann::json to_json(const Voucher& v);
-// The nonce (which must be set) as the JSON encoding writes it: in the form
-// it was read in (Voucher::nonce_text).
+// The nonce (which must be set) as the JSON encoding writes it: as it was
+// spelled when read (Voucher::nonce_spelling), else base64.
 std::string json_nonce_text(const Voucher& v);
 Bytes encode_json(const Voucher& v);  // compact, as signed
 

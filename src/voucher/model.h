@@ -42,12 +42,17 @@ struct Voucher {
   std::optional<Bytes> pinned_domain_cert;  // DER certificate
   std::optional<bool> domain_cert_revocation_checks;
   std::optional<Bytes> nonce;
-  // How the nonce was written in JSON. RFC 7951 says base64, but RFC 8995
-  // Appendix C's pledge sends base64url text and compares the voucher's
-  // nonce as text (vectors/README.md: treat it as opaque), so a voucher
-  // echoes the form it was given.
-  enum class NonceText { base64, base64url, verbatim };
-  NonceText nonce_text = NonceText::base64;
+  // The nonce's text exactly as a JSON payload spelled it (empty when the
+  // nonce came from CBOR or was set in code). RFC 7951 says base64, but
+  // pledges send base64url, unpadded base64 or opaque text, and a pledge
+  // compares the voucher's nonce with its own as text (SPEC.md §1), so a
+  // voucher carries the pledge's spelling back unchanged. Nonces are
+  // compared by their bytes: the spelling never makes two vouchers differ.
+  struct NonceSpelling {
+    std::string text;
+    bool operator==(const NonceSpelling& /*other*/) const { return true; }
+  };
+  NonceSpelling nonce_spelling;
   std::optional<DateTime> last_renewal_date;
   std::optional<Bytes> pinned_domain_pubk;  // SubjectPublicKeyInfo DER
   std::optional<Bytes> pinned_domain_pubk_sha256;

@@ -29,9 +29,9 @@ struct VoucherContents {
   std::time_t now = 0;
   voucher::Assertion assertion = voucher::Assertion::proximity;
   std::string serial_number;
-  std::optional<Bytes> nonce;  // copied from the RVR; none: nonceless
-  voucher::Voucher::NonceText nonce_text = voucher::Voucher::NonceText::base64;  // its JSON form
-  std::optional<std::time_t> expires_on;                                         // nonceless only
+  std::optional<Bytes> nonce;             // the pledge's; none: nonceless
+  std::string nonce_spelling;             // the pledge's text of it, when its request was JSON
+  std::optional<std::time_t> expires_on;  // nonceless only
   Bytes pinned_domain_cert;
   std::optional<Bytes> idevid_issuer;
 };

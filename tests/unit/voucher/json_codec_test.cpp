@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "support/test_support.h"
@@ -62,25 +63,46 @@ TEST(JsonCodec, TreatsTheBase64urlNonceOfRfc8995AsOpaque) {
   EXPECT_EQ(v.created_on->offset_minutes, -4 * 60);
 }
 
-TEST(JsonCodec, WritesANonceBackInTheFormItCameIn) {
-  // base64 (RFC 7951), base64url (RFC 8995 App. C), and text that is
-  // neither: each is written back as it was read, for a pledge that
-  // compares the nonce as text.
-  for (const std::string nonce :
-       {"+/XE9zK9q8Ll1qylMtLKeg==", "-_XE9zK9q8Ll1qylMtLKeg", "not base64 at all!"}) {
-    const std::string text =
-        R"({"ietf-voucher:voucher":{"serial-number":"A","nonce":")" + nonce + R"("}})";
-    auto v = decode_json(to_bytes(text));
-    ASSERT_TRUE(v) << nonce << ": " << v.error().message;
-    const auto written = nlohmann::json::parse(encode_json(*v));
-    EXPECT_EQ(written["ietf-voucher:voucher"]["nonce"], nonce);
+// tests/vectors/nonce-spellings.json: how pledges spell nonces.
+nlohmann::json nonce_spellings() {
+  std::ifstream in(std::string(VOUCHSAFE_SOURCE_DIR) + "/tests/vectors/nonce-spellings.json");
+  return nlohmann::json::parse(in);
+}
+
+Voucher voucher_with_nonce(const std::string& nonce_text) {
+  const std::string text =
+      R"({"ietf-voucher:voucher":{"serial-number":"A","nonce":")" + nonce_text + R"("}})";
+  auto v = decode_json(to_bytes(text));
+  EXPECT_TRUE(v) << nonce_text << ": " << (v ? "" : v.error().message);
+  return v ? *v : Voucher{};
+}
+
+TEST(JsonCodec, WritesEveryNonceBackExactlyAsItWasSpelled) {
+  const auto cases = nonce_spellings()["cases"];
+  ASSERT_GE(cases.size(), 5U);
+  for (const auto& c : cases) {
+    const std::string text = c["text"];
+    const Voucher v = voucher_with_nonce(text);
+    ASSERT_TRUE(v.nonce) << text;
+    EXPECT_EQ(hex_encode(*v.nonce), c["bytes"]) << text << ": " << c["why"];
+    const auto written = nlohmann::json::parse(encode_json(v));
+    EXPECT_EQ(written["ietf-voucher:voucher"]["nonce"], text) << c["why"];
   }
-  // The first two name the same bytes.
-  const auto a = decode_json(to_bytes(std::string(
-      R"({"ietf-voucher:voucher":{"serial-number":"A","nonce":"+/XE9zK9q8Ll1qylMtLKeg=="}})")));
-  const auto b = decode_json(to_bytes(std::string(
-      R"({"ietf-voucher:voucher":{"serial-number":"A","nonce":"-_XE9zK9q8Ll1qylMtLKeg"}})")));
-  EXPECT_EQ(a->nonce, b->nonce);
+}
+
+TEST(JsonCodec, ComparesNoncesByTheirBytesNotTheirSpelling) {
+  const Voucher padded = voucher_with_nonce("+/XE9zK9q8Ll1qylMtLKeg==");
+  const Voucher url = voucher_with_nonce("-_XE9zK9q8Ll1qylMtLKeh");
+  EXPECT_EQ(padded.nonce, url.nonce);
+  EXPECT_EQ(padded, url);
+  EXPECT_NE(padded, voucher_with_nonce("not base64 at all!"));
+}
+
+TEST(JsonCodec, WritesBase64WhenTheSpellingNoLongerMatchesTheBytes) {
+  Voucher v = voucher_with_nonce("-_XE9zK9q8Ll1qylMtLKeg");
+  v.nonce = Bytes(8, 0xff);  // changed in code after it was read
+  const auto written = nlohmann::json::parse(encode_json(v));
+  EXPECT_EQ(written["ietf-voucher:voucher"]["nonce"], "//////////8=");
 }
 
 TEST(JsonCodec, RoundTripsEveryLeafOfAVoucherRequest) {
