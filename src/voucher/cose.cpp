@@ -293,8 +293,17 @@ Result<VerifiedEnvelope> verify_cose(ByteView data, const TrustPolicy& policy) {
   cbor_item_t** parts = cbor_array_handle(message);
   if (!cbor_isa_bytestring(parts[0])) return not_cose("the protected header must be a byte string");
   if (!cbor_isa_map(parts[1])) return not_cose("the unprotected header must be a map");
+  if (cbor_isa_map(parts[2])) {
+    // Early cBRSKI drafts put the voucher map itself in the payload slot.
+    return not_cose(
+        "the payload is a bare CBOR map, as early cBRSKI drafts wrote it; RFC 9052 §4.2 "
+        "wants the map encoded inside a byte string");
+  }
+  if (cbor_is_null(parts[2])) {
+    return not_cose("the payload is nil: detached payloads (RFC 9052 §2) are not vouchers");
+  }
   if (!cbor_isa_bytestring(parts[2])) {
-    return not_cose("the payload must be a byte string (detached payloads are not supported)");
+    return not_cose("the payload must be a byte string holding the CBOR voucher");
   }
   if (!cbor_isa_bytestring(parts[3])) return not_cose("the signature must be a byte string");
   const ByteView protected_bytes = bytes_of(parts[0]);

@@ -340,6 +340,17 @@ Result<VerifiedEnvelope> verify_jws(ByteView data, const TrustPolicy& policy) {
   ASSIGN_OR_RETURN(const json doc, parse_strict_json(data, k_max_envelope_depth));
   if (!doc.is_object()) return wrong_type("a JWS JSON Serialization", "an object", doc);
 
+  // A voucher or voucher-request sent as bare JSON looks like a JWS to
+  // form detection; say what it is rather than which JWS member it lacks.
+  if (!doc.contains("payload")) {
+    for (const auto& [name, value] : doc.items()) {
+      if (name.size() > 8 && name.compare(name.size() - 8, 8, ":voucher") == 0) {
+        return fail(ErrorCode::bad_signature,
+                    "found an unsigned JSON voucher-request or voucher (\"" + name.substr(0, 64) +
+                        "\"), not a signed JWS: it carries no signature");
+      }
+    }
+  }
   // RFC 7515 §7.2.1: other members "MUST be ignored" if not understood, so
   // unknown top-level members are; only the ones JWS defines are read.
   ASSIGN_OR_RETURN(const std::string* payload_b64, string_member(doc, "payload", "the JWS"));

@@ -8,8 +8,9 @@
 #include <thread>
 
 #include "masa/detail/voucher_builder.h"
-#include "pki/certificate_fields.h"
 #include "masa_fixture.h"
+#include "pki/certificate_fields.h"
+#include "voucher/json_codec.h"
 
 namespace vouchsafe::masa::testing {
 namespace {
@@ -280,6 +281,18 @@ TEST_P(MasaTest, RefusesAPledgeRequestWithABadSignature) {
                      sign_as_registrar(rvr_fields(victim, nonce, *pvr), domain_, Form::cms),
                      Form::cms, domain_)),
                  403, "pledge voucher-request signature");
+}
+
+TEST_P(MasaTest, AnUnsignedPledgeRequestIsCalledUnsigned) {
+  MasaService masa(config(), store());
+  const std::string serial = device();
+  const Bytes nonce = random_nonce();
+  // The registrar wrapped the pledge's JSON payload, which nobody signed.
+  const Bytes bare = voucher::encode_json(pvr_fields(serial, domain_.registrar.get(), nonce));
+  const auto response = masa.handle(voucher_request(
+      sign_as_registrar(rvr_fields(serial, nonce, bare), domain_, Form::cms), Form::cms, domain_));
+  expect_refusal(response, 403, "unsigned JSON voucher-request");
+  EXPECT_EQ(body_text(response).find("payload member"), std::string::npos) << body_text(response);
 }
 
 TEST_P(MasaTest, RefusesAPledgeRequestFromAnotherManufacturer) {

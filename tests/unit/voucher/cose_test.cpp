@@ -463,6 +463,21 @@ TEST(CoseRejects, MessagesThatAreNotAFourElementArray) {
             ErrorCode::malformed_cbor);
 }
 
+TEST(CoseRejects, APayloadThatIsABareMapSaysSoRatherThanDetached) {
+  // An early cBRSKI draft's voucher-request: the SID map itself where the
+  // byte string belongs. A nil payload is the detached case.
+  Signing s(crypto::KeyType::p256);
+  const auto bare = verify_cose(hex("D28443A10126A0A11909C5A10102"
+                                    "4100"),
+                                s.pinned_key());
+  ASSERT_FALSE(bare);
+  EXPECT_NE(bare.error().message.find("bare CBOR map"), std::string::npos) << bare.error().message;
+  EXPECT_EQ(bare.error().message.find("detached"), std::string::npos) << bare.error().message;
+  const auto detached = verify_cose(hex("D28443A10126A0F64100"), s.pinned_key());
+  ASSERT_FALSE(detached);
+  EXPECT_NE(detached.error().message.find("detached"), std::string::npos);
+}
+
 TEST(CoseRejects, AlgorithmsWeDoNotSupport) {
   Signing s(crypto::KeyType::p256);
   EVP_PKEY* key = s.pki.signer_key.get();

@@ -309,6 +309,19 @@ TEST(JwsSigning, FollowsAChangeOfChainBetweenCalls) {
   EXPECT_EQ(protected_header(*third)["alg"], "EdDSA");
 }
 
+TEST(JwsRejects, AnUnsignedJsonVoucherRequestIsCalledWhatItIs) {
+  // What a registrar sends when it forgets to sign: the JSON payload alone.
+  const Bytes bare = to_bytes(std::string(
+      R"({"ietf-voucher-request:voucher":{"serial-number":"A","nonce":"AAAAAAAAAAA="}})"));
+  const auto verified = verify_jws(bare, TrustPolicy::for_inspection());
+  ASSERT_FALSE(verified);
+  EXPECT_EQ(verified.error().code, ErrorCode::bad_signature);
+  EXPECT_NE(verified.error().message.find("unsigned JSON voucher-request"), std::string::npos)
+      << verified.error().message;
+  EXPECT_EQ(verified.error().message.find("payload"), std::string::npos)
+      << verified.error().message;
+}
+
 TEST(JwsSigning, RefusesToSignWithoutASigner) {
   auto jws = sign_jws(sample_voucher(), SigningIdentity{});
   ASSERT_FALSE(jws);
