@@ -179,8 +179,12 @@ Bytes public_key_der(EVP_PKEY* key) {
 }
 
 std::string certificate_subject(X509* cert) {
+  return name_rfc2253(X509_get_subject_name(cert));
+}
+
+std::string name_rfc2253(const X509_NAME* name) {
   BioPtr bio(BIO_new(BIO_s_mem()));
-  X509_NAME_print_ex(bio.get(), X509_get_subject_name(cert), 0, XN_FLAG_RFC2253);
+  X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253);
   return bio_text(bio.get());
 }
 

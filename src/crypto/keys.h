@@ -35,6 +35,8 @@ Bytes certificate_der(X509* cert);
 std::string certificate_pem(X509* cert);
 Bytes public_key_der(EVP_PKEY* key);  // SubjectPublicKeyInfo
 std::string certificate_subject(X509* cert);
+// A Name as RFC 2253 text (OpenSSL's XN_FLAG_RFC2253).
+std::string name_rfc2253(const X509_NAME* name);
 
 // PKCS#8 PEM, AES-256-CBC encrypted when a passphrase is given.
 Result<std::string> private_key_pem(EVP_PKEY* key, const std::optional<std::string>& passphrase);

@@ -139,6 +139,7 @@ Outcome<MasaService::State::Validated> MasaService::State::validate(const MasaRe
                             rvr.payload, now, config.max_request_bytes, idevid,
                             known ? ByteView(known->device.certificate_der) : ByteView()));
   MASA_CHECK(detail::check_serial_numbers(rvr, pvr));
+  MASA_CHECK(detail::check_idevid_issuer(rvr.payload, *pvr.idevid));
 
   const std::string& serial = *rvr.payload.serial_number;
   if (!known) return refuse(MasaError::device_unknown, "serial-number '" + serial + "'");
@@ -216,10 +217,8 @@ Outcome<MasaService::State::SignedVoucher> MasaService::State::request_voucher(
   }
   contents.expires_on = expires_on;
   contents.pinned_domain_cert = v.pinned->der;
-  // RFC 8366 idevid-issuer: the registrar's value (SPEC.md §2: it takes it
-  // from the IDevID's AKI), else derived here from the IDevID.
-  contents.idevid_issuer = v.rvr.payload.idevid_issuer ? v.rvr.payload.idevid_issuer
-                                                       : optional_idevid_issuer(*v.pvr.idevid);
+  // RFC 8366bis idevid-issuer: computed here, and only where configured.
+  if (config.voucher_idevid_issuer) contents.idevid_issuer = optional_idevid_issuer(*v.pvr.idevid);
   const voucher::Voucher built = detail::build_voucher(contents);
   MASA_ASSIGN(Bytes signed_voucher, detail::sign_voucher(built, answer_form.form, config));
   // The audit log names the nonce as the voucher's JSON does (RFC 8995 App. C

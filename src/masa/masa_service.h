@@ -81,6 +81,12 @@ struct MasaConfig {
   // counted as "arbitrary" truncation (RFC 8995 §5.8.1).
   std::size_t audit_log_max_entries = 1024;
 
+  // RFC 8366bis idevid-issuer in the voucher: only where device serial
+  // numbers are not unique across the issuing CAs (pledges then tell their
+  // vouchers apart by issuer); otherwise it SHOULD NOT be there. The value
+  // is always computed from the IDevID, never copied from the request.
+  bool voucher_idevid_issuer = false;
+
   // Bodies larger than this are refused with 413.
   std::size_t max_request_bytes = std::size_t{64} * 1024;
 

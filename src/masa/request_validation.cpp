@@ -5,10 +5,13 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdlib>
 
+#include "crypto/der.h"
 #include "crypto/keys.h"
+#include "crypto/oids.h"
 #include "pki/certificate_fields.h"
 #include "voucher/artifact.h"
 
@@ -342,6 +345,42 @@ Check check_serial_numbers(const RegistrarRequest& rvr, const PledgeRequest& pvr
                                                   ", IDevID " + quoted(pvr.idevid_serial));
   }
   return std::nullopt;
+}
+
+Check check_idevid_issuer(const voucher::Voucher& rvr, const crypto::DecodedCertificate& idevid) {
+  if (!rvr.idevid_issuer) return std::nullopt;
+  const Bytes& claimed = *rvr.idevid_issuer;
+  const auto same = [&claimed](ByteView candidate) {
+    return !candidate.empty() &&
+           std::equal(claimed.begin(), claimed.end(), candidate.begin(), candidate.end());
+  };
+  if (const auto* aki = idevid.extension(crypto::oid::ce_authority_key_identifier)) {
+    if (same(aki->encoded_value) || same(aki->value)) return std::nullopt;
+    // AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT ... }
+    namespace der = crypto::der;
+    der::Reader top(aki->value);
+    if (auto seq = top.expect(der::k_sequence, "AuthorityKeyIdentifier")) {
+      if (auto fields = top.enter(*seq, "AuthorityKeyIdentifier")) {
+        auto key_id = fields->next();
+        if (key_id && key_id->tag == der::context(0, false) && same(key_id->value)) {
+          return std::nullopt;
+        }
+      }
+    }
+  }
+  if (same(idevid.issuer)) return std::nullopt;
+  if (X509* cert = idevid.x509(); cert != nullptr) {
+    const X509_NAME* issuer = X509_get_issuer_name(cert);
+    std::array<char, 1024> oneline{};
+    if (X509_NAME_oneline(issuer, oneline.data(), static_cast<int>(oneline.size())) != nullptr &&
+        same(as_bytes(oneline.data()))) {
+      return std::nullopt;
+    }
+    if (same(as_bytes(crypto::name_rfc2253(issuer)))) return std::nullopt;
+  }
+  return refuse(MasaError::idevid_issuer_mismatch,
+                "got " + std::to_string(claimed.size()) + " bytes beginning " +
+                    hex_encode(ByteView(claimed).first(std::min<std::size_t>(claimed.size(), 8))));
 }
 
 Outcome<voucher::Assertion> check_proximity(const RegistrarRequest& rvr, const PledgeRequest& pvr,

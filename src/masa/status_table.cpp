@@ -12,7 +12,7 @@ namespace {
 
 using E = MasaError;
 
-constexpr std::array<StatusEntry, 23> k_table{{
+constexpr std::array<StatusEntry, 32> k_table{{
     {E::malformed_request, "malformed_request", 400,
      "The request body is not a well-formed voucher-request."},
     {E::unsupported_media_type, "unsupported_media_type", 415,
@@ -32,20 +32,49 @@ constexpr std::array<StatusEntry, 23> k_table{{
     {E::rvr_signer_not_registrar, "rvr_signer_not_registrar", 403,
      "The registrar voucher-request was not signed by a registrar: its certificate lacks the "
      "id-kp-cmcRA extended key usage (1.3.6.1.5.5.7.3.28)."},
-    {E::pvr_missing, "pvr_missing", 400,
-     "The registrar voucher-request carries no prior-signed-voucher-request from the pledge."},
+    {E::rvr_not_from_caller, "rvr_not_from_caller", 401,
+     "The registrar voucher-request was signed by another key than the TLS client certificate "
+     "of this connection: a registrar posts its own requests (RFC 8995 §5.5.4)."},
+    {E::rvr_stale, "rvr_stale", 403,
+     "The registrar voucher-request's created-on is too far from this MASA's clock: a replayed "
+     "or long-delayed request is refused. Check the registrar's clock and send a new request."},
+    {E::pvr_missing, "pvr_missing", 403,
+     "The registrar voucher-request carries no prior-signed-voucher-request from the pledge. "
+     "Without one this MASA issues only a nonceless voucher, to a known customer, for a device "
+     "recorded as theirs."},
     {E::pvr_signature_invalid, "pvr_signature_invalid", 403,
      "The pledge voucher-request signature does not verify."},
     {E::pvr_signer_unknown, "pvr_signer_unknown", 403,
      "The pledge voucher-request is not signed by an IDevID this manufacturer issued."},
+    {E::pvr_signer_unidentified, "pvr_signer_unidentified", 403,
+     "The signer of the pledge voucher-request could not be identified: it names no certificate, "
+     "and neither the IDevID on record for its serial-number nor a certificate in the registrar "
+     "request's x5bag verifies it."},
     {E::serial_mismatch, "serial_mismatch", 403,
      "The serial-number of the registrar voucher-request, the pledge voucher-request and the "
      "pledge's IDevID do not agree."},
+    {E::idevid_issuer_mismatch, "idevid_issuer_mismatch", 403,
+     "The registrar voucher-request's idevid-issuer does not identify the issuer of the "
+     "pledge's IDevID; RFC 8366bis wants the IDevID's AuthorityKeyIdentifier extension value."},
     {E::proximity_not_shown, "proximity_not_shown", 403,
      "The pledge's proximity-registrar-cert is not in the certificate chain that signed the "
      "registrar voucher-request."},
     {E::nonce_mismatch, "nonce_mismatch", 403,
      "The nonce of the registrar voucher-request differs from the pledge's."},
+    {E::agent_signed_data_malformed, "agent_signed_data_malformed", 403,
+     "The pledge voucher-request's agent-signed-data is not a JWS over the agent's created-on and "
+     "serial-number (BRSKI-PRM)."},
+    {E::agent_signature_invalid, "agent_signature_invalid", 403,
+     "The agent-signed-data does not verify with the agent-sign-cert whose SubjectKeyIdentifier "
+     "its kid names."},
+    {E::agent_serial_mismatch, "agent_serial_mismatch", 403,
+     "The agent-signed-data names another serial-number than the pledge's."},
+    {E::agent_not_in_domain, "agent_not_in_domain", 403,
+     "The registrar-agent's certificate does not belong to the domain of the registrar that "
+     "signed the registrar voucher-request."},
+    {E::agent_registrar_not_in_domain, "agent_registrar_not_in_domain", 403,
+     "The agent-provided-proximity-registrar-cert does not belong to the domain of the "
+     "registrar that signed the registrar voucher-request."},
     {E::device_unknown, "device_unknown", 404,
      "This MASA knows no device with this serial-number."},
     {E::device_stolen, "device_stolen", 403,

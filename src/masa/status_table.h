@@ -23,13 +23,23 @@ enum class MasaError {
   // The registrar voucher-request (RVR).
   rvr_signature_invalid,     // 403
   rvr_signer_not_registrar,  // 403: no id-kp-cmcRA
+  rvr_not_from_caller,       // 401: signed by another key than the TLS client's
+  rvr_stale,                 // 403: created-on too far from now
   // The pledge voucher-request inside it (PVR).
-  pvr_missing,            // 400
-  pvr_signature_invalid,  // 403
-  pvr_signer_unknown,     // 403: not an IDevID of ours
-  serial_mismatch,        // 403
-  proximity_not_shown,    // 403
-  nonce_mismatch,         // 403
+  pvr_missing,              // 403: and policy wants one
+  pvr_signature_invalid,    // 403
+  pvr_signer_unknown,       // 403: not an IDevID of ours
+  pvr_signer_unidentified,  // 403: names no signer, and the IDevID on record does not verify
+  serial_mismatch,          // 403
+  idevid_issuer_mismatch,   // 403
+  proximity_not_shown,      // 403
+  nonce_mismatch,           // 403
+  // BRSKI-PRM agent-proximity (draft-ietf-anima-brski-prm §7.5).
+  agent_signed_data_malformed,    // 403
+  agent_signature_invalid,        // 403
+  agent_serial_mismatch,          // 403
+  agent_not_in_domain,            // 403
+  agent_registrar_not_in_domain,  // 403
   // The device and its policies.
   device_unknown,               // 404
   device_stolen,                // 403

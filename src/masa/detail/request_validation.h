@@ -89,6 +89,14 @@ Outcome<PledgeRequest> verify_pledge_request(const voucher::Voucher& rvr, std::t
 // subject serialNumber.
 Check check_serial_numbers(const RegistrarRequest& rvr, const PledgeRequest& pvr);
 
+// RFC 8366bis idevid-issuer, when the registrar sent one, identifies the
+// issuer of the pledge's IDevID: the AuthorityKeyIdentifier extension value
+// as 8366bis defines it (the DER OCTET STRING), or, as registrars in the
+// field write it, the AKI SEQUENCE or its keyIdentifier alone, the issuer
+// Name in DER, or OpenSSL's one-line or RFC 2253 text of that Name.
+// Anything else disagrees with the IDevID and is refused.
+Check check_idevid_issuer(const voucher::Voucher& rvr, const crypto::DecodedCertificate& idevid);
+
 // RFC 8995 §5.5.5: the registrar the pledge saw (proximity-registrar-cert,
 // or cBRSKI's proximity-registrar-pubk / -pubk-sha256) is in the chain that
 // signed the RVR: assertion proximity; else the fallback or a refusal.

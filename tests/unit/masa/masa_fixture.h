@@ -377,6 +377,13 @@ inline std::string body_text(const MasaResponse& r) {
   return std::string(r.body.begin(), r.body.end());
 }
 
+// A refusal with this status, as plain text that says reason_part.
+inline void expect_refusal(const MasaResponse& r, int status, const std::string& reason_part) {
+  EXPECT_EQ(r.status, status) << body_text(r);
+  EXPECT_EQ(r.content_type, "text/plain; charset=utf-8");
+  EXPECT_NE(body_text(r).find(reason_part), std::string::npos) << body_text(r);
+}
+
 // A MASA over the shared manufacturer's store of the test's backend, with
 // the test's settings.
 // A store that passes every call to a real one; tests override the calls

@@ -43,13 +43,9 @@ TEST_P(RequestVoucher, IssuesAVoucherThatVerifiesWithTheMasaAnchor) {
   EXPECT_EQ(v.pinned_domain_cert, domain_.ca_der());
   EXPECT_EQ(v.domain_cert_revocation_checks, false);
   EXPECT_FALSE(v.prior_signed_voucher_request);
-  // The registrar sent no idevid-issuer: derived from the IDevID's AKI.
-  auto idevid = Manufacturer::get().idevid(serial);
-  EXPECT_EQ(v.idevid_issuer, *pki::idevid_issuer_of(idevid.get()));
-  ASSERT_TRUE(v.idevid_issuer);
-  EXPECT_EQ((*v.idevid_issuer)[0], 0x04);
-  EXPECT_EQ((*v.idevid_issuer)[2], 0x30);
-  EXPECT_EQ((*v.idevid_issuer)[4], 0x80);
+  // Serial numbers are unique across our issuing CAs: no idevid-issuer
+  // unless configured (RFC 8366bis: otherwise it SHOULD NOT be there).
+  EXPECT_FALSE(v.idevid_issuer);
 }
 
 INSTANTIATE_TEST_SUITE_P(EachForm, RequestVoucher,
@@ -86,18 +82,66 @@ TEST_P(MasaTest, AcceptChoosesAnotherForm) {
   EXPECT_EQ(response.content_type, "application/voucher-cms+json");
 }
 
-TEST_P(MasaTest, TheRegistrarsIdevidIssuerIsCopied) {
-  MasaService masa(config(), store());
-  const std::string serial = device();
+// A request for `serial` whose RVR carries this idevid-issuer.
+MasaRequest with_idevid_issuer(const std::string& serial, const Domain& domain,
+                               const Bytes& idevid_issuer) {
   const Bytes nonce = random_nonce();
   const Bytes pvr =
-      sign_as_device(pvr_fields(serial, domain_.registrar.get(), nonce), serial, Form::cms);
+      sign_as_device(pvr_fields(serial, domain.registrar.get(), nonce), serial, Form::cms);
   auto rvr = rvr_fields(serial, nonce, pvr);
+  rvr.idevid_issuer = idevid_issuer;
+  return voucher_request(sign_as_registrar(rvr, domain, Form::cms), Form::cms, domain);
+}
+
+TEST_P(MasaTest, AnIdevidIssuerThatNamesTheIdevidsIssuerIsAcceptedInEveryFormInUse) {
+  MasaService masa(config(), store());
+  const std::string serial = device();
   auto idevid = Manufacturer::get().idevid(serial);
-  rvr.idevid_issuer = *pki::idevid_issuer_of(idevid.get());
-  const auto v = open_voucher(
-      masa.handle(voucher_request(sign_as_registrar(rvr, domain_, Form::cms), Form::cms, domain_)));
-  EXPECT_EQ(v.idevid_issuer, rvr.idevid_issuer);
+  const Bytes aki = *pki::idevid_issuer_of(idevid.get());  // 04 LL 30 LL 80 14 keyid
+  ASSERT_GT(aki.size(), 6U);
+  X509_NAME* issuer = X509_get_issuer_name(idevid.get());
+  std::array<char, 512> oneline{};
+  ASSERT_NE(X509_NAME_oneline(issuer, oneline.data(), static_cast<int>(oneline.size())), nullptr);
+  const std::vector<std::pair<std::string, Bytes>> forms = {
+      {"RFC 8366bis: the AKI extension value", aki},
+      {"the AKI SEQUENCE", Bytes(aki.begin() + 2, aki.end())},
+      {"the keyIdentifier alone", Bytes(aki.begin() + 6, aki.end())},
+      {"the issuer Name in DER", crypto::to_der(issuer, i2d_X509_NAME)},
+      {"OpenSSL's one-line text", to_bytes(oneline.data())},
+      {"RFC 2253 text", to_bytes(crypto::name_rfc2253(issuer))},
+  };
+  for (const auto& [what, value] : forms) {
+    const auto response = masa.handle(with_idevid_issuer(serial, domain_, value));
+    EXPECT_EQ(response.status, 200) << what << ": " << body_text(response);
+    // Not configured: the voucher carries none, whatever the request said.
+    EXPECT_FALSE(open_voucher(response).idevid_issuer) << what;
+  }
+}
+
+TEST_P(MasaTest, AnIdevidIssuerThatNamesAnotherIssuerIsRefused) {
+  MasaService masa(config(), store());
+  const std::string serial = device();
+  auto foreign = vouchsafe::testing::make_test_pki();
+  const Bytes other_aki = *pki::idevid_issuer_of(foreign.signer.get());
+  expect_refusal(masa.handle(with_idevid_issuer(serial, domain_, other_aki)), 403,
+                 "does not identify the issuer of the pledge's IDevID");
+  expect_refusal(masa.handle(with_idevid_issuer(serial, domain_, to_bytes("/CN=Somebody Else"))),
+                 403, "idevid-issuer");
+}
+
+TEST_P(MasaTest, WhereConfiguredTheVoucherCarriesTheIdevidIssuerWeComputed) {
+  auto c = config();
+  c.voucher_idevid_issuer = true;
+  MasaService masa(std::move(c), store());
+  const std::string serial = device();
+  auto idevid = Manufacturer::get().idevid(serial);
+  std::array<char, 512> oneline{};
+  X509_NAME_oneline(X509_get_issuer_name(idevid.get()), oneline.data(),
+                    static_cast<int>(oneline.size()));
+  // The registrar wrote the issuer as text; the voucher carries the AKI.
+  const auto v =
+      open_voucher(masa.handle(with_idevid_issuer(serial, domain_, to_bytes(oneline.data()))));
+  EXPECT_EQ(v.idevid_issuer, *pki::idevid_issuer_of(idevid.get()));
 }
 
 TEST_P(MasaTest, PinningTheRegistrarCertificateIsAPolicy) {
@@ -186,12 +230,6 @@ TEST_P(MasaTest, ServesConcurrentRequests) {
 
 // ------------------------------------------------------------- refusals
 
-void expect_refusal(const MasaResponse& r, int status, const std::string& reason_part) {
-  EXPECT_EQ(r.status, status) << body_text(r);
-  EXPECT_EQ(r.content_type, "text/plain; charset=utf-8");
-  EXPECT_NE(body_text(r).find(reason_part), std::string::npos) << body_text(r);
-}
-
 TEST_P(MasaTest, RefusesAnUnknownContentType) {
   MasaService masa(config(), store());
   auto request = good_request(device(), domain_, Form::cms);
@@ -261,7 +299,7 @@ TEST_P(MasaTest, RefusesARegistrarRequestWithoutThePledgesRequest) {
   rvr.prior_signed_voucher_request.reset();
   expect_refusal(
       masa.handle(voucher_request(sign_as_registrar(rvr, domain_, Form::cms), Form::cms, domain_)),
-      400, "no prior-signed-voucher-request");
+      403, "no prior-signed-voucher-request");
 }
 
 TEST_P(MasaTest, RefusesAPledgeRequestWithABadSignature) {
