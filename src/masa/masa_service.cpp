@@ -46,7 +46,9 @@ struct MasaService::State {
   // the domain the voucher would pin: common to both endpoints.
   struct Validated {
     detail::RegistrarRequest rvr;
-    detail::PledgeRequest pvr;
+    // None for an offline request (RFC 8995 §5.5: the registrar SHOULD
+    // include the pledge's; §5.5.5 leaves the rest to the MASA's policy).
+    std::optional<detail::PledgeRequest> pvr;
     crypto::CertificateRef pinned;
     std::string domain;
     store::DeviceRecord device;
@@ -135,6 +137,22 @@ Outcome<MasaService::State::Validated> MasaService::State::validate(const MasaRe
     if (!found) return refuse(MasaError::store_failure);
     known = std::move(found).value();
   }
+  if (!detail::carries_pledge_request(rvr.payload)) {
+    if (!rvr.payload.serial_number) {
+      return refuse(MasaError::malformed_request,
+                    "a registrar voucher-request without the pledge's request must name the "
+                    "device's serial-number");
+    }
+    const std::string& serial = *rvr.payload.serial_number;
+    if (!known) return refuse(MasaError::device_unknown, "serial-number '" + serial + "'");
+    auto recorded = crypto::CertificateCache::shared().decode(known->device.certificate_der);
+    if (!recorded) return refuse(MasaError::internal_error);
+    MASA_CHECK(detail::check_idevid_issuer(rvr.payload, **recorded));
+    return Validated{std::move(rvr),           std::nullopt,
+                     std::move(pinned),        std::move(domain),
+                     std::move(known->device), std::move(known->status),
+                     known->audited_for_domain};
+  }
   MASA_ASSIGN(auto pvr, detail::verify_pledge_request(
                             rvr.payload, now, config.max_request_bytes, idevid,
                             known ? ByteView(known->device.certificate_der) : ByteView()));
@@ -164,10 +182,17 @@ Outcome<MasaService::State::SignedVoucher> MasaService::State::request_voucher(
   // Steps 2-3: the two voucher-requests and the device.
   MASA_ASSIGN(auto v, validate(request, form, at));
   const std::string& serial = v.device.serial;
-  // Step 4: proximity and nonces.
-  MASA_ASSIGN(const voucher::Assertion assertion,
-              detail::check_proximity(v.rvr, v.pvr, config.fallback_assertion));
-  MASA_CHECK(detail::check_nonces(v.rvr, v.pvr));
+  // Step 4: proximity and nonces; for an offline request, the policy that
+  // stands in for them.
+  voucher::Assertion assertion = voucher::Assertion::verified;
+  const bool authenticated =
+      detail::caller_authenticated(request.caller, customers.get(), v.rvr, at);
+  if (v.pvr) {
+    MASA_ASSIGN(assertion, detail::check_proximity(v.rvr, *v.pvr, config.fallback_assertion));
+    MASA_CHECK(detail::check_nonces(v.rvr, *v.pvr));
+  } else {
+    MASA_CHECK(detail::check_offline_request(v.rvr, v.status, authenticated, at, trust));
+  }
 
   // Step 5: the device's status and ownership policy.
   const std::string& domain = v.domain;
@@ -187,8 +212,6 @@ Outcome<MasaService::State::SignedVoucher> MasaService::State::request_voucher(
   // no later than the registrar certificate's expiry).
   std::optional<std::time_t> expires_on;
   if (!v.rvr.payload.nonce) {
-    const bool authenticated =
-        detail::caller_authenticated(request.caller, customers.get(), v.rvr, at);
     MASA_CHECK(detail::check_nonceless(authenticated, policy, config));
     std::time_t until = at + static_cast<std::time_t>(config.max_nonceless_lifetime.count());
     for (const auto& c : v.rvr.chain) until = std::min(until, c->not_after);
@@ -211,14 +234,17 @@ Outcome<MasaService::State::SignedVoucher> MasaService::State::request_voucher(
   // The pledge's nonce in the pledge's spelling: the pledge compares the
   // text, and a registrar may have re-encoded it (check_nonces compared the
   // two by their bytes).
-  if (v.rvr.payload.nonce) {
-    contents.nonce = v.pvr.payload.nonce;
-    contents.nonce_spelling = v.pvr.payload.nonce_spelling.text;
+  if (v.rvr.payload.nonce && v.pvr) {
+    contents.nonce = v.pvr->payload.nonce;
+    contents.nonce_spelling = v.pvr->payload.nonce_spelling.text;
   }
   contents.expires_on = expires_on;
   contents.pinned_domain_cert = v.pinned->der;
   // RFC 8366bis idevid-issuer: computed here, and only where configured.
-  if (config.voucher_idevid_issuer) contents.idevid_issuer = optional_idevid_issuer(*v.pvr.idevid);
+  if (config.voucher_idevid_issuer) {
+    auto recorded = crypto::CertificateCache::shared().decode(v.device.certificate_der);
+    if (recorded) contents.idevid_issuer = optional_idevid_issuer(**recorded);
+  }
   const voucher::Voucher built = detail::build_voucher(contents);
   MASA_ASSIGN(Bytes signed_voucher, detail::sign_voucher(built, answer_form.form, config));
   // The audit log names the nonce as the voucher's JSON does (RFC 8995 App. C

@@ -42,6 +42,26 @@ Check check_owner(store::OwnershipPolicy policy, const store::DeviceStatus& stat
   return std::nullopt;
 }
 
+Check check_offline_request(const RegistrarRequest& rvr, const store::DeviceStatus& status,
+                            bool caller_authenticated, std::time_t now, TrustCache& cache) {
+  if (rvr.payload.nonce) {
+    return refuse(MasaError::pvr_missing,
+                  "it carries a nonce, which only the pledge's own request can vouch for: send "
+                  "the pledge's request with it, or no nonce for a nonceless voucher");
+  }
+  if (!caller_authenticated) {
+    return refuse(MasaError::pvr_missing,
+                  "this registrar is not a known customer: its TLS client certificate chains to "
+                  "no customer anchor of this MASA");
+  }
+  if (auto owner = check_owner(store::OwnershipPolicy::known_customer, status, rvr, now, cache)) {
+    return refuse(MasaError::pvr_missing, status.owner_anchors.empty()
+                                              ? "no owner is recorded for the device"
+                                              : "the device's recorded owner is another domain");
+  }
+  return std::nullopt;
+}
+
 bool caller_authenticated(const Caller& caller, const crypto::TrustStore* customers,
                           const RegistrarRequest& rvr, std::time_t now) {
   if (caller.authenticated) return true;

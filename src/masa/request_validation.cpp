@@ -302,13 +302,15 @@ Outcome<bool> IdevidAnchors::reload() {
   return true;
 }
 
+bool carries_pledge_request(const voucher::Voucher& rvr) {
+  return rvr.prior_signed_voucher_request && !rvr.prior_signed_voucher_request->empty();
+}
+
 Outcome<PledgeRequest> verify_pledge_request(const voucher::Voucher& rvr, std::time_t now,
                                              std::size_t max_input, IdevidAnchors& anchors,
                                              ByteView recorded_idevid) {
   // RFC 8995 §5.5.5: the MASA verifies the pledge's own request inside.
-  if (!rvr.prior_signed_voucher_request || rvr.prior_signed_voucher_request->empty()) {
-    return refuse(MasaError::pvr_missing);
-  }
+  if (!carries_pledge_request(rvr)) return refuse(MasaError::pvr_missing);
   const Bytes& pvr = *rvr.prior_signed_voucher_request;
   const auto policy = [&](std::shared_ptr<const crypto::TrustStore> trust) {
     voucher::TrustPolicy p = anchored(std::move(trust), now, max_input);

@@ -30,6 +30,15 @@ Check check_owner(store::OwnershipPolicy policy, const store::DeviceStatus& stat
 bool caller_authenticated(const Caller& caller, const crypto::TrustStore* customers,
                           const RegistrarRequest& rvr, std::time_t now);
 
+// RFC 8995 §5.5 lets a registrar leave out the pledge's request, and
+// §5.5.5 leaves it to the MASA's policy. Without the pledge nothing shows
+// proximity or vouches for a nonce, so such a request is answered only for
+// an offline (nonceless) voucher, to a known customer (the TLS client
+// certificate chains to a customer anchor), for a device whose recorded
+// owner is the registrar's domain; the voucher asserts "verified".
+Check check_offline_request(const RegistrarRequest& rvr, const store::DeviceStatus& status,
+                            bool caller_authenticated, std::time_t now, TrustCache& cache);
+
 // RFC 8995 §5.5.4 / SPEC.md §2: a nonceless voucher only for an
 // authenticated registrar (401 otherwise) that the device's policy allows.
 Check check_nonceless(bool authenticated, store::OwnershipPolicy policy, const MasaConfig& config);

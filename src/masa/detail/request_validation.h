@@ -71,6 +71,9 @@ class IdevidAnchors {
   std::string key_;  // the anchors' SHA-256s, to notice a change
 };
 
+// Whether the registrar included the pledge's own request.
+bool carries_pledge_request(const voucher::Voucher& rvr);
+
 struct PledgeRequest {
   voucher::Voucher payload;
   crypto::CertificateRef idevid;             // the PVR's signer
