@@ -125,6 +125,13 @@ Outcome<MasaService::State::Validated> MasaService::State::validate(const MasaRe
   MASA_ASSIGN(auto rvr,
               detail::verify_registrar_request(request.body, form, request.caller.fingerprint, now,
                                                config.max_request_bytes, trust));
+  // Replays: a request speaks only for the registrar that posts it, and
+  // only for a while.
+  if (config.bind_request_to_tls_client) {
+    MASA_CHECK(detail::check_signed_by_caller(rvr, request.caller.certificate_der));
+  }
+  MASA_CHECK(
+      detail::check_request_age(rvr.payload, now, config.max_request_age, config.max_clock_skew));
   crypto::CertificateRef pinned = detail::pinned_certificate(rvr.chain, config.pinning);
   std::string domain = detail::domain_id(*pinned);
 

@@ -81,6 +81,17 @@ struct MasaConfig {
   // counted as "arbitrary" truncation (RFC 8995 §5.8.1).
   std::size_t audit_log_max_entries = 1024;
 
+  // Replays (RFC 8995 §5.5.4 lets the MASA tie the request to the TLS
+  // session): the registrar voucher-request must be signed by the TLS
+  // client certificate, or by another certificate of the same key, so a
+  // request captured once cannot be posted again by anyone else.
+  bool bind_request_to_tls_client = true;
+  // A registrar voucher-request whose created-on is older than this, or
+  // later than the clock skew allows, is refused as stale. A request
+  // without created-on carries no time to judge and is not refused for it.
+  std::chrono::seconds max_request_age{std::chrono::hours(1)};
+  std::chrono::seconds max_clock_skew{std::chrono::minutes(5)};
+
   // RFC 8366bis idevid-issuer in the voucher: only where device serial
   // numbers are not unique across the issuing CAs (pledges then tell their
   // vouchers apart by issuer); otherwise it SHOULD NOT be there. The value

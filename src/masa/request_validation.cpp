@@ -269,6 +269,43 @@ Outcome<RegistrarRequest> verify_registrar_request(ByteView body, const MediaFor
   return out;
 }
 
+Check check_signed_by_caller(const RegistrarRequest& rvr, ByteView caller_certificate_der) {
+  if (caller_certificate_der.empty()) {
+    return refuse(MasaError::rvr_not_from_caller, "the connection presented no certificate");
+  }
+  const crypto::CertificateRef& signer = rvr.chain.front();
+  if (std::equal(signer->der.begin(), signer->der.end(), caller_certificate_der.begin(),
+                 caller_certificate_der.end())) {
+    return std::nullopt;
+  }
+  auto caller = crypto::CertificateCache::shared().decode(caller_certificate_der);
+  if (caller && (*caller)->spki_der == signer->spki_der) return std::nullopt;
+  return refuse(
+      MasaError::rvr_not_from_caller,
+      "signer: " + (signer->x509() != nullptr ? crypto::certificate_subject(signer->x509())
+                                              : std::string("(unreadable)")));
+}
+
+Check check_request_age(const voucher::Voucher& rvr, std::time_t now, std::chrono::seconds max_age,
+                        std::chrono::seconds skew) {
+  if (!rvr.created_on) return std::nullopt;
+  const std::int64_t created = rvr.created_on->unix_seconds();
+  const std::int64_t age = static_cast<std::int64_t>(now) - created;
+  if (age > max_age.count()) {
+    return refuse(MasaError::rvr_stale, "created-on " + format_date_time(*rvr.created_on) + " is " +
+                                            std::to_string(age) +
+                                            " s before this MASA's clock; the limit is " +
+                                            std::to_string(max_age.count()) + " s");
+  }
+  if (-age > skew.count()) {
+    return refuse(MasaError::rvr_stale, "created-on " + format_date_time(*rvr.created_on) + " is " +
+                                            std::to_string(-age) +
+                                            " s ahead of this MASA's clock; the limit is " +
+                                            std::to_string(skew.count()) + " s");
+  }
+  return std::nullopt;
+}
+
 // ------------------------------------------------------- pledge request
 
 Outcome<std::shared_ptr<const crypto::TrustStore>> IdevidAnchors::current() {

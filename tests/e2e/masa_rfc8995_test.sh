@@ -3,9 +3,11 @@
 # Appendix C registrar voucher-request (C.2.2), posted as published by curl
 # with the registrar's own certificate (C.1.4), gets a voucher from our MASA
 # once the vendor CA (C.1.1) and the pledge's IDevID (embedded in C.2.1) are
-# imported. The vector's certificates expired (C.1.4 on 2022-02-24), so the
-# MASA and the registrar run under libfaketime at 2021-05-01: the product
-# has no test clock. Loopback only; every MASA started here is stopped.
+# imported. The vector's certificates expired (C.1.4 on 2022-02-24), and the
+# MASA refuses a request made more than an hour before its clock, so the
+# MASA and the registrar run under libfaketime a quarter of an hour after
+# the request's created-on (2021-04-13T21:43:23Z): the product has no test
+# clock. Loopback only; every MASA started here is stopped.
 set -uo pipefail
 
 vs=${VOUCHSAFE_BIN:?set by ctest}
@@ -30,8 +32,8 @@ other_vendor_idevid=$VOUCHSAFE_VECTORS_DIR/cbrski/C.2.1-pledge-idevid.cert.deriv
 rvr=$vectors/C.2.2-registrar-voucher-request_parboiled_vr_00-D0-E5-F2-00-02.derived.der
 serial=00-D0-E5-F2-00-02
 nonce=-_XE9zK9q8Ll1qylMtLKeg
-# Inside every vector certificate's validity; the MASA's keys are made the day before.
-then_utc='2021-05-01 00:00:00'
+# Inside every vector certificate's validity; the MASA's keys are made an hour before.
+then_utc='2021-04-13 22:00:00'
 then_epoch=$(date -u -d "$then_utc" +%s)
 at_then() { TZ=UTC faketime -m "$then_utc" "$@"; }
 
@@ -89,8 +91,8 @@ check "naming a CA that did not sign it is refused" 1 \
   "$vs" device import --certificate "$pledge_idevid" --product highway --issuing-ca f1
 check "as not signed by it" 0 grep -q "not signed by issuing CA f1" err
 
-# --- the MASA, under libfaketime: keys made on 2021-04-30, serving on 2021-05-01
-check "masa init (2021-04-30)" 0 env TZ=UTC faketime -m '2021-04-30 00:00:00' "$vs" masa init
+# --- the MASA, under libfaketime: keys made at 21:00, serving from 22:00
+check "masa init (2021-04-13 21:00)" 0 env TZ=UTC faketime -m '2021-04-13 21:00:00' "$vs" masa init
 masa_ca=home/masa/masa-ca.pem
 # faketime runs the program as its child and passes no signal on: the MASA's
 # pid is that child's, read from /proc.
@@ -131,7 +133,7 @@ check "as recorded already" 0 grep -q "device $serial is recorded already with t
 
 same "the published registrar voucher-request gets a voucher" 200 \
   "$(post requestvoucher voucher.cms application/voucher-cms+json)"
-check "openssl cms -verify accepts it at 2021-05-01 under the MASA anchor" 0 \
+check "openssl cms -verify accepts it at that time under the MASA anchor" 0 \
   openssl cms -verify -binary -inform DER -in voucher.cms -CAfile "$masa_ca" -purpose any \
   -attime "$then_epoch" -out voucher.json
 # The pledge sent its nonce as base64url text and compares the voucher's as
@@ -149,7 +151,7 @@ import json, sys
 log = json.load(open("log.json"))
 assert len(log["events"]) == 1, log
 e = log["events"][0]
-assert e["date"].startswith("2021-05-01T"), e
+assert e["date"].startswith("2021-04-13T22:00"), e
 assert e["nonce"] == sys.argv[1], e  # as the registrar sent it
 EOF
 stop_masa

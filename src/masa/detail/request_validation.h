@@ -3,6 +3,7 @@
 // with its own MasaError.
 #pragma once
 
+#include <chrono>
 #include <ctime>
 #include <memory>
 #include <mutex>
@@ -52,6 +53,15 @@ Outcome<RegistrarRequest> verify_registrar_request(ByteView body, const MediaFor
                                                    const std::string& caller_fingerprint,
                                                    std::time_t now, std::size_t max_input,
                                                    TrustCache& cache);
+
+// The request is the TLS client's own: the RVR's signer certificate is the
+// client certificate, or carries the same public key (a registrar may
+// renew one certificate and not the other).
+Check check_signed_by_caller(const RegistrarRequest& rvr, ByteView caller_certificate_der);
+
+// The RVR's created-on lies within [now - max_age, now + skew].
+Check check_request_age(const voucher::Voucher& rvr, std::time_t now, std::chrono::seconds max_age,
+                        std::chrono::seconds skew);
 
 // The issuing CAs of the asset store (active and retired: a retired CA's
 // devices are still ours) as the trust anchors of IDevIDs. Loaded on first

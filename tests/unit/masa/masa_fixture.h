@@ -271,6 +271,9 @@ struct Domain {
 struct DomainOptions {
   bool cmc_ra = true;
   long registrar_days = 365;
+  // The registrar's key, when it is to be another registrar's (one key
+  // certified in two domains); null: a fresh key.
+  EVP_PKEY* registrar_key = nullptr;
 };
 
 inline Domain make_domain(const std::string& name, const DomainOptions& options = {}) {
@@ -278,7 +281,8 @@ inline Domain make_domain(const std::string& name, const DomainOptions& options 
   d.ca_key = crypto::generate_key(crypto::KeyType::p256);
   d.ca = vouchsafe::testing::make_certificate(d.ca_key.get(), name + " Domain CA", d.ca_key.get(),
                                               nullptr, true);
-  d.registrar_key = crypto::generate_key(crypto::KeyType::p256);
+  d.registrar_key = options.registrar_key != nullptr ? crypto::share(options.registrar_key)
+                                                     : crypto::generate_key(crypto::KeyType::p256);
   d.registrar = vouchsafe::testing::make_certificate(d.registrar_key.get(), name + " Registrar",
                                                      d.ca_key.get(), d.ca.get(), false,
                                                      options.registrar_days);
