@@ -139,10 +139,16 @@ Outcome<MasaService::State::Validated> MasaService::State::validate(const MasaRe
   // IDevID on record is one we issued, so a PVR signed with exactly that
   // certificate needs no second check of its signature (crypto::TrustStore).
   std::optional<store::DeviceForVoucher> known;
+  crypto::CertificateRef recorded;
   if (rvr.payload.serial_number) {
     auto found = store.device_for_voucher(*rvr.payload.serial_number, domain);
     if (!found) return refuse(MasaError::store_failure);
     known = std::move(found).value();
+  }
+  if (known) {
+    auto decoded = crypto::CertificateCache::shared().decode(known->device.certificate_der);
+    if (!decoded) return refuse(MasaError::internal_error);
+    recorded = std::move(decoded).value();
   }
   if (!detail::carries_pledge_request(rvr.payload)) {
     if (!rvr.payload.serial_number) {
@@ -150,19 +156,18 @@ Outcome<MasaService::State::Validated> MasaService::State::validate(const MasaRe
                     "a registrar voucher-request without the pledge's request must name the "
                     "device's serial-number");
     }
-    const std::string& serial = *rvr.payload.serial_number;
-    if (!known) return refuse(MasaError::device_unknown, "serial-number '" + serial + "'");
-    auto recorded = crypto::CertificateCache::shared().decode(known->device.certificate_der);
-    if (!recorded) return refuse(MasaError::internal_error);
-    MASA_CHECK(detail::check_idevid_issuer(rvr.payload, **recorded));
+    if (!known) {
+      return refuse(MasaError::device_unknown,
+                    "serial-number '" + *rvr.payload.serial_number + "'");
+    }
+    MASA_CHECK(detail::check_idevid_issuer(rvr.payload, *recorded));
     return Validated{std::move(rvr),           std::nullopt,
                      std::move(pinned),        std::move(domain),
                      std::move(known->device), std::move(known->status),
                      known->audited_for_domain};
   }
-  MASA_ASSIGN(auto pvr, detail::verify_pledge_request(
-                            rvr.payload, now, config.max_request_bytes, idevid,
-                            known ? ByteView(known->device.certificate_der) : ByteView()));
+  MASA_ASSIGN(auto pvr,
+              detail::verify_pledge_request(rvr, now, config.max_request_bytes, idevid, recorded));
   MASA_CHECK(detail::check_serial_numbers(rvr, pvr));
   MASA_CHECK(detail::check_idevid_issuer(rvr.payload, *pvr.idevid));
 

@@ -91,8 +91,10 @@ Refusal envelope_refusal(const Error& error, bool pledge) {
   switch (error.code) {
     case ErrorCode::input_too_large:
       return refuse(MasaError::request_too_large, what + error.message);
-    case ErrorCode::bad_signature:
     case ErrorCode::unknown_signer:
+      return refuse(pledge ? MasaError::pvr_signer_unidentified : MasaError::rvr_signature_invalid,
+                    what + error.message);
+    case ErrorCode::bad_signature:
     case ErrorCode::unsupported_algorithm:
       return refuse(pledge ? MasaError::pvr_signature_invalid : MasaError::rvr_signature_invalid,
                     what + error.message);
@@ -343,15 +345,19 @@ bool carries_pledge_request(const voucher::Voucher& rvr) {
   return rvr.prior_signed_voucher_request && !rvr.prior_signed_voucher_request->empty();
 }
 
-Outcome<PledgeRequest> verify_pledge_request(const voucher::Voucher& rvr, std::time_t now,
+Outcome<PledgeRequest> verify_pledge_request(const RegistrarRequest& rvr, std::time_t now,
                                              std::size_t max_input, IdevidAnchors& anchors,
-                                             ByteView recorded_idevid) {
+                                             const crypto::CertificateRef& recorded_idevid) {
   // RFC 8995 §5.5.5: the MASA verifies the pledge's own request inside.
-  if (!carries_pledge_request(rvr)) return refuse(MasaError::pvr_missing);
-  const Bytes& pvr = *rvr.prior_signed_voucher_request;
+  if (!carries_pledge_request(rvr.payload)) return refuse(MasaError::pvr_missing);
+  const Bytes& pvr = *rvr.payload.prior_signed_voucher_request;
+  std::vector<crypto::CertificateRef> candidates;
+  if (recorded_idevid) candidates.push_back(recorded_idevid);
+  candidates.insert(candidates.end(), rvr.embedded.begin(), rvr.embedded.end());
   const auto policy = [&](std::shared_ptr<const crypto::TrustStore> trust) {
     voucher::TrustPolicy p = anchored(std::move(trust), now, max_input);
-    p.recorded_signer.assign(recorded_idevid.begin(), recorded_idevid.end());
+    if (recorded_idevid) p.recorded_signer = recorded_idevid->der;
+    p.candidate_signers = candidates;
     return p;
   };
   MASA_ASSIGN(auto trust, anchors.current());

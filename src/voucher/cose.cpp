@@ -369,9 +369,22 @@ Result<VerifiedEnvelope> verify_cose(ByteView data, const TrustPolicy& policy) {
                                                 " certificates in x5bag/x5chain");
     }
     if (!signer && policy.anchors) {
-      return fail(ErrorCode::unknown_signer,
-                  "the COSE_Sign1 carries no x5bag or x5chain certificate to identify its "
-                  "signer, and no pinned key was given");
+      for (const auto& cert : policy.candidate_signers) {
+        if (verify(cert->public_key.get()).has_value()) {
+          signer = cert;
+          break;
+        }
+      }
+      if (!signer) {
+        return fail(ErrorCode::unknown_signer,
+                    policy.candidate_signers.empty()
+                        ? "the COSE_Sign1 names no signer (no x5bag or x5chain certificate), "
+                          "and no certificate was known for it"
+                        : "the COSE_Sign1 names no signer (no x5bag or x5chain certificate), "
+                          "and none of the " +
+                              std::to_string(policy.candidate_signers.size()) +
+                              " certificates known for it verifies the signature");
+      }
     }
   }
   ASSIGN_OR_RETURN(auto chain, check_signer(signer, embedded, policy, verify));

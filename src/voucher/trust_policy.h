@@ -30,6 +30,11 @@ struct TrustPolicy {
   // record (DER), whose signature it need not check again (see
   // crypto::TrustStore::validate).
   Bytes recorded_signer;
+  // With anchors: certificates to try as the signer of an envelope that
+  // names none. A cBRSKI pledge SHOULD NOT put kid, x5bag or x5chain in its
+  // COSE request (constrained-voucher -29 §9.2.2): the MASA knows the
+  // IDevID from the serial number, or from the registrar request's x5bag.
+  std::vector<crypto::CertificateRef> candidate_signers;
 
   // Inspection only: the signature is checked against the envelope's own
   // signer certificate when it has one, and no path is validated. For

@@ -93,10 +93,13 @@ struct PledgeRequest {
 // RFC 8995 §5.5.5: the prior-signed-voucher-request verifies with an IDevID
 // issued by one of our issuing CAs, and is a voucher-request.
 // recorded_idevid: the certificate on record for the device the registrar
-// names, if any (voucher::TrustPolicy::recorded_signer).
-Outcome<PledgeRequest> verify_pledge_request(const voucher::Voucher& rvr, std::time_t now,
+// names, if any (voucher::TrustPolicy::recorded_signer). A cBRSKI request
+// that names no signer is tried with it and with the certificates of the
+// registrar's x5bag, where constrained-voucher -31 §9.2.1 puts the
+// pledge's chain.
+Outcome<PledgeRequest> verify_pledge_request(const RegistrarRequest& rvr, std::time_t now,
                                              std::size_t max_input, IdevidAnchors& anchors,
-                                             ByteView recorded_idevid);
+                                             const crypto::CertificateRef& recorded_idevid);
 
 // RFC 8995 §5.5.5: RVR serial-number == PVR serial-number == the IDevID's
 // subject serialNumber.
