@@ -6,6 +6,7 @@
 #include <future>
 #include <stdexcept>
 
+#include "masa/detail/agent_proximity.h"
 #include "masa/detail/audit_log.h"
 #include "masa/detail/ownership_policy.h"
 #include "masa/detail/request_validation.h"
@@ -199,7 +200,10 @@ Outcome<MasaService::State::SignedVoucher> MasaService::State::request_voucher(
   voucher::Assertion assertion = voucher::Assertion::verified;
   const bool authenticated =
       detail::caller_authenticated(request.caller, customers.get(), v.rvr, at);
-  if (v.pvr) {
+  if (v.pvr && detail::asks_agent_proximity(v.pvr->payload)) {
+    MASA_ASSIGN(assertion, detail::check_agent_proximity(v.rvr, *v.pvr, at, trust));
+    MASA_CHECK(detail::check_nonces(v.rvr, *v.pvr));
+  } else if (v.pvr) {
     MASA_ASSIGN(assertion, detail::check_proximity(v.rvr, *v.pvr, config.fallback_assertion));
     MASA_CHECK(detail::check_nonces(v.rvr, *v.pvr));
   } else {

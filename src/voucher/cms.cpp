@@ -545,7 +545,7 @@ Result<VerifiedEnvelope> verify_cms(ByteView der, const TrustPolicy& policy) {
   };
   ASSIGN_OR_RETURN(auto chain, check_signer(signer, embedded, policy, verify_signature));
   return VerifiedEnvelope{Form::cms, Bytes(sd.content.begin(), sd.content.end()), std::move(chain),
-                          std::move(embedded)};
+                          std::move(embedded), {}};
 }
 
 }  // namespace vouchsafe::voucher

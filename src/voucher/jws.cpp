@@ -103,6 +103,7 @@ struct ParsedSignature {
   crypto::SignatureAlgorithm alg{};
   Bytes signature;
   std::vector<crypto::CertificateRef> x5c;
+  std::string kid;  // RFC 7515 §4.1.4, when present
 };
 
 Unexpected wrong_type(std::string_view what, const char* expected, const json& got) {
@@ -260,6 +261,10 @@ Result<ParsedSignature> parse_signature(const json& entry, const std::string& pa
   if (const auto x5c = header->find("x5c"); x5c != header->end()) {
     ASSIGN_OR_RETURN(parsed.x5c, decode_x5c(*x5c));
   }
+  if (const auto kid = header->find("kid"); kid != header->end()) {
+    if (!kid->is_string()) return wrong_type("kid", "a string", *kid);
+    parsed.kid = kid->get<std::string>();
+  }
   ASSIGN_OR_RETURN(parsed.signature, decode_member_base64url("signature", *signature_b64));
 
   // RFC 7515 §5.2 step 8: the signing input is the encoded values exactly
@@ -287,12 +292,26 @@ Result<VerifiedEnvelope> verify_one(const ParsedSignature& sig, const Bytes& pay
                                 crypto::SignatureEncoding::raw);
   };
   ASSIGN_OR_RETURN(auto chain, check_signer(signer_cert, sig.x5c, policy, verify));
-  return VerifiedEnvelope{Form::jws, payload, std::move(chain), sig.x5c};
+  return VerifiedEnvelope{Form::jws, payload, std::move(chain), sig.x5c, sig.kid};
+}
+
+// {"alg":...,"kid":...(,"x5c":[...])}, for a JWS that names its signer by
+// key id; rare enough not to be cached.
+std::string build_kid_header(crypto::SignatureAlgorithm alg, const std::string& kid,
+                             const std::vector<crypto::CertificateRef>& chain) {
+  json header = {{"alg", std::string(crypto::jose_name(alg))}, {"kid", kid}};
+  if (!chain.empty()) {
+    json x5c = json::array();
+    for (const auto& cert : chain) x5c.push_back(base64_encode(cert->der));
+    header["x5c"] = std::move(x5c);
+  }
+  return base64url_encode(as_bytes(header.dump()));
 }
 
 }  // namespace
 
-Result<Bytes> sign_jws(ByteView payload, const SigningIdentity& identity) {
+Result<Bytes> sign_jws(ByteView payload, const SigningIdentity& identity,
+                       const JwsSignOptions& options) {
   if (identity.signer == nullptr) return fail(ErrorCode::usage, "no signer given for the JWS");
   for (const auto& cert : identity.chain) {
     if (!cert) return fail(ErrorCode::usage, "the signer's chain holds an empty certificate");
@@ -300,7 +319,9 @@ Result<Bytes> sign_jws(ByteView payload, const SigningIdentity& identity) {
   const crypto::SignatureAlgorithm alg = identity.signer->algorithm();
   // A copy, not a reference into the thread's cache: a Signer is free to do
   // anything on this thread, even sign another JWS, before we are done.
-  const std::string protected_b64 = encoded_protected_header(alg, identity.chain);
+  const std::string protected_b64 = options.kid
+                                        ? build_kid_header(alg, *options.kid, identity.chain)
+                                        : encoded_protected_header(alg, identity.chain);
   const std::string payload_b64 = base64url_encode(payload);
 
   // RFC 7515 §5.1 step 5: ASCII(BASE64URL(UTF8(JWS Protected Header)) || '.'

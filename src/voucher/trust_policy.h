@@ -59,6 +59,9 @@ struct VerifiedEnvelope {
   Bytes payload;
   std::vector<crypto::CertificateRef> signer_chain;
   std::vector<crypto::CertificateRef> embedded_certificates;  // as sent, in order
+  // The protected header's key id (JWS "kid" text), when the signer named
+  // itself by one; empty otherwise.
+  std::string key_id;
 };
 
 // The signer's identity when signing: its key and its certificate chain,

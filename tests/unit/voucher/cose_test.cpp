@@ -54,7 +54,7 @@ TrustPolicy anchored(const std::string& cert, const std::string& when) {
 VerifiedEnvelope verify_ok(ByteView data, const TrustPolicy& policy) {
   auto envelope = verify_cose(data, policy);
   EXPECT_TRUE(envelope) << (envelope ? "" : envelope.error().message);
-  return envelope ? std::move(envelope).value() : VerifiedEnvelope{Form::cms, {}, {}, {}};
+  return envelope ? std::move(envelope).value() : VerifiedEnvelope{Form::cms, {}, {}, {}, {}};
 }
 
 ErrorCode verify_error(ByteView data, const TrustPolicy& policy) {
