@@ -1,6 +1,7 @@
 // The per-connection state machine of the HTTPS server, on Boost.Beast.
 #include "net/detail/connection.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <exception>
 #include <optional>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -60,6 +62,71 @@ bool is_malformed(const error_code& ec) {
          ec != http::error::partial_message && ec != http::error::need_more &&
          ec != http::error::body_limit && ec != http::error::header_limit &&
          ec != http::error::buffer_overflow;
+}
+
+// RFC 9112 §6.1 and §6.3: what the Transfer-Encoding of a request says of
+// its framing, beyond what Beast checks (Beast takes a Content-Length after
+// a Transfer-Encoding without chunked, and frames by it).
+struct FramingFault {
+  int status = 0;  // 0: none
+  std::string_view reason;
+};
+
+std::string_view trim_ows(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+bool is_chunked(std::string_view coding) {
+  return beast::iequals(beast::string_view(coding.data(), coding.size()), "chunked");
+}
+
+template <typename Header>
+FramingFault check_framing(const Header& header) {
+  std::vector<std::string_view> codings;
+  bool named = false;
+  for (const auto& field : header) {
+    if (field.name() != http::field::transfer_encoding) continue;
+    named = true;
+    // RFC 9110 §5.6.1: a list may hold empty elements; a coding may carry
+    // parameters after ';'.
+    std::string_view rest = to_std(field.value());
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      auto element = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      element = trim_ows(element.substr(0, element.find(';')));
+      if (!element.empty()) codings.push_back(element);
+    }
+  }
+  if (!named) return {};
+  // §6.1: "A server or client that receives an HTTP/1.0 message containing
+  // a Transfer-Encoding header field MUST treat the message as if the
+  // framing is faulty".
+  if (header.version() < 11) return {400, "Transfer-Encoding in an HTTP/1.0 request"};
+  // §6.3: a request with both "might indicate an attempt to perform request
+  // smuggling"; the server may reject it and must close the connection.
+  if (header.count(http::field::content_length) != 0) {
+    return {400, "Transfer-Encoding together with Content-Length"};
+  }
+  // §6.3: "If a Transfer-Encoding header field is present in a request and
+  // the chunked transfer coding is not the final encoding, the message body
+  // length cannot be determined reliably; the server MUST respond with the
+  // 400 (Bad Request) status code and then close the connection."
+  if (codings.empty() || !is_chunked(codings.back())) {
+    return {400, "the final transfer coding is not chunked"};
+  }
+  const auto before_last = std::span(codings).first(codings.size() - 1);
+  // §6.1: "A sender MUST NOT apply the chunked transfer coding more than
+  // once to a message body".
+  if (std::any_of(before_last.begin(), before_last.end(), is_chunked)) {
+    return {400, "chunked applied more than once"};
+  }
+  // §6.1: "A server that receives a request message with a transfer coding
+  // it does not understand SHOULD respond with 501 (Not Implemented)."
+  if (!before_last.empty()) return {501, "a transfer coding other than chunked"};
+  return {};
 }
 
 template <bool Tls>
@@ -166,6 +233,15 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
     const auto& request = parser_->get();
     endpoint_ = state_->endpoint_label(to_std(request.target()));
     head_request_ = request.method() == http::verb::head;
+    version_ = request.version();
+    // Before anything else reads on: a body whose length is in doubt leaves
+    // the next request's start in doubt too, so the connection ends.
+    if (const auto fault = check_framing(request); fault.status != 0) {
+      state_->limiter.report_invalid(client_key_, Clock::now());
+      send(text_response(fault.status, "malformed HTTP request: " + std::string(fault.reason)),
+           false);
+      return;
+    }
     // A request without a body has been read whole, so the connection can
     // stay open after an early refusal.
     const bool can_continue = !ec && parser_->is_done() && request.keep_alive();

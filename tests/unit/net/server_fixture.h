@@ -211,6 +211,33 @@ class RawTlsClient {
 
   void send(const std::string& bytes) { boost::asio::write(stream_, boost::asio::buffer(bytes)); }
 
+  // Sends a GET and reads until `expected` has arrived: proof that the
+  // server finished its side of the handshake and serves this connection.
+  bool round_trip(const std::string& path, const std::string& expected,
+                  std::chrono::milliseconds limit = std::chrono::milliseconds(5000)) {
+    send("GET " + path + " HTTP/1.1\r\nHost: t\r\n\r\n");
+    std::function<void()> read = [&] {
+      stream_.async_read_some(boost::asio::buffer(buffer_),
+                              [&](boost::system::error_code ec, std::size_t n) {
+                                if (ec) return;
+                                received_.append(buffer_.data(), n);
+                                if (received_.find(expected) == std::string::npos) read();
+                              });
+    };
+    read();
+    io_.restart();
+    io_.run_for(limit);
+    const bool found = received_.find(expected) != std::string::npos;
+    if (!found) {  // the read still pending refers to `read`: end it here
+      boost::system::error_code ignored;
+      stream_.next_layer().cancel(ignored);
+      io_.restart();
+      io_.run();
+    }
+    received_.clear();
+    return found;
+  }
+
   // Seconds from now until the server closes the connection, or nullopt if
   // it is still open after limit. Whatever arrives meanwhile is kept.
   std::optional<double> seconds_until_closed(std::chrono::milliseconds limit) {
@@ -230,6 +257,7 @@ class RawTlsClient {
       });
     };
     read();
+    io_.restart();
     io_.run_for(limit);
     return closed_after;
   }
