@@ -121,6 +121,7 @@ class CustomerClasses {
   explicit CustomerClasses(const std::vector<crypto::X509Ptr>& anchors) {
     if (anchors.empty()) return;
     std::vector<crypto::X509Ptr> copies;
+    copies.reserve(anchors.size());
     for (const auto& a : anchors) copies.push_back(crypto::share(a.get()));
     customers_ = std::make_unique<crypto::TrustStore>(std::move(copies));
   }

@@ -158,10 +158,10 @@ struct HttpsServer::Impl {
 
 Result<std::unique_ptr<HttpsServer>> HttpsServer::start(ServerOptions options, Handler handler) {
   if (!handler) return fail(ErrorCode::usage, "https server: no request handler");
-  return start_async(std::move(options),
-                     [handler = std::move(handler)](const HttpRequest& request, Respond respond) {
-                       respond(handler(request));
-                     });
+  return start_async(std::move(options), [handler = std::move(handler)](const HttpRequest& request,
+                                                                        const Respond& respond) {
+    respond(handler(request));
+  });
 }
 
 Result<std::unique_ptr<HttpsServer>> HttpsServer::start_async(ServerOptions options,
