@@ -1,14 +1,20 @@
 // `vouchsafe masa init | serve`: the MASA on embedded defaults.
+#include <sys/resource.h>
+
 #include <csignal>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
+#include <unordered_map>
 
 #include "cli/commands.h"
 #include "cli/masa_settings.h"
 #include "cli/secrets.h"
 #include "core/file.h"
 #include "crypto/keys.h"
+#include "crypto/trust_store.h"
 #include "factory/authority.h"
 #include "masa/masa_service.h"
 #include "net/https_server.h"
@@ -103,6 +109,102 @@ struct ServeArgs {
   std::string home, config, listen, admin, store, ready_file;
 };
 
+// Rate-limit classes (issue 9, item 3): a registrar whose TLS certificate
+// chains to one of the customer anchors keeps an allowance of its own;
+// every other one also draws from one allowance shared by all of them, so
+// that a fresh self-signed certificate brings no fresh allowance. The
+// verdict is kept per fingerprint for a while, within bounds.
+class CustomerClasses {
+ public:
+  static constexpr std::string_view k_unknown = "unknown-registrars";
+
+  explicit CustomerClasses(const std::vector<crypto::X509Ptr>& anchors) {
+    if (anchors.empty()) return;
+    std::vector<crypto::X509Ptr> copies;
+    copies.reserve(anchors.size());
+    for (const auto& a : anchors) copies.push_back(crypto::share(a.get()));
+    customers_ = std::make_unique<crypto::TrustStore>(std::move(copies));
+  }
+
+  net::ClientClass classify(const net::ClientCertificate& client) {
+    if (!customers_) return {std::string(k_unknown)};
+    const std::time_t now = std::time(nullptr);
+    const std::string fingerprint(client.fingerprint);
+    {
+      const std::lock_guard lock(mutex_);
+      if (auto it = verdicts_.find(fingerprint);
+          it != verdicts_.end() && now - it->second.checked < k_verdict_lifetime) {
+        return it->second.known ? net::ClientClass{} : net::ClientClass{std::string(k_unknown)};
+      }
+    }
+    const bool known = chains_to_a_customer(client, now);
+    const std::lock_guard lock(mutex_);
+    if (verdicts_.size() >= k_max_verdicts) verdicts_.clear();
+    verdicts_[fingerprint] = {known, now};
+    return known ? net::ClientClass{} : net::ClientClass{std::string(k_unknown)};
+  }
+
+ private:
+  // Long enough to spare a registrar's reconnections the path validation,
+  // short enough that an expired certificate soon loses its class.
+  static constexpr std::time_t k_verdict_lifetime = 300;
+  static constexpr std::size_t k_max_verdicts = 4096;
+
+  struct Verdict {
+    bool known = false;
+    std::time_t checked = 0;
+  };
+
+  [[nodiscard]] bool chains_to_a_customer(const net::ClientCertificate& client,
+                                          std::time_t now) const {
+    auto leaf = crypto::read_certificate(client.der);
+    if (!leaf) return false;
+    std::vector<crypto::CertificateRef> untrusted;
+    for (const Bytes& der : client.chain) {
+      if (auto cert = crypto::read_certificate(der)) untrusted.push_back(*cert);
+    }
+    return customers_->validate(*leaf, untrusted, now).has_value();
+  }
+
+  std::unique_ptr<crypto::TrustStore> customers_;  // null: no known customers
+  std::mutex mutex_;
+  std::unordered_map<std::string, Verdict> verdicts_;
+};
+
+// masa.toml sets the per-client limits only; the per-class and per-source
+// ones keep ServerOptions' proportions to them (an allowance 4x for a class
+// or an address, 10x for a prefix; blocking an address after 5x the
+// invalid requests of a client), so that raising or turning off one does
+// the same to all.
+void derive_source_limits(net::ServerOptions& o) {
+  const auto times = [&o](double factor) {
+    return net::RateLimit{.per_second = o.rate_limit.per_second * factor,
+                          .burst = o.rate_limit.burst * factor,
+                          .enabled = o.rate_limit.enabled};
+  };
+  o.shared_rate_limit = times(4);
+  o.address_rate_limit = times(4);
+  o.prefix_rate_limit = times(10);
+  o.max_invalid_per_address_before_block = o.max_invalid_before_block * 5;
+}
+
+// Every connection holds a file descriptor: under a soft limit below the
+// connection caps, accept fails (EMFILE) before the caps and the push-out
+// of idle handshakes ever act. Raised to the hard limit, as servers do.
+void raise_descriptor_limit(std::size_t wanted) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &limit);
+  }
+  if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < wanted) {
+    std::cerr << "vouchsafe: warning: the file descriptor limit (" << limit.rlim_max
+              << ") is below the " << wanted
+              << " the listeners may hold; raise it (e.g. LimitNOFILE) or lower max_connections\n";
+  }
+}
+
 net::HttpResponse to_http(masa::MasaResponse r) {
   net::HttpResponse out;
   out.status = r.status;
@@ -133,23 +235,37 @@ int serve_command(const ServeArgs& a) {
   auto config = masa_config(*settings);
   if (!config) return report_error(config.error());
   auto signer = config->signer;
+  auto classes = std::make_shared<CustomerClasses>(config->customer_anchors);
   masa::MasaService service(std::move(config).value(), **store);
 
   auto options = public_listener(*settings);
   if (!options) return report_error(options.error());
   auto metrics = std::make_shared<net::MetricsRegistry>();
   options->metrics = metrics;
+  derive_source_limits(*options);
+  options->classify_client = [classes](const net::ClientCertificate& client) {
+    return classes->classify(client);
+  };
+  auto admin_options = admin_listener(*settings);
+  admin_options.metrics = metrics;
+  derive_source_limits(admin_options);
+  raise_descriptor_limit(options->max_connections + admin_options.max_connections + 64);
   // Asynchronous: a worker thread goes on to the next request while a
   // voucher's audit entry is synced; the voucher leaves once it is durable.
   auto server = net::HttpsServer::start_async(*options, [&service](const net::HttpRequest& request,
                                                                    const net::Respond& respond) {
     constexpr std::string_view prefix = "/.well-known/brski/";
     if (request.target.rfind(prefix, 0) != 0) {
-      return respond(net::text_response(404, "not found\n"));
+      auto not_found = net::text_response(404, "not found\n");
+      not_found.log_error = "unknown_endpoint";
+      return respond(std::move(not_found));
     }
     if (request.method != "POST") {
-      return respond(net::HttpResponse{
-          405, std::string(net::k_text_plain), to_bytes("use POST\n"), {{"Allow", "POST"}}});
+      return respond(net::HttpResponse{.status = 405,
+                                       .content_type = std::string(net::k_text_plain),
+                                       .body = to_bytes("use POST\n"),
+                                       .headers = {{"Allow", "POST"}},
+                                       .log_error = "method_not_allowed"});
     }
     masa::MasaRequest m;
     m.endpoint = request.target.substr(prefix.size());
@@ -162,8 +278,6 @@ int serve_command(const ServeArgs& a) {
   });
   if (!server) return report_error(server.error());
 
-  auto admin_options = admin_listener(*settings);
-  admin_options.metrics = metrics;
   auto* store_ptr = store->get();
   auto admin = net::HttpsServer::start(
       admin_options, [store_ptr, signer, metrics](const net::HttpRequest& request) {

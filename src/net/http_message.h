@@ -26,11 +26,16 @@ struct HttpRequest {
   std::string remote_address;           // "ip:port", for logs
 };
 
+// Every member has a default so that aggregate initialisations naming the
+// first few stay complete as members are added.
 struct HttpResponse {
   int status = 200;
-  std::string content_type;
-  Bytes body;
-  std::vector<std::pair<std::string, std::string>> headers;  // extra headers, e.g. Retry-After
+  std::string content_type{};
+  Bytes body{};
+  std::vector<std::pair<std::string, std::string>> headers{};  // extra headers, e.g. Retry-After
+  // For the refusal log only, never sent: the service's name for the error
+  // (e.g. "rvr_signature_invalid"), when the status alone does not say.
+  std::string log_error{};
 };
 
 inline constexpr std::string_view k_text_plain = "text/plain; charset=utf-8";

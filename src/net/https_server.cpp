@@ -1,4 +1,5 @@
-// The listener: acceptor, connection cap, worker threads, start and stop.
+// The listener: acceptor, connection admission, worker threads, start and
+// stop.
 #include "net/https_server.h"
 
 #include <algorithm>
@@ -9,10 +10,12 @@
 #include <cstdint>
 #include <cstdio>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "net/detail/connection.h"
 #include "net/detail/server_state.h"
+#include "net/detail/source_address.h"
 #include "net/detail/tls.h"
 
 namespace vouchsafe::net {
@@ -49,6 +52,27 @@ void run_worker(asio::io_context& io) {
   }
 }
 
+// Limits that cannot work are start-up errors: none silently means
+// "unlimited".
+Status check_limits(const ServerOptions& o) {
+  if (o.max_connections == 0) {
+    return fail(ErrorCode::usage, "https server: max_connections must be at least 1");
+  }
+  if (o.max_connections_per_address == 0 || o.max_connections_per_prefix == 0) {
+    return fail(ErrorCode::usage,
+                "https server: max_connections_per_address and max_connections_per_prefix must "
+                "be at least 1 (max_connections makes them no tighter than the total)");
+  }
+  if (!(o.handshake_share > 0.0 && o.handshake_share <= 1.0)) {
+    return fail(ErrorCode::usage, "https server: handshake_share must be in (0, 1]");
+  }
+  if (o.handshake_timeout.count() <= 0 || o.read_timeout.count() <= 0 ||
+      o.idle_timeout.count() <= 0) {
+    return fail(ErrorCode::usage, "https server: timeouts must be positive");
+  }
+  return {};
+}
+
 }  // namespace
 
 struct HttpsServer::Impl {
@@ -73,17 +97,50 @@ struct HttpsServer::Impl {
       });
       return;
     }
-    // Accepts run one at a time on the acceptor's strand, so the check and
-    // the increment in ConnectionSlot cannot race with another accept.
-    if (state->connections.load() >= state->options.max_connections) {
-      state->count_rejection(detail::Rejection::connection_cap);
-      boost::system::error_code ignored;
-      socket.close(ignored);
-    } else {
-      detail::serve_connection(state, detail::ConnectionSlot(state->connections),
-                               std::move(socket));
-    }
+    admit(std::move(socket));
     accept();
+  }
+
+  // Accepts run one at a time on the acceptor's strand, so a connection is
+  // in the table, and tracked, before the next one is admitted.
+  void admit(tcp::socket socket) {
+    boost::system::error_code ec;
+    const auto remote = socket.remote_endpoint(ec);
+    if (ec) return;  // already gone; the socket closes with it
+    const auto now = std::chrono::steady_clock::now();
+    auto admission =
+        state->connections.admit(detail::source_keys(remote.address()), state->tls != nullptr, now);
+    if (admission.evicted) {
+      if (admission.evicted_connection) admission.evicted_connection->evict();
+      state->count_rejection(detail::Rejection::handshake_evicted);
+      state->log.connection(admission.evicted_address, "handshake_evicted",
+                            "pushed out, still in its TLS handshake, to make room", now);
+    }
+    if (!admission.slot) {
+      const auto [reason, text] = refusal_of(admission.refusal);
+      state->count_rejection(reason);
+      state->log.connection(remote.address().to_string() + ":" + std::to_string(remote.port()),
+                            detail::rejection_name(reason), text, now);
+      socket.close(ec);
+      return;
+    }
+    detail::serve_connection(state, std::move(*admission.slot), std::move(socket));
+  }
+
+  static std::pair<detail::Rejection, std::string_view> refusal_of(
+      detail::ConnectionTable::Refusal refusal) {
+    using R = detail::ConnectionTable::Refusal;
+    switch (refusal) {
+      case R::address_cap:
+        return {detail::Rejection::address_cap, "too many connections from this address"};
+      case R::prefix_cap:
+        return {detail::Rejection::prefix_cap, "too many connections from this address's prefix"};
+      case R::none:
+      case R::connection_cap:
+        break;
+    }
+    return {detail::Rejection::connection_cap,
+            "every connection place is held by a client past its handshake"};
   }
 
   void stop() {
@@ -101,10 +158,10 @@ struct HttpsServer::Impl {
 
 Result<std::unique_ptr<HttpsServer>> HttpsServer::start(ServerOptions options, Handler handler) {
   if (!handler) return fail(ErrorCode::usage, "https server: no request handler");
-  return start_async(std::move(options),
-                     [handler = std::move(handler)](const HttpRequest& request, Respond respond) {
-                       respond(handler(request));
-                     });
+  return start_async(std::move(options), [handler = std::move(handler)](const HttpRequest& request,
+                                                                        const Respond& respond) {
+    respond(handler(request));
+  });
 }
 
 Result<std::unique_ptr<HttpsServer>> HttpsServer::start_async(ServerOptions options,
@@ -118,6 +175,8 @@ Result<std::unique_ptr<HttpsServer>> HttpsServer::start_async(ServerOptions opti
   if (options.max_header_bytes == 0 || options.max_header_bytes > UINT32_MAX) {
     return fail(ErrorCode::usage, "https server: max_header_bytes out of range");
   }
+
+  TRY(check_limits(options));
 
   std::unique_ptr<asio::ssl::context> tls;
   if (options.tls) {
@@ -133,8 +192,6 @@ Result<std::unique_ptr<HttpsServer>> HttpsServer::start_async(ServerOptions opti
   const tcp::endpoint endpoint(address, options.port);
 
   auto impl = std::make_unique<Impl>();
-  impl->state =
-      std::make_shared<detail::ServerState>(std::move(options), std::move(handler), std::move(tls));
   impl->runtime = std::make_unique<Runtime>(static_cast<int>(threads));
   auto& acceptor = impl->runtime->acceptor;
   const std::string where = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
@@ -146,6 +203,9 @@ Result<std::unique_ptr<HttpsServer>> HttpsServer::start_async(ServerOptions opti
                 "https server: cannot listen on " + where + ": " + ec.message());
   }
   impl->port = acceptor.local_endpoint().port();
+  std::string listener = endpoint.address().to_string() + ":" + std::to_string(impl->port);
+  impl->state = std::make_shared<detail::ServerState>(std::move(options), std::move(handler),
+                                                      std::move(tls), std::move(listener));
 
   impl->accept();
   for (unsigned i = 0; i < threads; ++i) {

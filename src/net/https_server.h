@@ -1,7 +1,9 @@
 // An HTTPS (or, for a loopback admin listener, plain HTTP) server that hands
 // each request to a handler. Transport only: it knows nothing of vouchers.
-// Abuse limits (sizes, timeouts, connection cap, per-client rate and
-// invalid-request blocking) are applied before the handler is called.
+// Abuse limits (sizes, timeouts, connection caps per listener, address and
+// prefix, rates per client, class, address and prefix, invalid-request
+// blocking) are applied before the handler is called; refusals and error
+// responses go to the refusal log (ServerOptions::refusal_log).
 #pragma once
 
 #include <memory>
@@ -36,8 +38,10 @@ class HttpsServer {
   // Idempotent; must not be called from inside the handler.
   void stop();
 
-  // Counts an invalid request against a client, as a 4xx response from the
-  // handler does; for callers that learn of misuse outside a response.
+  // Counts an invalid request against a client certificate, as a 4xx
+  // response from the handler does (which also counts against its source
+  // address, unknown here); for callers that learn of misuse outside a
+  // response.
   void report_invalid(std::string_view client_fingerprint);
 
   [[nodiscard]] const std::shared_ptr<MetricsRegistry>& metrics() const;

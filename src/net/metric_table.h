@@ -48,7 +48,8 @@ inline constexpr std::array k_metric_table = {
     MetricDefinition{"vouchsafe_http_rejected_total",
                      MetricType::counter,
                      "Requests or connections refused by the server before reaching the handler, "
-                     "by reason (rate_limited, too_large, blocked, connection_cap, timeout).",
+                     "by reason (rate_limited, too_large, blocked, connection_cap, address_cap, "
+                     "prefix_cap, handshake_evicted, handshake_timeout, timeout).",
                      {"reason"}},
 };
 

@@ -1,6 +1,7 @@
 // The per-connection state machine of the HTTPS server, on Boost.Beast.
 #include "net/detail/connection.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <exception>
 #include <optional>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -62,18 +64,93 @@ bool is_malformed(const error_code& ec) {
          ec != http::error::buffer_overflow;
 }
 
+// RFC 9112 §6.1 and §6.3: what the Transfer-Encoding of a request says of
+// its framing, beyond what Beast checks (Beast takes a Content-Length after
+// a Transfer-Encoding without chunked, and frames by it).
+struct FramingFault {
+  int status = 0;  // 0: none
+  std::string_view reason;
+};
+
+std::string_view trim_ows(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+bool is_chunked(std::string_view coding) {
+  return beast::iequals(beast::string_view(coding.data(), coding.size()), "chunked");
+}
+
+template <typename Header>
+FramingFault check_framing(const Header& header) {
+  std::vector<std::string_view> codings;
+  bool named = false;
+  for (const auto& field : header) {
+    if (field.name() != http::field::transfer_encoding) continue;
+    named = true;
+    // RFC 9110 §5.6.1: a list may hold empty elements; a coding may carry
+    // parameters after ';'.
+    std::string_view rest = to_std(field.value());
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      auto element = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      element = trim_ows(element.substr(0, element.find(';')));
+      if (!element.empty()) codings.push_back(element);
+    }
+  }
+  if (!named) return {};
+  // §6.1: "A server or client that receives an HTTP/1.0 message containing
+  // a Transfer-Encoding header field MUST treat the message as if the
+  // framing is faulty".
+  if (header.version() < 11) return {400, "Transfer-Encoding in an HTTP/1.0 request"};
+  // §6.3: a request with both "might indicate an attempt to perform request
+  // smuggling"; the server may reject it and must close the connection.
+  if (header.count(http::field::content_length) != 0) {
+    return {400, "Transfer-Encoding together with Content-Length"};
+  }
+  // §6.3: "If a Transfer-Encoding header field is present in a request and
+  // the chunked transfer coding is not the final encoding, the message body
+  // length cannot be determined reliably; the server MUST respond with the
+  // 400 (Bad Request) status code and then close the connection."
+  if (codings.empty() || !is_chunked(codings.back())) {
+    return {400, "the final transfer coding is not chunked"};
+  }
+  const auto before_last = std::span(codings).first(codings.size() - 1);
+  // §6.1: "A sender MUST NOT apply the chunked transfer coding more than
+  // once to a message body".
+  if (std::any_of(before_last.begin(), before_last.end(), is_chunked)) {
+    return {400, "chunked applied more than once"};
+  }
+  // §6.1: "A server that receives a request message with a transfer coding
+  // it does not understand SHOULD respond with 501 (Not Implemented)."
+  if (!before_last.empty()) return {501, "a transfer coding other than chunked"};
+  return {};
+}
+
 template <bool Tls>
-class Connection : public std::enable_shared_from_this<Connection<Tls>> {
+class Connection : public std::enable_shared_from_this<Connection<Tls>>, public Evictable {
   using Stream = std::conditional_t<Tls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
   using Body = http::vector_body<std::uint8_t>;
 
  public:
-  Connection(std::shared_ptr<ServerState> state, ConnectionSlot slot, tcp::socket socket)
-      : state_(std::move(state)), slot_(std::move(slot)), stream_(make_stream(std::move(socket))) {}
+  Connection(std::shared_ptr<ServerState> state, ConnectionTable::Slot slot, tcp::socket socket)
+      : state_(std::move(state)),
+        slot_(std::move(slot)),
+        stream_(make_stream(std::move(socket))),
+        address_key_(slot_.source().address),
+        prefix_key_(slot_.source().prefix) {}
 
+  // On the acceptor's strand, before the next accept.
   void start() {
+    slot_.track(this->weak_from_this());
     // Every step runs on the connection's strand, this one included.
     asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Connection::begin, self()));
+  }
+
+  void evict() override {
+    asio::post(stream_.get_executor(), [c = self()] { c->tcp_layer().close(); });
   }
 
  private:
@@ -88,6 +165,13 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
   beast::tcp_stream& tcp_layer() { return beast::get_lowest_layer(stream_); }
   [[nodiscard]] const ServerOptions& options() const { return state_->options; }
 
+  [[nodiscard]] ClientLimiter::Keys limiter_keys() const {
+    return {.client = client_key_,
+            .shared = shared_key_,
+            .address = address_key_,
+            .prefix = prefix_key_};
+  }
+
   void begin() {
     error_code ec;
     const auto remote = tcp_layer().socket().remote_endpoint(ec);
@@ -98,9 +182,11 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
     // ACK (40 ms on Linux), which dominated a request on a new connection.
     tcp_layer().socket().set_option(tcp::no_delay(true), ec);
     // Without a certificate the client is known by its address alone.
-    client_key_ = "address:" + remote.address().to_string();
+    client_key_ = "address:" + address_key_;
     if constexpr (Tls) {
-      tcp_layer().expires_after(options().read_timeout);
+      // Counted from the accept: a connection that never sends a
+      // ClientHello holds its place no longer than this.
+      tcp_layer().expires_at(slot_.accepted_at() + options().handshake_timeout);
       stream_.async_handshake(asio::ssl::stream_base::server,
                               beast::bind_front_handler(&Connection::on_handshake, self()));
     } else {
@@ -109,14 +195,37 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
   }
 
   void on_handshake(error_code ec) {
+    // Pushed out while in the handshake: counted and logged then.
+    if (!slot_.end_handshake()) {
+      tcp_layer().close();
+      return;
+    }
     if (ec) {
       state_->count_handshake_failure();
-      if (ec == beast::error::timeout) state_->count_rejection(Rejection::timeout);
+      if (ec == beast::error::timeout) {
+        state_->count_rejection(Rejection::handshake_timeout);
+        log_connection("handshake_timeout", "no TLS handshake within handshake_timeout");
+      } else {
+        log_connection("handshake_failed", ec.message());
+      }
       return;
     }
     if constexpr (Tls) peer_ = peer_certificate(stream_.native_handle());
-    if (!peer_.fingerprint.empty()) client_key_ = peer_.fingerprint;
+    if (!peer_.fingerprint.empty()) {
+      client_key_ = peer_.fingerprint;
+      if (options().classify_client) {
+        shared_key_ =
+            options()
+                .classify_client(
+                    {.fingerprint = peer_.fingerprint, .der = peer_.der, .chain = peer_.chain})
+                .shared_key;
+      }
+    }
     await_request(true);
+  }
+
+  void log_connection(std::string_view error, std::string_view reason) {
+    state_->log.connection(remote_address_, error, reason, Clock::now());
   }
 
   // Waits for the first byte of a request: a new connection gets the read
@@ -138,7 +247,10 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
     if (ec) {
       // An idle kept-alive connection timing out is ordinary; a new one that
       // never sends a request is a slow client.
-      if (ec == beast::error::timeout && first) state_->count_rejection(Rejection::timeout);
+      if (ec == beast::error::timeout && first) {
+        state_->count_rejection(Rejection::timeout);
+        log_connection("timeout", "no request within read_timeout");
+      }
       return;
     }
     buffer_.commit(n);
@@ -165,20 +277,28 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
     }
     const auto& request = parser_->get();
     endpoint_ = state_->endpoint_label(to_std(request.target()));
+    method_ = std::string(to_std(request.method_string()));
     head_request_ = request.method() == http::verb::head;
+    version_ = request.version();
+    // Before anything else reads on: a body whose length is in doubt leaves
+    // the next request's start in doubt too, so the connection ends.
+    if (const auto fault = check_framing(request); fault.status != 0) {
+      state_->limiter.report_invalid(limiter_keys(), Clock::now());
+      send(text_response(fault.status, "malformed HTTP request: " + std::string(fault.reason)),
+           false, "bad_framing");
+      return;
+    }
     // A request without a body has been read whole, so the connection can
     // stay open after an early refusal.
     const bool can_continue = !ec && parser_->is_done() && request.keep_alive();
 
-    const auto admission = state_->limiter.admit(client_key_, Clock::now());
-    if (admission.verdict == ClientLimiter::Verdict::blocked) {
+    const auto admission = state_->limiter.admit(limiter_keys(), Clock::now());
+    if (admission.verdict != ClientLimiter::Verdict::admit) {
       extra_headers_ = {{"Retry-After", std::to_string(admission.retry_after.count())}};
-      reject(403, options().refusals.blocked, Rejection::blocked, can_continue);
-      return;
-    }
-    if (admission.verdict == ClientLimiter::Verdict::rate_limited) {
-      extra_headers_ = {{"Retry-After", std::to_string(admission.retry_after.count())}};
-      reject(429, options().refusals.rate_limited, Rejection::rate_limited, can_continue);
+      const bool blocked = admission.verdict == ClientLimiter::Verdict::blocked;
+      reject(blocked ? 403 : 429, refusal_text(admission),
+             blocked ? Rejection::blocked : Rejection::rate_limited, can_continue,
+             scope_name(admission.scope));
       return;
     }
     // Beast refuses a Content-Length above the body limit before any of the
@@ -278,33 +398,80 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
 
   void answer(HttpResponse response, bool keep_alive) {
     if (is_invalid_status(response.status)) {
-      state_->limiter.report_invalid(client_key_, Clock::now());
+      state_->limiter.report_invalid(limiter_keys(), Clock::now());
     }
-    send(std::move(response), keep_alive);
+    auto error = std::move(response.log_error);
+    send(std::move(response), keep_alive, error);
+  }
+
+  [[nodiscard]] const std::string& refusal_text(const ClientLimiter::Admission& admission) const {
+    const auto& texts = options().refusals;
+    if (admission.verdict == ClientLimiter::Verdict::blocked) return texts.blocked;
+    switch (admission.scope) {
+      case ClientLimiter::Scope::client:
+        return texts.rate_limited;
+      case ClientLimiter::Scope::shared:
+        return texts.shared_rate_limited;
+      case ClientLimiter::Scope::address:
+      case ClientLimiter::Scope::prefix:
+        break;
+    }
+    return texts.source_rate_limited;
+  }
+
+  // For the log: which bucket refused.
+  static std::string_view scope_name(ClientLimiter::Scope scope) {
+    switch (scope) {
+      case ClientLimiter::Scope::client:
+        return "client";
+      case ClientLimiter::Scope::shared:
+        return "shared";
+      case ClientLimiter::Scope::address:
+        return "address";
+      case ClientLimiter::Scope::prefix:
+        return "prefix";
+    }
+    return "client";
   }
 
   // Connection errors end the connection; an unparsable request gets a 400.
   void end_on_error(const error_code& ec) {
     if (ec == beast::error::timeout) {
       state_->count_rejection(Rejection::timeout);
+      log_connection("timeout", "the request was not read within read_timeout");
       return;
     }
     if (is_malformed(ec)) {
-      state_->limiter.report_invalid(client_key_, Clock::now());
-      send(text_response(400, "malformed HTTP request"), false);
+      state_->limiter.report_invalid(limiter_keys(), Clock::now());
+      send(text_response(400, "malformed HTTP request"), false, "malformed:" + ec.message());
     }
   }
 
-  // A refusal made by the server itself, before the handler.
-  void reject(int status, std::string_view reason, Rejection counted, bool keep_alive) {
+  // A refusal made by the server itself, before the handler; `detail` says
+  // which limit, for the log.
+  void reject(int status, std::string_view reason, Rejection counted, bool keep_alive,
+              std::string_view detail = {}) {
     state_->count_rejection(counted);
-    if (status == 413) state_->limiter.report_invalid(client_key_, Clock::now());
+    if (status == 413) state_->limiter.report_invalid(limiter_keys(), Clock::now());
     if (parser_) version_ = parser_->get().version();
-    send(text_response(status, reason), keep_alive);
+    std::string error(rejection_name(counted));
+    if (!detail.empty()) error += ":" + std::string(detail);
+    send(text_response(status, reason), keep_alive, error);
   }
 
-  void send(HttpResponse response, bool keep_alive) {
+  // error: a name for the refusal log when the status is >= 400.
+  void send(HttpResponse response, bool keep_alive, std::string_view error = {}) {
     const std::string endpoint = endpoint_.empty() ? "unknown" : endpoint_;
+    if (response.status >= 400) {
+      state_->log.response({.remote = remote_address_,
+                            .fingerprint = peer_.fingerprint,
+                            .method = method_,
+                            .endpoint = endpoint,
+                            .status = response.status,
+                            .content_type = response.content_type,
+                            .body = response.body,
+                            .error = error});
+    }
     state_->metrics
         ->counter("vouchsafe_http_requests_total", {endpoint, std::to_string(response.status)})
         .inc();
@@ -345,6 +512,7 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
       return;
     }
     endpoint_.clear();
+    method_.clear();
     if (keep_alive) {
       await_request(false);
       return;
@@ -380,7 +548,7 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
   }
 
   std::shared_ptr<ServerState> state_;
-  ConnectionSlot slot_;
+  ConnectionTable::Slot slot_;
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<Body>> parser_;
@@ -392,9 +560,13 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
   unsigned version_ = 11;
 
   PeerCertificate peer_;
+  std::string address_key_;
+  std::string prefix_key_;
   std::string client_key_;
+  std::string shared_key_;
   std::string remote_address_;
   std::string endpoint_;
+  std::string method_;
   Clock::time_point request_start_ = Clock::now();
 
   std::array<char, 4096> drain_buffer_{};
@@ -403,7 +575,8 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
 
 }  // namespace
 
-void serve_connection(std::shared_ptr<ServerState> state, ConnectionSlot slot, tcp::socket socket) {
+void serve_connection(std::shared_ptr<ServerState> state, ConnectionTable::Slot slot,
+                      tcp::socket socket) {
   if (state->tls) {
     std::make_shared<Connection<true>>(std::move(state), std::move(slot), std::move(socket))
         ->start();

@@ -11,7 +11,7 @@ namespace vouchsafe::net::detail {
 
 // Takes over the socket, whose executor must be a strand of its own; the
 // connection keeps itself alive through its pending operations.
-void serve_connection(std::shared_ptr<ServerState> state, ConnectionSlot slot,
+void serve_connection(std::shared_ptr<ServerState> state, ConnectionTable::Slot slot,
                       boost::asio::ip::tcp::socket socket);
 
 }  // namespace vouchsafe::net::detail

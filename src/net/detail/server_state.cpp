@@ -1,11 +1,19 @@
-// Shared listener state: rejection counters and endpoint labels.
+// Shared listener state: limits from the options, rejection counters and
+// endpoint labels.
 #include "net/detail/server_state.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace vouchsafe::net::detail {
 
 namespace {
+
+std::shared_ptr<MetricsRegistry> registry_or_new(const std::shared_ptr<MetricsRegistry>& given) {
+  return given ? given : std::make_shared<MetricsRegistry>();
+}
+
+}  // namespace
 
 std::string_view rejection_name(Rejection reason) {
   switch (reason) {
@@ -17,25 +25,49 @@ std::string_view rejection_name(Rejection reason) {
       return "blocked";
     case Rejection::connection_cap:
       return "connection_cap";
+    case Rejection::address_cap:
+      return "address_cap";
+    case Rejection::prefix_cap:
+      return "prefix_cap";
+    case Rejection::handshake_evicted:
+      return "handshake_evicted";
+    case Rejection::handshake_timeout:
+      return "handshake_timeout";
     case Rejection::timeout:
       return "timeout";
   }
   return "unknown";
 }
 
-std::shared_ptr<MetricsRegistry> registry_or_new(const std::shared_ptr<MetricsRegistry>& given) {
-  return given ? given : std::make_shared<MetricsRegistry>();
+ConnectionTable::Limits connection_limits(const ServerOptions& options) {
+  const auto share =
+      std::floor(static_cast<double>(options.max_connections) * options.handshake_share);
+  return {.max_connections = options.max_connections,
+          .max_per_address = options.max_connections_per_address,
+          .max_per_prefix = options.max_connections_per_prefix,
+          .max_handshaking = std::max<std::size_t>(1, static_cast<std::size_t>(share))};
 }
 
-}  // namespace
+ClientLimiter::Limits client_limits(const ServerOptions& options) {
+  return {.client = options.rate_limit,
+          .shared = options.shared_rate_limit,
+          .address = options.address_rate_limit,
+          .prefix = options.prefix_rate_limit,
+          .max_invalid_per_client = options.max_invalid_before_block,
+          .max_invalid_per_address = options.max_invalid_per_address_before_block,
+          .block_time = options.block_time};
+}
 
 ServerState::ServerState(ServerOptions server_options, AsyncHandler request_handler,
-                         std::unique_ptr<boost::asio::ssl::context> tls_context)
+                         std::unique_ptr<boost::asio::ssl::context> tls_context,
+                         std::string listener)
     : options(std::move(server_options)),
       handler(std::move(request_handler)),
       metrics(registry_or_new(options.metrics)),
       tls(std::move(tls_context)),
-      limiter(options.rate_limit, options.max_invalid_before_block, options.block_time),
+      limiter(client_limits(options)),
+      connections(connection_limits(options)),
+      log(std::move(listener), options.refusal_log),
       handshake_failures_(metrics->counter("vouchsafe_tls_handshake_failures_total")) {}
 
 void ServerState::count_rejection(Rejection reason) {

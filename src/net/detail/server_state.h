@@ -1,5 +1,5 @@
 // What every connection of one listener shares: options, handler, limits,
-// metrics and the TLS context.
+// metrics, the refusal log and the TLS context.
 #pragma once
 
 #include <atomic>
@@ -11,6 +11,8 @@
 #include <utility>
 
 #include "net/client_limiter.h"
+#include "net/detail/connection_table.h"
+#include "net/detail/refusal_log.h"
 #include "net/http_message.h"
 #include "net/metrics.h"
 #include "net/server_options.h"
@@ -18,11 +20,23 @@
 namespace vouchsafe::net::detail {
 
 // The label values of vouchsafe_http_rejected_total{reason}.
-enum class Rejection { rate_limited, too_large, blocked, connection_cap, timeout };
+enum class Rejection {
+  rate_limited,
+  too_large,
+  blocked,
+  connection_cap,
+  address_cap,
+  prefix_cap,
+  handshake_evicted,
+  handshake_timeout,
+  timeout,
+};
+std::string_view rejection_name(Rejection reason);
 
 struct ServerState {
+  // listener: "address:port", as the refusal log names it.
   ServerState(ServerOptions server_options, AsyncHandler request_handler,
-              std::unique_ptr<boost::asio::ssl::context> tls_context);
+              std::unique_ptr<boost::asio::ssl::context> tls_context, std::string listener);
 
   const ServerOptions options;
   const AsyncHandler handler;
@@ -31,7 +45,8 @@ struct ServerState {
   const std::shared_ptr<MetricsRegistry> metrics;
   const std::unique_ptr<boost::asio::ssl::context> tls;  // null for plain HTTP
   ClientLimiter limiter;
-  std::atomic<std::size_t> connections{0};
+  ConnectionTable connections;
+  RefusalLog log;
 
   void count_rejection(Rejection reason);
   void count_handshake_failure() { handshake_failures_.inc(); }
@@ -43,22 +58,8 @@ struct ServerState {
   Counter& handshake_failures_;
 };
 
-// Holds one place under the connection cap for as long as it lives.
-class ConnectionSlot {
- public:
-  explicit ConnectionSlot(std::atomic<std::size_t>& count) : count_(&count) {
-    count_->fetch_add(1);
-  }
-  ConnectionSlot(ConnectionSlot&& other) noexcept : count_(std::exchange(other.count_, nullptr)) {}
-  ConnectionSlot(const ConnectionSlot&) = delete;
-  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
-  ConnectionSlot& operator=(ConnectionSlot&&) = delete;
-  ~ConnectionSlot() {
-    if (count_ != nullptr) count_->fetch_sub(1);
-  }
-
- private:
-  std::atomic<std::size_t>* count_;
-};
+// The connection caps and rate limits the options ask for.
+ConnectionTable::Limits connection_limits(const ServerOptions& options);
+ClientLimiter::Limits client_limits(const ServerOptions& options);
 
 }  // namespace vouchsafe::net::detail

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +15,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <cstdio>
@@ -73,6 +76,130 @@ inline bool eventually(const std::function<bool()>& condition) {
   return condition();
 }
 
+// The refusal log's lines, from any worker thread.
+struct LogLines {
+  std::mutex mutex;
+  std::vector<std::string> lines;
+
+  static LogSink sink(const std::shared_ptr<LogLines>& to) {
+    return [to](std::string_view line) {
+      const std::lock_guard lock(to->mutex);
+      to->lines.emplace_back(line);
+    };
+  }
+  std::vector<std::string> snapshot() {
+    const std::lock_guard lock(mutex);
+    return lines;
+  }
+};
+
+// A TCP connection from a loopback source address of the test's choosing
+// (Linux answers on all of 127.0.0.0/8), to play several clients and
+// prefixes from one machine.
+inline boost::asio::ip::tcp::socket connect_from(boost::asio::io_context& io,
+                                                 const std::string& source, unsigned short port) {
+  namespace ip = boost::asio::ip;
+  ip::tcp::socket socket(io);
+  socket.open(ip::tcp::v4());
+  socket.bind({ip::make_address(source), 0});
+  socket.connect({ip::address_v4::loopback(), port});
+  return socket;
+}
+
+// True when the server closes the connection within `wait` (end of stream
+// or reset), false when it is still open.
+inline bool closed_by_server(boost::asio::ip::tcp::socket& socket, std::chrono::milliseconds wait) {
+  pollfd p{socket.native_handle(), POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(wait.count())) <= 0) return false;
+  char byte = 0;
+  return ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) <= 0;
+}
+
+// A bounded flood of idle TCP connections that never start TLS: `per_source`
+// from each source address, each reopened a little after the server closes
+// it, on a thread of its own until stop() or the time limit.
+class IdleFlood {
+ public:
+  IdleFlood(unsigned short port, const std::vector<std::string>& sources, std::size_t per_source,
+            std::chrono::milliseconds limit)
+      : port_(port) {
+    for (const auto& source : sources) {
+      for (std::size_t i = 0; i < per_source; ++i) {
+        sockets_.push_back(std::make_unique<Socket>(io_, boost::asio::ip::make_address(source)));
+      }
+    }
+    for (auto& s : sockets_) open(*s);
+    thread_ = std::thread([this, limit] { io_.run_for(limit); });
+  }
+  IdleFlood(const IdleFlood&) = delete;
+  IdleFlood& operator=(const IdleFlood&) = delete;
+  ~IdleFlood() { stop(); }
+
+  void stop() {
+    io_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  [[nodiscard]] std::size_t connected() const { return connected_.load(); }
+  [[nodiscard]] std::size_t closed_by_server() const { return closed_.load(); }
+
+ private:
+  // Long enough that a refused connection does not spin, short enough to
+  // keep pressing on the server.
+  static constexpr std::chrono::milliseconds k_reopen_pause{50};
+
+  struct Socket {
+    Socket(boost::asio::io_context& io, boost::asio::ip::address from)
+        : socket(io), pause(io), source(std::move(from)) {}
+    boost::asio::ip::tcp::socket socket;
+    boost::asio::steady_timer pause;
+    boost::asio::ip::address source;
+    std::array<char, 64> buffer{};
+  };
+
+  void open(Socket& s) {
+    boost::system::error_code ec;
+    s.socket.close(ec);
+    s.socket.open(boost::asio::ip::tcp::v4(), ec);
+    // The port is picked at connect, not at bind: thousands of binds to
+    // port 0 on one address would run out of ports.
+    const int yes = 1;
+    (void)::setsockopt(s.socket.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &yes,
+                       sizeof yes);
+    s.socket.bind({s.source, 0}, ec);
+    s.socket.async_connect({boost::asio::ip::address_v4::loopback(), port_},
+                           [this, &s](boost::system::error_code connect_ec) {
+                             if (connect_ec) return reopen_later(s);
+                             ++connected_;
+                             wait_for_close(s);
+                           });
+  }
+
+  void wait_for_close(Socket& s) {
+    s.socket.async_read_some(boost::asio::buffer(s.buffer),
+                             [this, &s](boost::system::error_code ec, std::size_t) {
+                               if (!ec) return wait_for_close(s);  // nothing is expected
+                               if (ec == boost::asio::error::operation_aborted) return;
+                               ++closed_;
+                               reopen_later(s);
+                             });
+  }
+
+  void reopen_later(Socket& s) {
+    s.pause.expires_after(k_reopen_pause);
+    s.pause.async_wait([this, &s](boost::system::error_code ec) {
+      if (!ec) open(s);
+    });
+  }
+
+  unsigned short port_;
+  boost::asio::io_context io_;
+  std::vector<std::unique_ptr<Socket>> sockets_;
+  std::atomic<std::size_t> connected_{0};
+  std::atomic<std::size_t> closed_{0};
+  std::thread thread_;
+};
+
 struct ClientIdentity {
   std::string cert_file;
   std::string key_file;
@@ -116,6 +243,17 @@ class ServerTest : public ::testing::Test {
     client_b_ = make_client("registrar-b");
   }
 
+  // The refusal log lines whose JSON has this "error" member.
+  std::vector<std::string> log_lines_with_error(std::string_view error) {
+    std::vector<std::string> out;
+    for (auto& line : refusal_log_->snapshot()) {
+      if (line.find("\"error\":\"" + std::string(error) + "\"") != std::string::npos) {
+        out.push_back(std::move(line));
+      }
+    }
+    return out;
+  }
+
   void TearDown() override {
     server_.reset();
     std::error_code ignored;
@@ -150,6 +288,7 @@ class ServerTest : public ::testing::Test {
     o.cert_file = server_cert_file_;
     o.key_file = server_key_file_;
     o.threads = 2;
+    o.refusal_log = LogLines::sink(refusal_log_);
     return o;
   }
 
@@ -196,6 +335,7 @@ class ServerTest : public ::testing::Test {
   ClientIdentity client_a_;
   ClientIdentity client_b_;
   HandlerLog log_;
+  std::shared_ptr<LogLines> refusal_log_ = std::make_shared<LogLines>();
   std::unique_ptr<HttpsServer> server_;
 };
 
@@ -210,6 +350,33 @@ class RawTlsClient {
   }
 
   void send(const std::string& bytes) { boost::asio::write(stream_, boost::asio::buffer(bytes)); }
+
+  // Sends a GET and reads until `expected` has arrived: proof that the
+  // server finished its side of the handshake and serves this connection.
+  bool round_trip(const std::string& path, const std::string& expected,
+                  std::chrono::milliseconds limit = std::chrono::milliseconds(5000)) {
+    send("GET " + path + " HTTP/1.1\r\nHost: t\r\n\r\n");
+    std::function<void()> read = [&] {
+      stream_.async_read_some(boost::asio::buffer(buffer_),
+                              [&](boost::system::error_code ec, std::size_t n) {
+                                if (ec) return;
+                                received_.append(buffer_.data(), n);
+                                if (received_.find(expected) == std::string::npos) read();
+                              });
+    };
+    read();
+    io_.restart();
+    io_.run_for(limit);
+    const bool found = received_.find(expected) != std::string::npos;
+    if (!found) {  // the read still pending refers to `read`: end it here
+      boost::system::error_code ignored;
+      stream_.next_layer().cancel(ignored);
+      io_.restart();
+      io_.run();
+    }
+    received_.clear();
+    return found;
+  }
 
   // Seconds from now until the server closes the connection, or nullopt if
   // it is still open after limit. Whatever arrives meanwhile is kept.
@@ -230,6 +397,7 @@ class RawTlsClient {
       });
     };
     read();
+    io_.restart();
     io_.run_for(limit);
     return closed_after;
   }

@@ -1,5 +1,6 @@
-// The HTTPS server's abuse limits over real TLS: sizes, per-client rate,
-// invalid-request blocking, read and idle timeouts, connection cap.
+// The HTTPS server's abuse limits over real TLS: sizes, rate per client,
+// class, address and prefix, invalid-request blocking, read and idle
+// timeouts, connection cap.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -131,6 +132,67 @@ TEST_F(ServerLimitsTest, BlocksAClientThatKeepsSendingInvalidRequests) {
   EXPECT_EQ(other.output, "400");
 }
 
+// A classifier that knows one customer: everyone else shares a bucket.
+ClientClassifier knows_only(const std::string& customer_fingerprint) {
+  return [customer_fingerprint](const ClientCertificate& client) {
+    return client.fingerprint == customer_fingerprint ? ClientClass{}
+                                                      : ClientClass{"unknown-registrars"};
+  };
+}
+
+TEST_F(ServerLimitsTest, ClientsTheServiceDoesNotKnowShareOneAllowance) {
+  auto o = options();
+  o.rate_limit = {.per_second = 0.01, .burst = 100, .enabled = true};
+  o.shared_rate_limit = {.per_second = 0.01, .burst = 3, .enabled = true};
+  o.classify_client = knows_only(client_a_.fingerprint);
+  start(o, echo_handler());
+  const auto client_c = make_client("registrar-c");
+  const auto status = [&](const ClientIdentity& client) {
+    return run_command(curl(&client) + "-o /dev/null -w '%{http_code}' " + url("/x")).output;
+  };
+  EXPECT_EQ(status(client_b_), "200");
+  EXPECT_EQ(status(client_b_), "200");
+  EXPECT_EQ(status(client_c), "200");
+  // A fresh certificate brings no fresh allowance...
+  const auto refused = run_command(curl(&client_c) + "-i " + url("/x"));
+  EXPECT_NE(refused.output.find("HTTP/1.1 429"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find(o.refusals.shared_rate_limited), std::string::npos);
+  EXPECT_EQ(status(make_client("registrar-d")), "429");
+  // ...and the known customer keeps its own.
+  EXPECT_EQ(status(client_a_), "200");
+  EXPECT_EQ(log_lines_with_error("rate_limited:shared").size(), 2U);
+}
+
+TEST_F(ServerLimitsTest, RateLimitsAnAddressWhateverCertificatesItPresents) {
+  auto o = options();
+  o.address_rate_limit = {.per_second = 0.01, .burst = 3, .enabled = true};
+  start(o, echo_handler());
+  std::vector<std::string> codes;
+  for (int i = 0; i < 4; ++i) {
+    const auto client = make_client("rotating-" + std::to_string(i));
+    codes.push_back(
+        run_command(curl(&client) + "-o /dev/null -w '%{http_code}' " + url("/x")).output);
+  }
+  EXPECT_EQ(codes, (std::vector<std::string>{"200", "200", "200", "429"}));
+  EXPECT_EQ(log_lines_with_error("rate_limited:address").size(), 1U);
+}
+
+TEST_F(ServerLimitsTest, BlocksAnAddressWhoseClientsRotateCertificates) {
+  auto o = options();
+  o.rate_limit.enabled = false;
+  o.max_invalid_before_block = 100;
+  o.max_invalid_per_address_before_block = 3;
+  start(o, [](const HttpRequest&) { return text_response(400, "bad voucher request"); });
+  std::vector<std::string> codes;
+  for (int i = 0; i < 5; ++i) {
+    const auto client = make_client("rotating-" + std::to_string(i));
+    codes.push_back(
+        run_command(curl(&client) + "-o /dev/null -w '%{http_code}' " + url("/x")).output);
+  }
+  EXPECT_EQ(codes, (std::vector<std::string>{"400", "400", "400", "400", "403"}));
+  EXPECT_EQ(log_lines_with_error("blocked:address").size(), 1U);
+}
+
 TEST_F(ServerLimitsTest, ReportInvalidCountsTowardsTheBlock) {
   auto o = options();
   o.max_invalid_before_block = 2;
@@ -186,8 +248,12 @@ TEST_F(ServerLimitsTest, ClosesConnectionsBeyondTheCap) {
   auto o = options();
   o.max_connections = 2;
   start(o, echo_handler());
+  // Both past their handshakes on the server's side too, so neither can be
+  // pushed out for the newcomer.
   std::optional<RawTlsClient> first(std::in_place, server_->port(), client_a_);
+  ASSERT_TRUE(first->round_trip("/first", "hello /first"));
   RawTlsClient second(server_->port(), client_a_);
+  ASSERT_TRUE(second.round_trip("/second", "hello /second"));
 
   const auto refused = run_command(curl(&client_a_) + url("/third"));
   EXPECT_NE(refused.exit_code, 0);
