@@ -210,6 +210,7 @@ net::HttpResponse to_http(masa::MasaResponse r) {
   out.status = r.status;
   out.content_type = std::move(r.content_type);
   out.body = std::move(r.body);
+  out.log_error = std::move(r.error);  // the refusal log names the MASA's reason
   return out;
 }
 

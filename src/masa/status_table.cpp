@@ -124,7 +124,8 @@ MasaResponse refusal_response(MasaError error, std::string_view detail) {
     text += detail;
   }
   text += "\n";
-  return MasaResponse{entry.status, std::string(k_text_plain), to_bytes(text)};
+  return MasaResponse{entry.status, std::string(k_text_plain), to_bytes(text),
+                      std::string(entry.name)};
 }
 
 }  // namespace vouchsafe::masa

@@ -69,8 +69,10 @@ inline constexpr std::string_view k_text_plain = "text/plain; charset=utf-8";
 // What the MASA answers: an HTTP status, a media type and the body bytes.
 struct MasaResponse {
   int status = 0;
-  std::string content_type;
-  Bytes body;
+  std::string content_type{};
+  Bytes body{};
+  // A refusal's StatusEntry::name, for logs and metrics; empty on success.
+  std::string error{};
 };
 
 // The refusal as a response: the table's reason, then the detail (which

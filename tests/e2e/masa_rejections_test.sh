@@ -118,6 +118,22 @@ refused "PVR names another registrar (no proximity)" 403 "proximity-registrar-ce
 rvr rvr-nonce.der WG-F1-00000001 "$(openssl rand -base64 16)" pvr1.der
 refused "RVR and PVR nonces differ" 403 "nonce of the registrar voucher-request differs" rvr-nonce.der
 
+# --- replays, idevid-issuer and requests without the pledge's (issue 9)
+refused "a captured request posted with another client certificate" 401 \
+  "signed by another key than the TLS client certificate" good.der outsider
+hour_ago=$(date -u -d '-2 hours' +%Y-%m-%dT%H:%M:%SZ)
+printf '{"ietf-voucher-request:voucher":{"nonce":"%s","created-on":"%s","serial-number":"WG-F1-00000001","prior-signed-voucher-request":"%s"}}' \
+  "$nonce" "$hour_ago" "$(base64 -w0 pvr1.der)" > rvr-stale.json
+sign_vr rvr-stale.json rvr-stale.der registrar-ee.pem registrar-plain.key -certfile owner-ca.pem
+refused "a request created two hours ago" 403 "before this MASA's clock" rvr-stale.der
+printf '{"ietf-voucher-request:voucher":{"nonce":"%s","created-on":"%s","serial-number":"WG-F1-00000001","idevid-issuer":"%s","prior-signed-voucher-request":"%s"}}' \
+  "$nonce" "$now" "$(printf '/CN=Somebody Else' | base64 -w0)" "$(base64 -w0 pvr1.der)" > rvr-issuer.json
+sign_vr rvr-issuer.json rvr-issuer.der registrar-ee.pem registrar-plain.key -certfile owner-ca.pem
+refused "an idevid-issuer naming another issuer" 403 "idevid-issuer does not identify" rvr-issuer.der
+printf '{"ietf-voucher-request:voucher":{"created-on":"%s","serial-number":"WG-F1-00000001"}}' "$now" > rvr-offline.json
+sign_vr rvr-offline.json rvr-offline.der registrar-ee.pem registrar-plain.key -certfile owner-ca.pem
+refused "no pledge request, from a registrar that is no known customer" 403 "not a known customer" rvr-offline.der
+
 # --- the device and its policies, through our registrar client
 cli_refused "an unknown device" 404 "knows no device" request registrar 9 --out v.cms
 "$vs" device report-stolen WG-F1-00000002 --reason test >/dev/null
@@ -133,6 +149,18 @@ cli_refused "the audit log for a stranger" 404 "No audit log" \
   --registrar-key outsider.key --pledge-cert dev1.pem --pledge-key dev1.key
 check "while the owner reads it" 0 "$vs" registrar request-audit-log --masa-url "$url" --masa-ca "$masa_ca" \
   --registrar-cert registrar.pem --registrar-key registrar.key --pledge-cert dev1.pem --pledge-key dev1.key
+
+# Every refusal is logged as a JSON line with the MASA's reason and the
+# client's fingerprint, and nothing secret.
+registrar_fp=$(openssl x509 -in registrar-ee.pem -outform DER | sha256sum | cut -d' ' -f1)
+check "the refusal log names the stolen device's refusal and the client" 0 $py - masa.log "$registrar_fp" <<'EOF2'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+stolen = [l for l in lines if l.get("error") == "device_stolen"]
+assert stolen and stolen[0]["status"] == 403 and stolen[0]["fingerprint"] == sys.argv[2], lines
+assert any(l.get("error") == "rvr_not_from_caller" for l in lines), lines
+assert not any("PRIVATE KEY" in json.dumps(l) for l in lines)
+EOF2
 
 # --- the HTTP exchange
 same "an unknown media type: 415" 415 "$(post registrar text/plain $cms good.der)"

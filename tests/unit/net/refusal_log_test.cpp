@@ -97,6 +97,8 @@ TEST_F(RefusalLogTest, LogsRefusedConnectionsAtMostOncePerSecondPerReason) {
   for (int i = 0; i < 5; ++i) refused.push_back(connect_from(io, "127.0.0.2", server_->port()));
   ASSERT_TRUE(
       eventually([&] { return counter("vouchsafe_http_rejected_total", {"address_cap"}) == 5; }));
+  // Counted before logged: wait for the line as well.
+  ASSERT_TRUE(eventually([&] { return !log_lines_with_error("address_cap").empty(); }));
   const auto first = only_line(log_lines_with_error("address_cap"));
   EXPECT_EQ(first["remote"].get<std::string>().rfind("127.0.0.2:", 0), 0U);
   EXPECT_FALSE(first.contains("suppressed"));

@@ -309,7 +309,7 @@ TEST(JwsSigning, FollowsAChangeOfChainBetweenCalls) {
   EXPECT_EQ(protected_header(*third)["alg"], "EdDSA");
 }
 
-TEST(JwsRejects, AnUnsignedJsonVoucherRequestIsCalledWhatItIs) {
+TEST(JwsUnsigned, AJsonVoucherRequestIsCalledWhatItIs) {
   // What a registrar sends when it forgets to sign: the JSON payload alone.
   const Bytes bare = to_bytes(std::string(
       R"({"ietf-voucher-request:voucher":{"serial-number":"A","nonce":"AAAAAAAAAAA="}})"));
