@@ -280,28 +280,33 @@ int serve_command(const ServeArgs& a) {
   if (!server) return report_error(server.error());
 
   auto* store_ptr = store->get();
-  auto admin = net::HttpsServer::start(
-      admin_options, [store_ptr, signer, metrics](const net::HttpRequest& request) {
-        if (request.method != "GET" && request.method != "HEAD") {
-          return net::HttpResponse{
-              405, std::string(net::k_text_plain), to_bytes("use GET\n"), {{"Allow", "GET, HEAD"}}};
-        }
-        if (request.target == "/healthz") return net::text_response(200, "ok\n");
-        if (request.target == "/readyz") {
-          if (auto ping = store_ptr->ping(); !ping) {
-            return net::text_response(503, "store unreachable: " + ping.error().message + "\n");
-          }
-          if (auto sig = signer->sign(as_bytes("readiness")); !sig) {
-            return net::text_response(503, "the signing key does not sign\n");
-          }
-          return net::text_response(200, "ready\n");
-        }
-        if (request.target == "/metrics") {
-          return net::HttpResponse{
-              200, "text/plain; version=0.0.4", to_bytes(metrics->render_prometheus()), {}};
-        }
-        return net::text_response(404, "not found\n");
-      });
+  auto admin = net::HttpsServer::start(admin_options, [store_ptr, signer,
+                                                       metrics](const net::HttpRequest& request) {
+    if (request.method != "GET" && request.method != "HEAD") {
+      return net::HttpResponse{
+          405, std::string(net::k_text_plain), to_bytes("use GET\n"), {{"Allow", "GET, HEAD"}}};
+    }
+    if (request.target == "/healthz") return net::text_response(200, "ok\n");
+    if (request.target == "/readyz") {
+      if (auto ping = store_ptr->ping(); !ping) {
+        return net::text_response(503, "store unreachable: " + ping.error().message + "\n");
+      }
+      // Ready means a voucher can be issued now: its audit entry must be
+      // writable, not only the store readable.
+      if (auto writable = store_ptr->check_writable(); !writable) {
+        return net::text_response(503, "store not writable: " + writable.error().message + "\n");
+      }
+      if (auto sig = signer->sign(as_bytes("readiness")); !sig) {
+        return net::text_response(503, "the signing key does not sign\n");
+      }
+      return net::text_response(200, "ready\n");
+    }
+    if (request.target == "/metrics") {
+      return net::HttpResponse{
+          200, "text/plain; version=0.0.4", to_bytes(metrics->render_prometheus()), {}};
+    }
+    return net::text_response(404, "not found\n");
+  });
   if (!admin) return report_error(admin.error());
 
   std::cout << "MASA serving https://" << settings->listen.address << ":" << (*server)->port()

@@ -171,6 +171,12 @@ class AssetStore {
 
   // Whether the store answers (readiness probes).
   virtual Status ping() = 0;
+  // Whether a write would be committed now: ready means a voucher can be
+  // issued, and a voucher leaves only once its audit entry is durable. A
+  // small durable write on the audit log's own path (a full disk, a
+  // read-only file or a standby database fail it), and for a local file
+  // enough free space for the entries to come.
+  virtual Status check_writable() = 0;
 };
 
 // Opens (creating if needed) the SQLite store at path, in WAL mode, and

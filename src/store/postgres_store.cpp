@@ -106,6 +106,12 @@ constexpr const char* k_migrations[] = {
     // Whether a domain has had a voucher for a device: asked on every
     // voucher request under the open policy (trust on first use).
     R"(CREATE INDEX audit_entry_by_domain ON audit_entry(serial, domain_id);)",
+    // One row that readiness rewrites: a write on the audit log's path
+    // (AssetStore::check_writable).
+    R"(CREATE TABLE store_health (
+         id INTEGER PRIMARY KEY CHECK (id = 1),
+         checked_at BIGINT NOT NULL);
+       INSERT INTO store_health (id, checked_at) VALUES (1, 0);)",
 };
 constexpr auto k_latest_version = static_cast<std::int64_t>(std::size(k_migrations));
 
@@ -763,6 +769,16 @@ class PostgresStore final : public AssetStore {
   Status ping() override {
     return run_status(Mode::read, [&](Session& s) {
       return s.exec("SELECT 1", Params(), "ping the PostgreSQL store at " + pool_.target());
+    });
+  }
+
+  Status check_writable() override {
+    // A committed update: a standby, a read-only database or a primary
+    // that cannot write its WAL refuses it.
+    const auto now = static_cast<std::int64_t>(std::time(nullptr));
+    return run_status(Mode::write, [&](Session& s) {
+      return s.exec("UPDATE store_health SET checked_at = $1 WHERE id = 1", Params().integer(now),
+                    "write to the PostgreSQL store at " + pool_.target());
     });
   }
 

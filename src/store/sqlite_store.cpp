@@ -1,7 +1,10 @@
 // SQLite backend of the asset store (WAL; numbered schema migrations).
 #include <sqlite3.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
+#include <ctime>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 
@@ -95,6 +98,12 @@ constexpr const char* k_migrations[] = {
     // Whether a domain has had a voucher for a device: asked on every
     // voucher request under the open policy (trust on first use).
     R"(CREATE INDEX audit_entry_by_domain ON audit_entry(serial, domain_id);)",
+    // One row that readiness rewrites: a write on the audit log's path
+    // (AssetStore::check_writable).
+    R"(CREATE TABLE store_health (
+         id INTEGER PRIMARY KEY CHECK (id = 1),
+         checked_at INTEGER NOT NULL);
+       INSERT INTO store_health (id, checked_at) VALUES (1, 0);)",
 };
 
 constexpr const char* k_ca_columns =
@@ -158,6 +167,9 @@ Status insert_audit(StatementCache& statements, const std::string& serial,
   return ok();
 }
 
+// Below this much free space a SQLite store reports itself not writable.
+constexpr std::uint64_t k_min_free_bytes = std::uint64_t{1} << 20U;
+
 class SqliteStore final : public AssetStore {
  public:
   explicit SqliteStore(DbPtr db) : db_(std::move(db)), statements_(db_.get()) {}
@@ -165,6 +177,7 @@ class SqliteStore final : public AssetStore {
   // After the migrations: the writer's connection expects the current schema.
   Status open_writer(const std::string& path) {
     ASSIGN_OR_RETURN(writer_, detail::SqliteWriter::open(path));
+    path_ = path;
     return ok();
   }
 
@@ -463,6 +476,34 @@ class SqliteStore final : public AssetStore {
     return ok();
   }
 
+  Status check_writable() override {
+    // A WAL that a checkpoint reset is rewritten in place, so a small
+    // commit can pass on a full disk that the next entries will not fit
+    // on: free space is checked as well.
+    const std::filesystem::path dir = std::filesystem::absolute(path_).parent_path();
+    struct statvfs fs {};
+    if (::statvfs(dir.c_str(), &fs) != 0) {
+      return fail(ErrorCode::io_error, "cannot read the free space of " + dir.string());
+    }
+    const auto free_bytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+    if (free_bytes < k_min_free_bytes) {
+      return fail(ErrorCode::io_error, std::to_string(free_bytes / 1024) +
+                                           " KiB free on the "
+                                           "filesystem of " +
+                                           dir.string() + "; at least " +
+                                           std::to_string(k_min_free_bytes / 1024) +
+                                           " KiB are needed for audit entries");
+    }
+    // The same writer, transaction and sync as an audit entry.
+    const auto now = static_cast<std::int64_t>(std::time(nullptr));
+    return writer_->write([now](StatementCache& on) -> Status {
+      ASSIGN_OR_RETURN(auto s, on.prepare("UPDATE store_health SET checked_at = ?1 WHERE id = 1"));
+      s.bind(1, now);
+      TRY(s.step("write to the store (readiness)"));
+      return ok();
+    });
+  }
+
  private:
   Result<std::int64_t> schema_version() {
     ASSIGN_OR_RETURN(auto s, prepare("PRAGMA user_version"));
@@ -557,6 +598,7 @@ class SqliteStore final : public AssetStore {
   StatementCache statements_;  // after db_: finalized before the connection closes
   std::recursive_mutex transaction_mutex_;
   std::unique_ptr<detail::SqliteWriter> writer_;
+  std::string path_;
 };
 
 }  // namespace

@@ -447,6 +447,7 @@ class ForwardingStore : public store::AssetStore {
     return real_.audited_for_domain(s, d);
   }
   Status ping() override { return real_.ping(); }
+  Status check_writable() override { return real_.check_writable(); }
 
  private:
   store::AssetStore& real_;

@@ -218,6 +218,25 @@ TEST_F(PostgresStoreTest, ReplacesConnectionsTheServerKilled) {
   EXPECT_EQ(store->audit_log("W-1")->size(), 1U);
 }
 
+TEST_F(PostgresStoreTest, AReadOnlyDatabaseAnswersPingButIsNotWritable) {
+  // What a standby or a primary that cannot write looks like to the pool:
+  // reads answer, writes are refused. Readiness asks for the writes.
+  {
+    auto store = open_with_ca();
+    ASSERT_TRUE(store);
+    EXPECT_TRUE(store->check_writable());
+  }
+  ASSERT_TRUE(db_->exec("ALTER DATABASE " + query("SELECT current_database()") +
+                        " SET default_transaction_read_only = on"));
+  auto reopened = open_postgres_store(db_->dsn());
+  ASSERT_TRUE(reopened) << reopened.error().message;
+  EXPECT_TRUE((*reopened)->ping());
+  const auto writable = (*reopened)->check_writable();
+  ASSERT_FALSE(writable);
+  EXPECT_NE(writable.error().message.find("read-only"), std::string::npos)
+      << writable.error().message;
+}
+
 TEST_F(PostgresStoreTest, TheAuditLogRefusesUpdateDeleteAndTruncateOverSql) {
   auto store = open_with_ca();
   ASSERT_TRUE(store);

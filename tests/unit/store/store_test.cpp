@@ -340,6 +340,7 @@ TEST_P(StoreTest, TheAuditLogIsAppendOnlyAndOrdered) {
   EXPECT_TRUE(store_->audit_log("W-NONE")->empty());
   EXPECT_FALSE(store_->append_audit("W-NONE", first));  // unknown device
   EXPECT_TRUE(store_->ping());
+  EXPECT_TRUE(store_->check_writable());
 }
 
 TEST_P(StoreTest, ConcurrentAppendsAreEachDurableAndFailAlone) {
