@@ -401,12 +401,7 @@ std::string header(const std::string& path) {
 std::string comment(std::string_view doc, std::string_view allowed) {
   std::string text(doc);
   if (!allowed.empty()) {
-    if (text.empty()) {
-      text = allowed;
-      text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
-    } else {
-      text += " (" + std::string(allowed) + ")";
-    }
+    text += (text.empty() ? "" : " ") + std::string("Allowed: ") + std::string(allowed) + ".";
   }
   if (text.empty()) return "";
   // Word-wrapped "# " lines; a '\n' in the doc starts a new one.

@@ -151,7 +151,7 @@ Type<std::chrono::duration<Rep, Period>> duration(std::chrono::duration<Rep, Per
   t.allowed = "a duration from " +
               detail::format_duration(std::chrono::duration_cast<milliseconds>(min)) + " to " +
               detail::format_duration(std::chrono::duration_cast<milliseconds>(max)) +
-              ", a whole number with a unit (ms, s, m, h or d) such as \"20m\", \"12h\" or \"30d\"";
+              ": a whole number and a unit (ms, s, m, h or d), as in \"20m\", \"12h\" or \"30d\"";
   t.read = [check](const toml::node& n, const Place& at) -> Result<D> {
     const auto* v = n.as_string();
     if (v == nullptr) return at.mismatch(n, show_with_type(n));
@@ -254,7 +254,7 @@ Type<T> parsed(std::string allowed, std::function<Result<T>(std::string_view)> r
 template <typename T>
 Type<std::vector<T>> array_of(Type<T> element) {
   Type<std::vector<T>> t;
-  t.allowed = "an array of " + element.allowed;
+  t.allowed = "an array, each " + element.allowed;
   t.read = [element](const toml::node& n, const Place& at) -> Result<std::vector<T>> {
     const auto* array = n.as_array();
     if (array == nullptr) return at.mismatch(n, show_with_type(n));
@@ -335,7 +335,7 @@ void read_table(const std::vector<SectionSpec>& specs, const toml::table& table,
                 std::string_view origin, const std::string& path, const ReadKey& read_key,
                 const ReadItem& read_item, std::vector<std::string>& problems);
 
-// "# ..." lines for a key or section: the doc, then what it allows.
+// "# ..." lines for a key or section: the doc, then "Allowed: ...".
 std::string comment(std::string_view doc, std::string_view allowed);
 // One "key = value" line, or a "[path]" table with its entries, formatted by toml++.
 std::string format_entry(const std::string& path, const toml::table& one);

@@ -35,7 +35,7 @@ Schema<Settings> schema() {
   item.key("weight", &Item::weight, integer<std::int64_t>(1, 10), "A weight");
   Schema<Settings> s;
   s.section("main", "The main section.")
-      .key("name", &Settings::name, text(1, 20), "A \"name\" with quotes")
+      .key("name", &Settings::name, text(1, 20), "A \"name\" with quotes.")
       .key("enabled", &Settings::enabled, boolean(), "On or off")
       .key("threads", &Settings::threads, integer(0U, 1024U), "Worker threads; 0: one per core")
       .key("rate", &Settings::rate, positive_number(1e6), "Requests per second")
@@ -180,7 +180,7 @@ TEST(ConfigSchema, TakesDurationsWithTheirUnitsOnly) {
   EXPECT_EQ(s->lifetime, 30 * 24h);
   EXPECT_EQ(s->timeout, 2min);
   const std::string allowed =
-      "expected a duration from 1m to 366d, a whole number with a unit (ms, s, m, h or d) such as "
+      "expected a duration from 1m to 366d: a whole number and a unit (ms, s, m, h or d), as in "
       "\"20m\", \"12h\" or \"30d\", got ";
   EXPECT_EQ(refusal("[time]\nlifetime = 30\n"),
             "test.toml:2: [time] lifetime: " + allowed + "an integer, 30");
@@ -256,8 +256,9 @@ TEST(ConfigSchema, WritesAFileThatReadsBackToTheSameValues) {
   EXPECT_EQ(back->items.at("second one").weight, 5);
   // Comments say what each key is and allows; durations keep their unit;
   // the legacy key is not written.
-  EXPECT_NE(text.find("# A \"name\" with quotes (a string of 1 to 20 characters)\nname = "),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("# A \"name\" with quotes. Allowed: a string of 1 to 20 characters.\nname = "),
+      std::string::npos)
       << text;
   EXPECT_NE(text.find("lifetime = \"20m\"\n"), std::string::npos) << text;
   EXPECT_NE(text.find("timeout = \"1500ms\"\n"), std::string::npos) << text;
