@@ -89,7 +89,8 @@ int init_command(const std::string& home_flag, const std::string& config_flag,
   if (auto made = make_masa_keys(dir, factory_config->organization, *pass); !made) {
     return report_error(made.error());
   }
-  const auto text = masa_settings_text(fs::absolute(home.root).string(), dir.string());
+  const auto text =
+      masa_settings_text(initial_masa_settings(fs::absolute(home.root).string(), dir.string()));
   if (auto w = write_file_atomic(config, as_bytes(text)); !w) return report_error(w.error());
   std::cout << "MASA configuration written to " << config << "\n"
             << "  voucher-signing key: " << (dir / "signing.pem").string() << " (under "
@@ -116,16 +117,18 @@ int serve_command(const ServeArgs& a) {
   auto settings = load_masa_settings(a.config.empty() ? default_config_path(home) : a.config);
   if (!settings) return report_error(settings.error());
   if (!a.listen.empty()) {
-    auto l = parse_listener(a.listen);
+    auto l = parse_listener(a.listen, "--listen");
     if (!l) return report_error(l.error());
     settings->listen = *l;
   }
   if (!a.admin.empty()) {
-    auto l = parse_listener(a.admin);
+    auto l = parse_listener(a.admin, "--admin");
     if (!l) return report_error(l.error());
     settings->admin = *l;
   }
   if (!a.store.empty()) settings->store = a.store;
+  // No home in the file or $VOUCHSAFE_HOME: the one --home or the default names.
+  if (settings->home.empty()) settings->home = home.root.string();
 
   auto store = settings->store.empty() ? factory::open_store(factory::Home{settings->home})
                                        : store::open_store(settings->store);
