@@ -438,16 +438,6 @@ std::string format_entry(const std::string& path, const toml::table& one) {
   return format_table(one) + "\n";
 }
 
-Result<toml::table> parse_toml(std::string_view text, std::string_view origin) {
-  try {
-    return toml::parse(text, origin);
-  } catch (const toml::parse_error& e) {
-    return fail(ErrorCode::usage, std::string(origin) + ":" +
-                                      std::to_string(e.source().begin.line) + ": " +
-                                      std::string(e.description()));
-  }
-}
-
 Status problems_to_status(std::vector<std::string> problems) {
   if (problems.empty()) return ok();
   std::string message;
@@ -609,4 +599,15 @@ void read_table(const std::vector<SectionSpec>& specs, const toml::table& table,
 }
 
 }  // namespace detail
+
+Result<toml::table> parse_toml(std::string_view text, std::string_view origin) {
+  try {
+    return toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    return fail(ErrorCode::usage, std::string(origin) + ":" +
+                                      std::to_string(e.source().begin.line) + ": " +
+                                      std::string(e.description()));
+  }
+}
+
 }  // namespace vouchsafe::config

@@ -343,7 +343,6 @@ std::string format_entry(const std::string& path, const toml::table& one);
 std::string header(const std::string& path);
 std::string join_path(const std::string& path, std::string_view name);
 
-Result<toml::table> parse_toml(std::string_view text, std::string_view origin);
 Status problems_to_status(std::vector<std::string> problems);
 
 }  // namespace detail
@@ -408,7 +407,8 @@ class Schema {
         [member, items](const S& s, const std::string& path) {
           std::string out;
           for (const auto& [item, value] : s.*member) {
-            out += "\n" + items.write_table(value, detail::join_path(path, item));
+            out +=
+                (out.empty() ? "" : "\n") + items.write_table(value, detail::join_path(path, item));
           }
           return out;
         }});
@@ -511,12 +511,15 @@ class Schema {
   std::vector<ItemBinding> items_;          // per section; set for families only
 };
 
+// TOML text as a table; a syntax error names `origin` and the line.
+Result<toml::table> parse_toml(std::string_view text, std::string_view origin);
+
 // Parses TOML text and reads it with a schema over `defaults`. `origin`
 // (usually the file's path) starts every message.
 template <typename S>
 Result<S> parse(const Schema<S>& schema, std::string_view text, std::string_view origin,
                 S defaults = {}) {
-  ASSIGN_OR_RETURN(const auto doc, detail::parse_toml(text, origin));
+  ASSIGN_OR_RETURN(const auto doc, parse_toml(text, origin));
   TRY(schema.read(doc, origin, defaults));
   return defaults;
 }

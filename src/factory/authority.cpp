@@ -122,8 +122,10 @@ Result<InitOutcome> init_pki(const Home& home, const InitOptions& options,
     return fail(ErrorCode::bad_passphrase, "the CA key passphrase must have at least 8 characters");
   }
   if (!fs::exists(home.config_file())) {
-    TRY(write_file_atomic(home.config_file().string(),
-                          as_bytes(default_config_text(options.organization, options.masa_url))));
+    const auto text = default_config_text(options.organization, options.masa_url);
+    // Never write a file the next command would refuse.
+    TRY(parse_config(text, home.config_file().string()));
+    TRY(write_file_atomic(home.config_file().string(), as_bytes(text)));
   }
   auto key = crypto::generate_key(options.root_key_type);
   ASSIGN_OR_RETURN(auto cert,
