@@ -215,6 +215,17 @@ int serve_command(const ServeArgs& a) {
   return k_exit_ok;
 }
 
+// Every configuration value is checked before anything starts; what a
+// library may still throw while starting (a socket, a thread) ends the
+// command with a message and exit 2, not an abort.
+int serve_guarded(const ServeArgs& a) {
+  try {
+    return serve_command(a);
+  } catch (const std::exception& e) {
+    return report_error({ErrorCode::internal, std::string("masa serve: ") + e.what()});
+  }
+}
+
 }  // namespace
 
 void add_masa_commands(CLI::App& app, Action& action) {
@@ -258,7 +269,7 @@ void add_masa_commands(CLI::App& app, Action& action) {
                             "  vouchsafe masa serve --listen 0.0.0.0:443 --store "
                             "postgresql://masa@db/vouchsafe\n") +
                 k_exit_codes_help);
-  serve->callback([&action, sa] { action = [sa] { return serve_command(*sa); }; });
+  serve->callback([&action, sa] { action = [sa] { return serve_guarded(*sa); }; });
 }
 
 }  // namespace vouchsafe::cli

@@ -8,6 +8,7 @@
 #include <boost/asio/strand.hpp>
 #include <cstdint>
 #include <cstdio>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -148,8 +149,16 @@ Result<std::unique_ptr<HttpsServer>> HttpsServer::start_async(ServerOptions opti
   impl->port = acceptor.local_endpoint().port();
 
   impl->accept();
-  for (unsigned i = 0; i < threads; ++i) {
-    impl->threads.emplace_back([&io = impl->runtime->io] { run_worker(io); });
+  try {
+    for (unsigned i = 0; i < threads; ++i) {
+      impl->threads.emplace_back([&io = impl->runtime->io] { run_worker(io); });
+    }
+  } catch (const std::system_error& e) {
+    // Out of threads (RLIMIT_NPROC, memory): a start-up error, not an abort
+    // with the workers already started left joinable.
+    impl->stop();
+    return fail(ErrorCode::io_error, "https server: cannot start " + std::to_string(threads) +
+                                         " worker threads: " + e.what());
   }
   return std::unique_ptr<HttpsServer>(new HttpsServer(std::move(impl)));
 }
