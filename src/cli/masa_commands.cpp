@@ -41,10 +41,7 @@ Status write_pem(const fs::path& path, const std::vector<X509*>& certs) {
 // CA that certifies the online voucher-signing key and the TLS key.
 Status make_masa_keys(const fs::path& dir, const std::string& organization,
                       const std::string& passphrase) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return fail(ErrorCode::io_error, "cannot create " + dir.string() + ": " + ec.message());
-  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  TRY(create_private_directories(dir.string()));
   auto ca_key = crypto::generate_key(crypto::KeyType::p256);
   ASSIGN_OR_RETURN(
       auto ca, pki::make_root_certificate(ca_key.get(), {organization, organization + " MASA CA"}));

@@ -17,9 +17,19 @@ export VOUCHSAFE_CA_PASSPHRASE=ca-test-passphrase
 device_count() { "$vs" device list --json | $py -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 store_digest() { "$vs" device export --format csv | sha256sum; }
 
-# --- init
+# --- init, under the usual umask: the home is its owner's alone all the same
+umask 022
 check "pki init" 0 "$vs" pki init --organization "Test Devices" --masa-url masa.test.example:8443
 check "init prints next steps" 0 grep -q "Next steps" out
+same "the home is 0700 under umask 022" 700 "$(stat -c %a home)"
+same "keys/ and certs/ are 0700" "700 700" "$(stat -c %a home/keys) $(stat -c %a home/certs)"
+same "assets.db is 0600" 600 "$(stat -c %a home/assets.db)"
+check "umask 000: pki init" 0 sh -c "umask 000; \"$vs\" pki init --home home000 >/dev/null"
+same "umask 000: the home and assets.db are 0700 and 0600" "700 600" \
+  "$(stat -c %a home000) $(stat -c %a home000/assets.db)"
+mkdir -m 755 shared-home
+check "a home others can read works" 0 "$vs" device list --home shared-home
+check "with a warning naming the fix" 0 grep -q "chmod 700 shared-home" err
 root_before=$(sha256sum home/certs/root-ca.pem)
 check "pki init again" 0 "$vs" pki init
 check "init again says nothing changed" 0 grep -q "nothing changed" out
