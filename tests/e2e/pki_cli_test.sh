@@ -94,6 +94,16 @@ same "bad input leaves the store unchanged" "$before" "$(store_digest)"
 export VOUCHSAFE_BUNDLE_PASSPHRASE=bundle-test-passphrase
 check "generate a key and bundle" 0 "$vs" idevid issue --generate --serial WG-SZ1-00000003 --out dev3.p12
 check "the bundle opens with its passphrase" 0 openssl pkcs12 -in dev3.p12 -passin env:VOUCHSAFE_BUNDLE_PASSPHRASE -nodes -out dev3.pem
+check "openssl reads the bundle's parameters" 0 sh -c "openssl pkcs12 -info -noout -in dev3.p12 -passin env:VOUCHSAFE_BUNDLE_PASSPHRASE 2> p12-info.txt"
+check "the key bag: AES-256-CBC under PBKDF2-HMAC-SHA256, 600000 iterations" 0 \
+  grep -q "Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC, Iteration 600000, PRF hmacWithSHA256" p12-info.txt
+check "the MAC: SHA-256, 600000 iterations" 0 grep -q "MAC: sha256, Iteration 600000" p12-info.txt
+check "python's cryptography opens the bundle" 0 $py -c "
+import os
+from cryptography.hazmat.primitives.serialization import pkcs12
+key, cert, chain = pkcs12.load_key_and_certificates(open('dev3.p12', 'rb').read(), os.environb[b'VOUCHSAFE_BUNDLE_PASSPHRASE'])
+assert key.curve.name == 'secp256r1' and 'WG-SZ1-00000003' in cert.subject.rfc4514_string() and len(chain) == 1
+"
 check "the bundle does not open without it" 1 openssl pkcs12 -in dev3.p12 -passin pass:wrong -nodes -out /dev/null
 check "the bundle's certificate verifies" 0 sh -c "openssl pkcs12 -in dev3.p12 -passin env:VOUCHSAFE_BUNDLE_PASSPHRASE -clcerts -nokeys | openssl verify -x509_strict -CAfile home/certs/root-ca.pem -untrusted chain-a.pem"
 check "no key file is left anywhere else" 0 sh -c "! grep -rl 'PRIVATE KEY' home --include='*WG-SZ1-00000003*'"
