@@ -43,6 +43,7 @@ struct MasaSettings {
   std::size_t max_connections = 1024, max_body_bytes = std::size_t{64} * 1024;
   std::chrono::milliseconds read_timeout{10000}, idle_timeout{30000};
   unsigned threads = 0;  // 0: one per core
+  friend bool operator==(const MasaSettings&, const MasaSettings&) = default;
 };
 
 // masa.toml's text; `origin` (the file's path) starts every message. Paths

@@ -390,7 +390,6 @@ std::string format_duration(std::chrono::milliseconds d) {
 }
 
 std::string join_path(const std::string& path, std::string_view name) {
-  if (name.empty()) return path;
   return (path.empty() ? "" : path + ".") + key_text(name);
 }
 

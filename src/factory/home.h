@@ -28,6 +28,7 @@ struct ProductConfig {
   std::string name;
   std::string hw_type_oid;    // hardwareModuleName hwType (RFC 4108)
   std::string serial_prefix;  // device serials are PREFIX-FACTORY-SEQUENCE
+  friend bool operator==(const ProductConfig&, const ProductConfig&) = default;
 };
 
 // The ranges of [issuing_ca] and of the flags that override it.
@@ -47,6 +48,7 @@ struct FactoryConfig {
   [[nodiscard]] Result<const ProductConfig*> product(const std::string& name) const;
   // The product whose serial prefix the serial carries.
   [[nodiscard]] Result<const ProductConfig*> product_for_serial(const std::string& serial) const;
+  friend bool operator==(const FactoryConfig&, const FactoryConfig&) = default;
 };
 
 // The organization and MASA URL `pki init` was given pass the checks the
