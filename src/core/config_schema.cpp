@@ -221,7 +221,8 @@ Type<bool> boolean() {
 }
 
 Type<std::string> string_where(
-    std::string allowed, std::function<std::optional<std::string>(std::string_view)> problem) {
+    std::string allowed,
+    const std::function<std::optional<std::string>(std::string_view)>& problem) {
   Type<std::string> t;
   t.allowed = std::move(allowed);
   t.parse = [problem](std::string_view s, const Place& at) -> Result<std::string> {
@@ -405,7 +406,8 @@ std::string comment(std::string_view doc, std::string_view allowed) {
   if (text.empty()) return "";
   // Word-wrapped "# " lines; a '\n' in the doc starts a new one.
   constexpr std::size_t k_width = 78;
-  std::string out, line;
+  std::string out;
+  std::string line;
   const auto flush = [&] {
     out += "#" + (line.empty() ? "" : " " + line) + "\n";
     line.clear();
@@ -437,7 +439,7 @@ std::string format_entry(const std::string& path, const toml::table& one) {
   return format_table(one) + "\n";
 }
 
-Status problems_to_status(std::vector<std::string> problems) {
+Status problems_to_status(const std::vector<std::string>& problems) {
   if (problems.empty()) return ok();
   std::string message;
   for (const auto& p : problems) message += (message.empty() ? "" : "\n") + p;
@@ -507,7 +509,8 @@ void read_table(const std::vector<SectionSpec>& specs, const toml::table& table,
                 std::string_view origin, const std::string& path, const ReadKey& read_key,
                 const ReadItem& read_item, std::vector<std::string>& problems) {
   std::optional<std::size_t> root;
-  std::vector<std::string> sections, root_keys;
+  std::vector<std::string> sections;
+  std::vector<std::string> root_keys;
   std::vector<std::size_t> section_specs;  // the spec of each of `sections`
   for (std::size_t i = 0; i < specs.size(); ++i) {
     if (specs[i].name.empty() && !specs[i].family) {
@@ -519,6 +522,7 @@ void read_table(const std::vector<SectionSpec>& specs, const toml::table& table,
     }
   }
   std::vector<std::string> section_headers;
+  section_headers.reserve(sections.size());
   for (const auto& s : sections) section_headers.push_back(header(join_path(path, s)));
 
   // A name that is neither a key here nor a section.

@@ -85,8 +85,9 @@ Result<T> parse_text(const Type<T>& type, std::string_view text, std::string ori
 Type<bool> boolean();
 Type<std::string> string();
 // A string that `problem` accepts: it returns what is wrong, or nothing.
-Type<std::string> string_where(std::string allowed,
-                               std::function<std::optional<std::string>(std::string_view)> problem);
+Type<std::string> string_where(
+    std::string allowed,
+    const std::function<std::optional<std::string>(std::string_view)>& problem);
 // A string of min..max characters (UTF-8 code points).
 Type<std::string> text(std::size_t min_chars, std::size_t max_chars);
 // The path of something that exists and is not a directory (a file, a pipe);
@@ -151,7 +152,7 @@ Type<std::chrono::duration<Rep, Period>> duration(std::chrono::duration<Rep, Per
   t.allowed = "a duration from " +
               detail::format_duration(std::chrono::duration_cast<milliseconds>(min)) + " to " +
               detail::format_duration(std::chrono::duration_cast<milliseconds>(max)) +
-              ": a whole number and a unit (ms, s, m, h or d), as in \"20m\", \"12h\" or \"30d\"";
+              R"(: a whole number and a unit (ms, s, m, h or d), as in "20m", "12h" or "30d")";
   t.read = [check](const toml::node& n, const Place& at) -> Result<D> {
     const auto* v = n.as_string();
     if (v == nullptr) return at.mismatch(n, show_with_type(n));
@@ -174,7 +175,7 @@ Type<std::chrono::duration<Rep, Period>> duration(std::chrono::duration<Rep, Per
 // A duration as a bare count of `unit`s (max_nonceless_days = 30): for keys
 // older files still carry; new keys take `duration`.
 template <typename D>
-Type<D> count_of(D unit, std::string unit_name, std::int64_t min, std::int64_t max) {
+Type<D> count_of(D unit, const std::string& unit_name, std::int64_t min, std::int64_t max) {
   const auto count = integer(min, max);
   Type<D> t;
   t.allowed = "a whole number of " + unit_name + " from " + std::to_string(min) + " to " +
@@ -229,8 +230,8 @@ Type<T> one_of(std::vector<std::pair<std::string, T>> choices) {
 // A string with a syntax of its own: `read` turns the text into a T or says
 // what is wrong with it, `format` turns a T back into the text.
 template <typename T>
-Type<T> parsed(std::string allowed, std::function<Result<T>(std::string_view)> read,
-               std::function<std::string(const T&)> format) {
+Type<T> parsed(std::string allowed, const std::function<Result<T>(std::string_view)>& read,
+               const std::function<std::string(const T&)>& format) {
   Type<T> t;
   t.allowed = std::move(allowed);
   t.parse = [read](std::string_view s, const Place& at) -> Result<T> {
@@ -343,7 +344,7 @@ std::string format_entry(const std::string& path, const toml::table& one);
 std::string header(const std::string& path);
 std::string join_path(const std::string& path, std::string_view name);
 
-Status problems_to_status(std::vector<std::string> problems);
+Status problems_to_status(const std::vector<std::string>& problems);
 
 }  // namespace detail
 
@@ -420,7 +421,7 @@ class Schema {
   [[nodiscard]] Status read(const toml::table& doc, std::string_view origin, S& into) const {
     std::vector<std::string> problems;
     read_into(doc, origin, "", into, problems);
-    return detail::problems_to_status(std::move(problems));
+    return detail::problems_to_status(problems);
   }
 
   // The file for `from`: `preamble` (comment lines), then every section with
@@ -485,9 +486,11 @@ class Schema {
     std::function<std::string(const S&, const std::string&)> write;
   };
 
-  std::string write_section(const S& from, std::size_t i, const std::string& name) const {
+  [[nodiscard]] std::string write_section(const S& from, std::size_t i,
+                                          const std::string& name) const {
     const auto& spec = specs_[i];
-    std::string values, tables;
+    std::string values;
+    std::string tables;
     for (std::size_t k = 0; k < spec.keys.size(); ++k) {
       const auto& key = spec.keys[k];
       if (!key.replaced_by.empty()) continue;

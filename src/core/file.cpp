@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <ranges>
 #include <vector>
 
 namespace vouchsafe {
@@ -91,17 +92,17 @@ Status create_private_directories(const std::string& path) {
     missing.push_back(p);
     if (p == p.parent_path()) break;
   }
-  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-    if (::mkdir(it->c_str(), 0700) != 0) {
+  for (const auto& dir : std::views::reverse(missing)) {
+    if (::mkdir(dir.c_str(), 0700) != 0) {
       if (errno == EEXIST) continue;  // made meanwhile, by someone else: not ours to change
       return fail(ErrorCode::io_error,
-                  "cannot create " + it->string() + ": " + std::strerror(errno));
+                  "cannot create " + dir.string() + ": " + std::strerror(errno));
     }
     // mkdir's mode passes through the umask, which may take the owner's
     // bits too; the directory is ours, so say exactly what it is.
-    if (::chmod(it->c_str(), 0700) != 0) {
+    if (::chmod(dir.c_str(), 0700) != 0) {
       return fail(ErrorCode::io_error,
-                  "cannot chmod " + it->string() + ": " + std::strerror(errno));
+                  "cannot chmod " + dir.string() + ": " + std::strerror(errno));
     }
   }
   if (!fs::is_directory(path, ec)) return fail(ErrorCode::io_error, path + " is not a directory");

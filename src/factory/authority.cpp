@@ -34,10 +34,11 @@ void warn_if_readable_by_others(const Home& home) {
        {std::pair(home.root.string(), 0700U), std::pair(home.store_file().string(), 0600U)}) {
     const auto mode = file_mode(path);
     if (!mode || (*mode & 077U) == 0) continue;
-    std::fprintf(stderr,
-                 "vouchsafe: warning: %s has mode %04o; it holds the audit log and customers' "
-                 "domain IDs, so only its owner should read it: chmod %o %s\n",
-                 path.c_str(), *mode, wanted, path.c_str());
+    (void)std::fprintf(
+        stderr,
+        "vouchsafe: warning: %s has mode %04o; it holds the audit log and customers' "
+        "domain IDs, so only its owner should read it: chmod %o %s\n",
+        path.c_str(), *mode, wanted, path.c_str());
   }
 }
 

@@ -63,7 +63,7 @@ std::optional<std::string> oid_problem(std::string_view oid) {
 std::optional<std::string> prefix_problem(std::string_view prefix) {
   if (prefix.empty() || prefix.size() > 16) return "not 1 to 16 characters";
   for (const char c : prefix) {
-    if (!std::isalnum(static_cast<unsigned char>(c))) return "not letters and digits only";
+    if (std::isalnum(static_cast<unsigned char>(c)) == 0) return "not letters and digits only";
   }
   return std::nullopt;
 }
