@@ -47,10 +47,7 @@ Status write_pem(const fs::path& path, const std::vector<X509*>& certs) {
 // CA that certifies the online voucher-signing key and the TLS key.
 Status make_masa_keys(const fs::path& dir, const std::string& organization,
                       const std::string& passphrase) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return fail(ErrorCode::io_error, "cannot create " + dir.string() + ": " + ec.message());
-  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  TRY(create_private_directories(dir.string()));
   auto ca_key = crypto::generate_key(crypto::KeyType::p256);
   ASSIGN_OR_RETURN(
       auto ca, pki::make_root_certificate(ca_key.get(), {organization, organization + " MASA CA"}));
@@ -95,7 +92,8 @@ int init_command(const std::string& home_flag, const std::string& config_flag,
   if (auto made = make_masa_keys(dir, factory_config->organization, *pass); !made) {
     return report_error(made.error());
   }
-  const auto text = masa_settings_text(fs::absolute(home.root).string(), dir.string());
+  const auto text =
+      masa_settings_text(initial_masa_settings(fs::absolute(home.root).string(), dir.string()));
   if (auto w = write_file_atomic(config, as_bytes(text)); !w) return report_error(w.error());
   std::cout << "MASA configuration written to " << config << "\n"
             << "  voucher-signing key: " << (dir / "signing.pem").string() << " (under "
@@ -219,16 +217,18 @@ int serve_command(const ServeArgs& a) {
   auto settings = load_masa_settings(a.config.empty() ? default_config_path(home) : a.config);
   if (!settings) return report_error(settings.error());
   if (!a.listen.empty()) {
-    auto l = parse_listener(a.listen);
+    auto l = parse_listener(a.listen, "--listen");
     if (!l) return report_error(l.error());
     settings->listen = *l;
   }
   if (!a.admin.empty()) {
-    auto l = parse_listener(a.admin);
+    auto l = parse_listener(a.admin, "--admin");
     if (!l) return report_error(l.error());
     settings->admin = *l;
   }
   if (!a.store.empty()) settings->store = a.store;
+  // No home in the file or $VOUCHSAFE_HOME: the one --home or the default names.
+  if (settings->home.empty()) settings->home = home.root.string();
 
   auto store = settings->store.empty() ? factory::open_store(factory::Home{settings->home})
                                        : store::open_store(settings->store);
@@ -332,6 +332,17 @@ int serve_command(const ServeArgs& a) {
   return k_exit_ok;
 }
 
+// Every configuration value is checked before anything starts; what a
+// library may still throw while starting (a socket, a thread) ends the
+// command with a message and exit 2, not an abort.
+int serve_guarded(const ServeArgs& a) {
+  try {
+    return serve_command(a);
+  } catch (const std::exception& e) {
+    return report_error({ErrorCode::internal, std::string("masa serve: ") + e.what()});
+  }
+}
+
 }  // namespace
 
 void add_masa_commands(CLI::App& app, Action& action) {
@@ -375,7 +386,7 @@ void add_masa_commands(CLI::App& app, Action& action) {
                             "  vouchsafe masa serve --listen 0.0.0.0:443 --store "
                             "postgresql://masa@db/vouchsafe\n") +
                 k_exit_codes_help);
-  serve->callback([&action, sa] { action = [sa] { return serve_command(*sa); }; });
+  serve->callback([&action, sa] { action = [sa] { return serve_guarded(*sa); }; });
 }
 
 }  // namespace vouchsafe::cli

@@ -1,165 +1,212 @@
-// MASA settings: TOML, environment, and their translation.
+// MASA settings: the schema of masa.toml, the environment, and their
+// translation into the service's and the listeners' configuration.
 #include "cli/masa_settings.h"
 
-#include <toml++/toml.h>
+#include <arpa/inet.h>
 
 #include <cstdlib>
+#include <filesystem>
 
 #include "cli/secrets.h"
+#include "core/config_schema.h"
+#include "core/file.h"
 #include "crypto/keys.h"
 #include "crypto/signer.h"
 
 namespace vouchsafe::cli {
 namespace {
 
-template <typename T>
-void read(const toml::table& doc, std::string_view section, std::string_view key, T& out) {
-  if (auto v = doc[section][key].value<T>()) out = *v;
-}
+using namespace std::chrono_literals;
 
-}  // namespace
-
-Result<Listener> parse_listener(const std::string& text) {
+Result<Listener> read_listener(std::string_view text) {
   const auto colon = text.rfind(':');
-  if (colon == std::string::npos) return fail(ErrorCode::usage, "expected HOST:PORT, got " + text);
+  if (colon == std::string_view::npos) return fail(ErrorCode::usage, "no :PORT");
   Listener l;
-  l.address = text.substr(0, colon);
-  if (l.address.size() > 2 && l.address.front() == '[' && l.address.back() == ']') {
+  l.address = std::string(text.substr(0, colon));
+  const bool bracketed =
+      l.address.size() > 2 && l.address.front() == '[' && l.address.back() == ']';
+  if (bracketed) {
     l.address = l.address.substr(1, l.address.size() - 2);
+  } else if (l.address.find(':') != std::string::npos) {
+    return fail(ErrorCode::usage, "an IPv6 address goes in brackets, as in [::1]:8443");
   }
-  try {
-    const int port = std::stoi(text.substr(colon + 1));
-    if (port < 0 || port > 65535) throw std::out_of_range("port");
-    l.port = static_cast<unsigned short>(port);
-  } catch (const std::exception&) {
-    return fail(ErrorCode::usage, "bad port in " + text);
+  in6_addr ignored{};
+  const int family = bracketed ? AF_INET6 : AF_INET;
+  if (::inet_pton(family, l.address.c_str(), &ignored) != 1) {
+    return fail(ErrorCode::usage, "not an IP address");
   }
+  const auto port = config::detail::parse_int64(text.substr(colon + 1));
+  if (!port || *port < 0 || *port > 65535 || text.substr(colon + 1).size() > 5) {
+    return fail(ErrorCode::usage, "the port is not a number from 0 to 65535");
+  }
+  l.port = static_cast<unsigned short>(*port);
   return l;
 }
 
-Result<MasaSettings> load_masa_settings(const std::string& path) {
-  toml::table doc;
-  try {
-    doc = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    return fail(ErrorCode::usage, path + ":" + std::to_string(e.source().begin.line) + ": " +
-                                      std::string(e.description()) +
-                                      " (write one with `vouchsafe masa init`)");
-  }
-  MasaSettings s;
-  read(doc, "masa", "home", s.home);
-  read(doc, "masa", "store", s.store);
-  read(doc, "masa", "passphrase_file", s.passphrase_file);
-  std::string listen, admin;
-  read(doc, "listen", "public", listen);
-  read(doc, "listen", "admin", admin);
-  if (!listen.empty()) {
-    ASSIGN_OR_RETURN(s.listen, parse_listener(listen));
-  }
-  if (!admin.empty()) {
-    ASSIGN_OR_RETURN(s.admin, parse_listener(admin));
-  }
-  read(doc, "tls", "certificate", s.tls_certificate);
-  read(doc, "tls", "key", s.tls_key);
-  read(doc, "signing", "key", s.signing_key);
-  read(doc, "signing", "certificate", s.signing_certificate);
-  read(doc, "signing", "chain", s.signing_chain);
-  read(doc, "policy", "default_ownership", s.default_ownership);
-  read(doc, "policy", "pinning", s.pinning);
-  read(doc, "policy", "fallback_assertion", s.fallback_assertion);
-  read(doc, "policy", "allow_nonceless", s.allow_nonceless);
-  read(doc, "policy", "max_nonceless_days", s.max_nonceless_days);
-  if (const auto* anchors = doc["policy"]["customer_anchors"].as_array()) {
-    for (const auto& a : *anchors) {
-      if (auto text = a.value<std::string>()) s.customer_anchors.push_back(*text);
-    }
-  }
-  if (const auto* products = doc["policy"]["products"].as_table()) {
-    for (const auto& [name, value] : *products) {
-      if (auto text = value.value<std::string>()) {
-        s.product_ownership.emplace_back(std::string(name.str()), *text);
-      }
-    }
-  }
-  std::int64_t entries = static_cast<std::int64_t>(s.audit_log_max_entries);
-  read(doc, "policy", "audit_log_max_entries", entries);
-  s.audit_log_max_entries = static_cast<std::size_t>(entries);
-  read(doc, "limits", "rate_per_second", s.rate_per_second);
-  read(doc, "limits", "rate_burst", s.rate_burst);
-  std::int64_t connections = static_cast<std::int64_t>(s.max_connections);
-  std::int64_t body = static_cast<std::int64_t>(s.max_body_bytes);
-  std::int64_t threads = 0;
-  read(doc, "limits", "max_connections", connections);
-  read(doc, "limits", "max_body_bytes", body);
-  read(doc, "limits", "read_timeout_ms", s.read_timeout_ms);
-  read(doc, "limits", "idle_timeout_ms", s.idle_timeout_ms);
-  read(doc, "limits", "threads", threads);
-  s.max_connections = static_cast<std::size_t>(connections);
-  s.max_body_bytes = static_cast<std::size_t>(body);
-  s.threads = static_cast<unsigned>(threads);
+std::string format_listener(const Listener& l) {
+  const bool v6 = l.address.find(':') != std::string::npos;
+  return (v6 ? "[" + l.address + "]" : l.address) + ":" + std::to_string(l.port);
+}
 
-  // The environment overrides the file.
+config::Type<Listener> listener() {
+  return config::parsed<Listener>(
+      "HOST:PORT with an IPv4 address or a bracketed IPv6 one, and a port from 0 to 65535",
+      read_listener, format_listener);
+}
+
+config::Type<store::OwnershipPolicy> ownership() {
+  return config::one_of<store::OwnershipPolicy>(
+      {{"open", store::OwnershipPolicy::open},
+       {"known-customer", store::OwnershipPolicy::known_customer}});
+}
+
+// Every key of masa.toml. A new key is one more line here and a member of
+// MasaSettings; `masa init` writes it with its comment.
+config::Schema<MasaSettings> make_schema() {
+  using S = MasaSettings;
+  using config::integer;
+  config::Schema<S> schema;
+  auto* s = &schema;
+  s->section("masa")
+      .key("home", &S::home, config::directory_path(true),
+           "The manufacturer home whose asset store the MASA reads; \"\": $VOUCHSAFE_HOME.")
+      .key("store", &S::store, config::string(),
+           "A PostgreSQL DSN (postgresql://...) to share one store among instances; \"\": "
+           "the home's SQLite store.")
+      .key("passphrase_file", &S::passphrase_file, config::file_path(true),
+           "The TLS and signing keys' passphrase: this file's first line, else "
+           "$VOUCHSAFE_MASA_PASSPHRASE.");
+  s->section("listen")
+      .key("public", &S::listen, listener(),
+           "Registrars: HTTPS, a client certificate required. Port 0: any free port.")
+      .key("admin", &S::admin, listener(),
+           "/healthz /readyz /metrics: plain HTTP, keep it on loopback.");
+  s->section("tls")
+      .key("certificate", &S::tls_certificate, config::file_path(false),
+           "The TLS certificate, then its chain (PEM).")
+      .required()
+      .key("key", &S::tls_key, config::file_path(false), "Its private key (PEM, encrypted).")
+      .required();
+  s->section("signing")
+      .key("key", &S::signing_key, config::file_path(false),
+           "The voucher-signing key (PEM, encrypted).")
+      .required()
+      .key("certificate", &S::signing_certificate, config::file_path(false),
+           "Its certificate (PEM).")
+      .required()
+      .key("chain", &S::signing_chain, config::file_path(true),
+           "The certificates above it, up to the anchor pledges pin (PEM).");
+  s->section("policy")
+      .key("default_ownership", &S::default_ownership, ownership(),
+           "Who gets vouchers for a device that has no policy of its own or of its product: "
+           "any registrar (open) or its recorded owners only (known-customer).")
+      .key("pinning", &S::pinning,
+           config::one_of<masa::MasaConfig::Pinning>(
+               {{"domain-ca", masa::MasaConfig::Pinning::domain_ca},
+                {"registrar-certificate", masa::MasaConfig::Pinning::registrar_certificate}}),
+           "What the voucher pins: the registrar's domain CA or its own certificate.")
+      .key("fallback_assertion", &S::fallback_assertion,
+           config::one_of<std::optional<voucher::Assertion>>(
+               {{"", std::nullopt},
+                {"verified", voucher::Assertion::verified},
+                {"logged", voucher::Assertion::logged},
+                {"proximity", voucher::Assertion::proximity}}),
+           "The assertion when the pledge's proximity to the registrar is not shown; \"\" "
+           "refuses the request (RFC 8995 §5.5.5).")
+      .key("allow_nonceless", &S::allow_nonceless, config::boolean(),
+           "Nonceless vouchers for open devices, to authenticated registrars only.")
+      .key("max_nonceless_lifetime", &S::max_nonceless_lifetime,
+           config::duration<std::int64_t, std::ratio<1>>(1min, 366 * 24h),
+           "How long a nonceless voucher is valid.")
+      .legacy_key("max_nonceless_days", &S::max_nonceless_lifetime,
+                  config::count_of(std::chrono::seconds(24h), "days", 1, 366),
+                  "max_nonceless_lifetime")
+      .key("customer_anchors", &S::customer_anchors, config::array_of(config::file_path(false)),
+           "PEM files of known customers' CAs: their registrars are authenticated.")
+      .key("audit_log_max_entries", &S::audit_log_max_entries, integer<std::size_t>(1, 1'000'000),
+           "The most entries a requestauditlog answer holds, the newest kept.")
+      .key("products", &S::product_ownership, config::table_of(ownership()),
+           "Per-product ownership, e.g. widget = \"known-customer\".");
+  s->section("limits")
+      .key("rate_per_second", &S::rate_per_second, config::positive_number(1e9),
+           "Requests per second each client certificate may make, on average.")
+      .key("rate_burst", &S::rate_burst, config::number(1, 1e9),
+           "Requests a client certificate may make at once, above that rate.")
+      .key("max_connections", &S::max_connections, integer<std::size_t>(1, 1'000'000),
+           "Open connections at most; more are closed at once.")
+      .key("max_body_bytes", &S::max_body_bytes, integer<std::size_t>(1024, std::size_t{16} << 20U),
+           "The largest request body; larger ones get 413.")
+      .key("read_timeout", &S::read_timeout, config::duration<std::int64_t, std::milli>(100ms, 1h),
+           "Bounds the TLS handshake, each request from its first byte, and each response.")
+      .legacy_key("read_timeout_ms", &S::read_timeout,
+                  config::count_of(std::chrono::milliseconds(1), "milliseconds", 100, 3'600'000),
+                  "read_timeout")
+      .key("idle_timeout", &S::idle_timeout, config::duration<std::int64_t, std::milli>(100ms, 1h),
+           "Bounds the wait for the next request on a kept-alive connection.")
+      .legacy_key("idle_timeout_ms", &S::idle_timeout,
+                  config::count_of(std::chrono::milliseconds(1), "milliseconds", 100, 3'600'000),
+                  "idle_timeout")
+      .key("threads", &S::threads, integer(0U, 1024U), "Worker threads; 0: one per core.");
+  return schema;
+}
+
+const config::Schema<MasaSettings>& schema() {
+  static const auto k_schema = make_schema();
+  return k_schema;
+}
+
+constexpr std::string_view k_preamble =
+    "# Vouchsafe MASA configuration. Flags override VOUCHSAFE_* environment\n"
+    "# variables, which override this file. Every key is checked: one that is\n"
+    "# unknown, of the wrong type or out of range stops `vouchsafe masa serve`.\n";
+
+}  // namespace
+
+Result<Listener> parse_listener(std::string_view text, std::string origin) {
+  return config::parse_text(listener(), text, std::move(origin));
+}
+
+Result<MasaSettings> parse_masa_settings(std::string_view toml_text, std::string_view origin) {
+  return config::parse(schema(), toml_text, origin);
+}
+
+Result<MasaSettings> load_masa_settings(const std::string& path) {
+  auto text = read_file(path, 1U << 20U);
+  if (!text) {
+    const bool missing = !std::filesystem::exists(path);
+    return fail(ErrorCode::usage,
+                text.error().message + (missing ? " (write one with `vouchsafe masa init`)" : ""));
+  }
+  ASSIGN_OR_RETURN(auto s, parse_masa_settings(as_text(*text), path));
+
+  // The environment overrides the file, by the same rules.
   if (const char* v = std::getenv("VOUCHSAFE_MASA_LISTEN")) {
-    ASSIGN_OR_RETURN(s.listen, parse_listener(v));
+    ASSIGN_OR_RETURN(s.listen, parse_listener(v, "VOUCHSAFE_MASA_LISTEN"));
   }
   if (const char* v = std::getenv("VOUCHSAFE_MASA_ADMIN")) {
-    ASSIGN_OR_RETURN(s.admin, parse_listener(v));
+    ASSIGN_OR_RETURN(s.admin, parse_listener(v, "VOUCHSAFE_MASA_ADMIN"));
   }
   if (const char* v = std::getenv("VOUCHSAFE_STORE")) s.store = v;
-  if (const char* v = std::getenv("VOUCHSAFE_HOME"); v != nullptr && s.home.empty()) s.home = v;
+  if (const char* v = std::getenv("VOUCHSAFE_HOME"); v != nullptr && *v != '\0' && s.home.empty()) {
+    ASSIGN_OR_RETURN(s.home,
+                     config::parse_text(config::directory_path(false), v, "VOUCHSAFE_HOME"));
+  }
   return s;
 }
 
-std::string masa_settings_text(const std::string& home, const std::string& masa_dir) {
-  return "# Vouchsafe MASA configuration. Flags override VOUCHSAFE_* environment\n"
-         "# variables, which override this file.\n\n"
-         "[masa]\n"
-         "home = \"" +
-         home +
-         "\"\n"
-         "# A PostgreSQL DSN (postgresql://...) to share one store among instances;\n"
-         "# empty: the home's SQLite store.\n"
-         "store = \"\"\n"
-         "# The TLS and signing keys' passphrase: this file, else $VOUCHSAFE_MASA_PASSPHRASE.\n"
-         "passphrase_file = \"\"\n\n"
-         "[listen]\n"
-         "public = \"127.0.0.1:8443\"   # registrars (HTTPS, client certificate required)\n"
-         "admin = \"127.0.0.1:8444\"    # /healthz /readyz /metrics (plain HTTP, keep it local)\n\n"
-         "[tls]\n"
-         "certificate = \"" +
-         masa_dir +
-         "/tls.pem\"\n"
-         "key = \"" +
-         masa_dir +
-         "/tls.key.pem\"\n\n"
-         "[signing]\n"
-         "key = \"" +
-         masa_dir +
-         "/signing.key.pem\"\n"
-         "certificate = \"" +
-         masa_dir +
-         "/signing.pem\"\n"
-         "chain = \"" +
-         masa_dir +
-         "/masa-ca.pem\"\n\n"
-         "[policy]\n"
-         "default_ownership = \"open\"      # or known-customer\n"
-         "pinning = \"domain-ca\"           # or registrar-certificate\n"
-         "fallback_assertion = \"\"         # e.g. logged; empty refuses without proximity\n"
-         "allow_nonceless = true\n"
-         "max_nonceless_days = 30\n"
-         "customer_anchors = []           # PEM files of known customers' CAs\n"
-         "audit_log_max_entries = 1024\n"
-         "[policy.products]               # per-product ownership, e.g. widget = "
-         "\"known-customer\"\n\n"
-         "[limits]\n"
-         "rate_per_second = 50\n"
-         "rate_burst = 100\n"
-         "max_connections = 1024\n"
-         "max_body_bytes = 65536\n"
-         "read_timeout_ms = 10000\n"
-         "idle_timeout_ms = 30000\n"
-         "threads = 0                     # 0: one per core\n";
+MasaSettings initial_masa_settings(const std::string& home, const std::string& masa_dir) {
+  MasaSettings s;
+  s.home = home;
+  s.tls_certificate = masa_dir + "/tls.pem";
+  s.tls_key = masa_dir + "/tls.key.pem";
+  s.signing_key = masa_dir + "/signing.key.pem";
+  s.signing_certificate = masa_dir + "/signing.pem";
+  s.signing_chain = masa_dir + "/masa-ca.pem";
+  return s;
+}
+
+std::string masa_settings_text(const MasaSettings& settings) {
+  return schema().write(settings, k_preamble);
 }
 
 Result<masa::MasaConfig> masa_config(const MasaSettings& s) {
@@ -179,23 +226,12 @@ Result<masa::MasaConfig> masa_config(const MasaSettings& s) {
     for (auto& cert : chain)
       c.signer_chain.push_back(crypto::make_certificate_ref(std::move(cert)));
   }
-  ASSIGN_OR_RETURN(c.default_ownership, store::parse_ownership_policy(s.default_ownership));
-  for (const auto& [product, policy] : s.product_ownership) {
-    ASSIGN_OR_RETURN(c.product_ownership[product], store::parse_ownership_policy(policy));
-  }
-  if (s.pinning == "domain-ca") {
-    c.pinning = masa::MasaConfig::Pinning::domain_ca;
-  } else if (s.pinning == "registrar-certificate") {
-    c.pinning = masa::MasaConfig::Pinning::registrar_certificate;
-  } else {
-    return fail(ErrorCode::usage,
-                "pinning is domain-ca or registrar-certificate, not " + s.pinning);
-  }
-  if (!s.fallback_assertion.empty()) {
-    ASSIGN_OR_RETURN(c.fallback_assertion, voucher::parse_assertion(s.fallback_assertion));
-  }
+  c.default_ownership = s.default_ownership;
+  c.product_ownership = s.product_ownership;
+  c.pinning = s.pinning;
+  c.fallback_assertion = s.fallback_assertion;
   c.allow_nonceless = s.allow_nonceless;
-  c.max_nonceless_lifetime = std::chrono::hours(24 * s.max_nonceless_days);
+  c.max_nonceless_lifetime = s.max_nonceless_lifetime;
   for (const auto& path : s.customer_anchors) {
     ASSIGN_OR_RETURN(auto anchors, crypto::load_certificates(path));
     for (auto& a : anchors) c.customer_anchors.push_back(std::move(a));
@@ -216,8 +252,8 @@ Result<net::ServerOptions> public_listener(const MasaSettings& s) {
   o.require_client_certificate = true;
   o.threads = s.threads;
   o.max_body_bytes = s.max_body_bytes;
-  o.read_timeout = std::chrono::milliseconds(s.read_timeout_ms);
-  o.idle_timeout = std::chrono::milliseconds(s.idle_timeout_ms);
+  o.read_timeout = s.read_timeout;
+  o.idle_timeout = s.idle_timeout;
   o.max_connections = s.max_connections;
   o.rate_limit.per_second = s.rate_per_second;
   o.rate_limit.burst = s.rate_burst;

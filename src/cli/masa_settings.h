@@ -1,9 +1,14 @@
 // The MASA's configuration: a TOML file (written by `masa init`), then
 // VOUCHSAFE_* environment variables, then flags, each overriding the last.
+// Every key is declared once in masa_settings.cpp with its type and range;
+// a key the schema does not know stops start-up.
 #pragma once
 
+#include <chrono>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -15,6 +20,7 @@ namespace vouchsafe::cli {
 struct Listener {
   std::string address = "127.0.0.1";
   unsigned short port = 8443;
+  friend bool operator==(const Listener&, const Listener&) = default;
 };
 
 struct MasaSettings {
@@ -25,27 +31,36 @@ struct MasaSettings {
   std::string tls_certificate, tls_key;
   std::string signing_key, signing_certificate, signing_chain;
   std::string passphrase_file;  // for the TLS and signing keys; else $VOUCHSAFE_MASA_PASSPHRASE
-  std::string default_ownership = "open";
-  std::vector<std::pair<std::string, std::string>> product_ownership;
-  std::string pinning = "domain-ca";
-  std::string fallback_assertion;  // empty: refuse when proximity is not shown
+  store::OwnershipPolicy default_ownership = store::OwnershipPolicy::open;
+  std::map<std::string, store::OwnershipPolicy> product_ownership;
+  masa::MasaConfig::Pinning pinning = masa::MasaConfig::Pinning::domain_ca;
+  std::optional<voucher::Assertion> fallback_assertion;  // nullopt: refuse without proximity
   bool allow_nonceless = true;
-  std::int64_t max_nonceless_days = 30;
+  std::chrono::seconds max_nonceless_lifetime = std::chrono::hours(24 * 30);
   std::vector<std::string> customer_anchors;
   std::size_t audit_log_max_entries = 1024;
   double rate_per_second = 50, rate_burst = 100;
-  std::size_t max_connections = 1024, max_body_bytes = 64 * 1024;
-  std::int64_t read_timeout_ms = 10000, idle_timeout_ms = 30000;
-  unsigned threads = 0;
+  std::size_t max_connections = 1024, max_body_bytes = std::size_t{64} * 1024;
+  std::chrono::milliseconds read_timeout{10000}, idle_timeout{30000};
+  unsigned threads = 0;  // 0: one per core
+  friend bool operator==(const MasaSettings&, const MasaSettings&) = default;
 };
 
-// Reads the file, then applies VOUCHSAFE_MASA_LISTEN / _ADMIN (host:port),
-// VOUCHSAFE_STORE and VOUCHSAFE_HOME.
-Result<MasaSettings> load_masa_settings(const std::string& path);
-Result<Listener> parse_listener(const std::string& text);
+// masa.toml's text; `origin` (the file's path) starts every message. Paths
+// in it must exist. The environment plays no part.
+Result<MasaSettings> parse_masa_settings(std::string_view toml_text, std::string_view origin);
 
-// The configuration `masa init` writes for a home.
-std::string masa_settings_text(const std::string& home, const std::string& masa_dir);
+// Reads the file, then applies VOUCHSAFE_MASA_LISTEN / _ADMIN (HOST:PORT),
+// VOUCHSAFE_STORE and VOUCHSAFE_HOME, each checked as the file's keys are.
+Result<MasaSettings> load_masa_settings(const std::string& path);
+
+// HOST:PORT as [listen] takes it, from a flag or variable named `origin`.
+Result<Listener> parse_listener(std::string_view text, std::string origin);
+
+// The configuration `masa init` writes for a home: the defaults, with the
+// home and the key files under masa_dir.
+MasaSettings initial_masa_settings(const std::string& home, const std::string& masa_dir);
+std::string masa_settings_text(const MasaSettings& settings);
 
 // The service's and the listeners' configuration from the settings; loads
 // and decrypts the keys.

@@ -31,6 +31,9 @@ int init_command(const InitArgs& a) {
     return report_error({ErrorCode::usage, "the root CA key is p384 (default) or p256"});
   }
   options.root_key_type = *type;
+  if (auto checked = factory::check_init_values(a.organization, a.masa_url); !checked) {
+    return report_error(checked.error());
+  }
   options.organization = a.organization;
   options.masa_url = a.masa_url;
   auto pass = ca_passphrase(a.passphrase_file);
@@ -193,10 +196,15 @@ void add_pki_commands(CLI::App& app, Action& action) {
   create->add_option("--factory", create_args->options.factory, "Factory this CA serves");
   create->add_option("--product", create_args->options.product, "Product line this CA serves");
   create->add_option("--curve", create_args->curve, "Key: p256 or p384")->capture_default_str();
-  create->add_option("--max-certificates", create_args->options.max_certificates,
-                     "Retire after this many certificates (default: configuration)");
-  create->add_option("--max-age-days", create_args->options.max_age_days,
-                     "Retire after this many days (default: configuration)");
+  // -1, the "take the configuration" default, is not for the operator to give.
+  create
+      ->add_option("--max-certificates", create_args->options.max_certificates,
+                   "Retire after this many certificates; 0: never (default: configuration)")
+      ->check(CLI::Range(std::int64_t{0}, factory::k_max_issuing_ca_certificates));
+  create
+      ->add_option("--max-age-days", create_args->options.max_age_days,
+                   "Retire after this many days; 0: never (default: configuration)")
+      ->check(CLI::Range(std::int64_t{0}, factory::k_max_issuing_ca_age_days));
   create->add_option("--passphrase-file", create_args->passphrase_file, k_ca_passphrase_help);
   create->footer(std::string("\nEXAMPLES:\n"
                              "  vouchsafe pki issuing-ca create --name sz1-widget --factory SZ1 "

@@ -7,7 +7,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <ranges>
+#include <vector>
 
 namespace vouchsafe {
 
@@ -39,7 +42,8 @@ Status write_all(int fd, ByteView data, const std::string& path) {
   while (done < data.size()) {
     const auto n = ::write(fd, data.data() + done, data.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail(ErrorCode::io_error, "cannot write " + path + ": " + std::strerror(errno));
+    if (n < 0)
+      return fail(ErrorCode::io_error, "cannot write " + path + ": " + std::strerror(errno));
     done += static_cast<std::size_t>(n);
   }
   return ok();
@@ -53,7 +57,8 @@ Status write_file_atomic(const std::string& path, ByteView data, unsigned mode) 
   struct stat existing {};
   if (::stat(path.c_str(), &existing) == 0 && !S_ISREG(existing.st_mode)) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return fail(ErrorCode::io_error, "cannot open " + path + ": " + std::strerror(errno));
+    if (fd < 0)
+      return fail(ErrorCode::io_error, "cannot open " + path + ": " + std::strerror(errno));
     auto written = write_all(fd, data, path);
     ::close(fd);
     return written;
@@ -77,6 +82,37 @@ Status write_file_atomic(const std::string& path, ByteView data, unsigned mode) 
     return fail(ErrorCode::io_error, "cannot rename into " + path + ": " + std::strerror(errno));
   }
   return ok();
+}
+
+Status create_private_directories(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> missing;  // deepest first
+  std::error_code ec;
+  for (fs::path p(path); !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+    missing.push_back(p);
+    if (p == p.parent_path()) break;
+  }
+  for (const auto& dir : std::views::reverse(missing)) {
+    if (::mkdir(dir.c_str(), 0700) != 0) {
+      if (errno == EEXIST) continue;  // made meanwhile, by someone else: not ours to change
+      return fail(ErrorCode::io_error,
+                  "cannot create " + dir.string() + ": " + std::strerror(errno));
+    }
+    // mkdir's mode passes through the umask, which may take the owner's
+    // bits too; the directory is ours, so say exactly what it is.
+    if (::chmod(dir.c_str(), 0700) != 0) {
+      return fail(ErrorCode::io_error,
+                  "cannot chmod " + dir.string() + ": " + std::strerror(errno));
+    }
+  }
+  if (!fs::is_directory(path, ec)) return fail(ErrorCode::io_error, path + " is not a directory");
+  return ok();
+}
+
+std::optional<unsigned> file_mode(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return static_cast<unsigned>(st.st_mode) & 07777U;
 }
 
 }  // namespace vouchsafe

@@ -4,8 +4,11 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 
 #include "core/file.h"
 #include "crypto/algorithm.h"
@@ -35,6 +38,90 @@ std::string bio_text(BIO* bio) {
   char* data = nullptr;
   const long len = BIO_get_mem_data(bio, &data);
   return {data, static_cast<std::size_t>(len)};
+}
+
+using X509SigPtr = std::unique_ptr<X509_SIG, Deleter<X509_SIG, X509_SIG_free>>;
+using Pbe2ParamPtr = std::unique_ptr<PBE2PARAM, Deleter<PBE2PARAM, PBE2PARAM_free>>;
+using Pbkdf2ParamPtr = std::unique_ptr<PBKDF2PARAM, Deleter<PBKDF2PARAM, PBKDF2PARAM_free>>;
+using PbeParamPtr = std::unique_ptr<PBEPARAM, Deleter<PBEPARAM, PBEPARAM_free>>;
+using ScryptParamsPtr = std::unique_ptr<SCRYPT_PARAMS, Deleter<SCRYPT_PARAMS, SCRYPT_PARAMS_free>>;
+
+template <typename T>
+T* unpack(const ASN1_ITEM* item, const ASN1_TYPE* parameter) {
+  if (parameter == nullptr) return nullptr;
+  return static_cast<T*>(ASN1_TYPE_unpack_sequence(item, parameter));
+}
+
+// The PBKDF2 or PBE iteration count a key file may ask for: eight times the
+// 600,000 we write (OWASP 2023), and the ceiling Java's PKCS#12 reader has.
+// 2^31 iterations would hold the process for an hour before the passphrase
+// is even found wrong.
+constexpr std::int64_t k_max_pbe_iterations = 5'000'000;
+// scrypt's work grows with N * r * p; OpenSSL bounds its memory (32 MiB),
+// not its time. 2^20 * 8 * 1 is four times OWASP's N = 2^17, r = 8, p = 1.
+constexpr std::int64_t k_max_scrypt_work = std::int64_t{1} << 23U;
+
+std::int64_t integer_or_max(const ASN1_INTEGER* v) {
+  std::int64_t out = 0;
+  if (v == nullptr || ASN1_INTEGER_get_int64(&out, v) != 1 || out < 0) {
+    return std::numeric_limits<std::int64_t>::max();
+  }
+  return out;
+}
+
+// The cost of the key derivation an encrypted PKCS#8 key asks for, checked
+// before OpenSSL spends it: the file's parameters are not to be trusted.
+Status check_derivation_cost(ByteView pem) {
+  auto bio = mem_bio(pem);
+  const X509SigPtr sig(PEM_read_bio_PKCS8(bio.get(), nullptr, nullptr, nullptr));
+  if (!sig) {
+    ERR_clear_error();
+    return ok();  // not PKCS#8-encrypted: OpenSSL's decoder says what it is
+  }
+  const X509_ALGOR* alg = nullptr;
+  X509_SIG_get0(sig.get(), &alg, nullptr);
+  std::int64_t iterations = 0;
+  if (OBJ_obj2nid(alg->algorithm) == NID_pbes2) {
+    const Pbe2ParamPtr pbe2(unpack<PBE2PARAM>(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter));
+    if (!pbe2 || pbe2->keyfunc == nullptr) return ok();
+    const auto kdf = OBJ_obj2nid(pbe2->keyfunc->algorithm);
+    if (kdf == NID_id_pbkdf2) {
+      const Pbkdf2ParamPtr p(
+          unpack<PBKDF2PARAM>(ASN1_ITEM_rptr(PBKDF2PARAM), pbe2->keyfunc->parameter));
+      if (p) iterations = integer_or_max(p->iter);
+    } else if (kdf == NID_id_scrypt) {
+      const ScryptParamsPtr p(
+          unpack<SCRYPT_PARAMS>(ASN1_ITEM_rptr(SCRYPT_PARAMS), pbe2->keyfunc->parameter));
+      if (!p) return ok();
+      const auto n = integer_or_max(p->costParameter);
+      const auto r = integer_or_max(p->blockSize);
+      const auto par = integer_or_max(p->parallelizationParameter);
+      if (n > k_max_scrypt_work || r > k_max_scrypt_work || par > k_max_scrypt_work ||
+          n * r > k_max_scrypt_work || n * r * par > k_max_scrypt_work) {
+        return fail(ErrorCode::bad_key,
+                    "the private key's scrypt parameters (N " + std::to_string(n) + ", r " +
+                        std::to_string(r) + ", p " + std::to_string(par) +
+                        ") ask for more work than " + std::to_string(k_max_scrypt_work) +
+                        " (N * r * p); re-encrypt it: openssl pkcs8 -topk8 -v2 aes-256-cbc -iter "
+                        "600000");
+      }
+      return ok();
+    }
+  } else if (const PbeParamPtr p(unpack<PBEPARAM>(ASN1_ITEM_rptr(PBEPARAM), alg->parameter)); p) {
+    iterations = integer_or_max(p->iter);  // PKCS#5 v1.5 and PKCS#12 PBE schemes
+  }
+  if (iterations > k_max_pbe_iterations) {
+    return fail(ErrorCode::bad_key,
+                "the private key's encryption asks for " +
+                    (iterations == std::numeric_limits<std::int64_t>::max()
+                         ? std::string("an absurd number of")
+                         : std::to_string(iterations)) +
+                    " key-derivation iterations; more than " +
+                    std::to_string(k_max_pbe_iterations) +
+                    " are refused (re-encrypt it: openssl pkcs8 -topk8 -v2 aes-256-cbc -iter "
+                    "600000)");
+  }
+  return ok();
 }
 
 }  // namespace
@@ -68,6 +155,9 @@ Result<PkeyPtr> parse_private_key(ByteView data, const std::optional<std::string
   const std::string* pass = passphrase ? &*passphrase : nullptr;
   PkeyPtr key;
   if (looks_pem(data)) {
+    if (pass != nullptr && as_text(data).find("ENCRYPTED PRIVATE KEY") != std::string_view::npos) {
+      TRY(check_derivation_cost(data));
+    }
     key.reset(
         PEM_read_bio_PrivateKey(bio.get(), nullptr, passphrase_cb, const_cast<std::string*>(pass)));
   } else {

@@ -5,7 +5,9 @@
 #include <openssl/x509v3.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
+#include <utility>
 
 #include "core/file.h"
 #include "crypto/signer.h"
@@ -20,13 +22,24 @@ std::int64_t now_seconds() {
 }
 
 Status make_private_dirs(const Home& home) {
-  std::error_code ec;
-  fs::create_directories(home.keys_dir(), ec);
-  if (!ec) fs::create_directories(home.certs_dir(), ec);
-  if (ec)
-    return fail(ErrorCode::io_error, "cannot create " + home.root.string() + ": " + ec.message());
-  fs::permissions(home.keys_dir(), fs::perms::owner_all, fs::perm_options::replace, ec);
-  return ok();
+  TRY(create_private_directories(home.keys_dir().string()));
+  return create_private_directories(home.certs_dir().string());
+}
+
+// A home made before its modes were set, or loosened since, still works,
+// with a warning: the operator may share it on purpose, so the modes are not
+// changed behind their back.
+void warn_if_readable_by_others(const Home& home) {
+  for (const auto& [path, wanted] :
+       {std::pair(home.root.string(), 0700U), std::pair(home.store_file().string(), 0600U)}) {
+    const auto mode = file_mode(path);
+    if (!mode || (*mode & 077U) == 0) continue;
+    (void)std::fprintf(
+        stderr,
+        "vouchsafe: warning: %s has mode %04o; it holds the audit log and customers' "
+        "domain IDs, so only its owner should read it: chmod %o %s\n",
+        path.c_str(), *mode, wanted, path.c_str());
+  }
 }
 
 // Overwrites a key file before unlinking it, so the key does not linger in
@@ -106,8 +119,8 @@ Status check_ca_certificate(X509* cert, const std::string& path) {
 }  // namespace
 
 Result<std::unique_ptr<store::AssetStore>> open_store(const Home& home) {
-  std::error_code ec;
-  fs::create_directories(home.root, ec);
+  TRY(create_private_directories(home.root.string()));
+  warn_if_readable_by_others(home);
   return store::open_sqlite_store(home.store_file().string());
 }
 
@@ -122,8 +135,10 @@ Result<InitOutcome> init_pki(const Home& home, const InitOptions& options,
     return fail(ErrorCode::bad_passphrase, "the CA key passphrase must have at least 8 characters");
   }
   if (!fs::exists(home.config_file())) {
-    TRY(write_file_atomic(home.config_file().string(),
-                          as_bytes(default_config_text(options.organization, options.masa_url))));
+    const auto text = default_config_text(options.organization, options.masa_url);
+    // Never write a file the next command would refuse.
+    TRY(parse_config(text, home.config_file().string()));
+    TRY(write_file_atomic(home.config_file().string(), as_bytes(text)));
   }
   auto key = crypto::generate_key(options.root_key_type);
   ASSIGN_OR_RETURN(auto cert,

@@ -1,9 +1,12 @@
 // Home resolution and factory configuration (TOML).
 #include "factory/home.h"
 
-#include <toml++/toml.h>
-
+#include <cctype>
 #include <cstdlib>
+
+#include "core/config_schema.h"
+#include "core/file.h"
+#include "crypto/der.h"
 
 namespace vouchsafe::factory {
 
@@ -36,83 +39,148 @@ Result<const ProductConfig*> FactoryConfig::product_for_serial(const std::string
                                             "(PREFIX-FACTORY-SEQUENCE); give --product");
 }
 
+namespace {
+
+// RFC 8995 §2.3.2: the id-pe-masa-url extension holds only the authority
+// ("masa.example.com:443"); the pledge adds the scheme and the path.
+std::optional<std::string> masa_url_problem(std::string_view url) {
+  if (url.empty()) return "empty";
+  if (url.size() > 255) return "longer than 255 characters";
+  for (const char c : url) {
+    if (c <= 0x20 || c >= 0x7F) return "not printable ASCII without spaces";
+    if (c == '/') return "a URL, not an authority: drop the scheme and the path";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> oid_problem(std::string_view oid) {
+  if (!crypto::der::oid_from_text(oid)) return "not a dotted OID";
+  return std::nullopt;
+}
+
+// Serials are PREFIX-FACTORY-SEQUENCE in a PrintableString: letters and
+// digits keep the prefix unambiguous and printable.
+std::optional<std::string> prefix_problem(std::string_view prefix) {
+  if (prefix.empty() || prefix.size() > 16) return "not 1 to 16 characters";
+  for (const char c : prefix) {
+    if (std::isalnum(static_cast<unsigned char>(c)) == 0) return "not letters and digits only";
+  }
+  return std::nullopt;
+}
+
+config::Type<std::string> organization_type() {
+  return config::text(1, 64);
+}
+
+config::Type<std::string> masa_url_type() {
+  return config::string_where(
+      "an authority such as \"masa.example.com:443\", at most 255 printable characters",
+      masa_url_problem);
+}
+
+config::Schema<FactoryConfig> make_schema() {
+  using S = FactoryConfig;
+  config::Schema<ProductConfig> product;
+  product
+      .key("hw_type", &ProductConfig::hw_type_oid,
+           config::string_where("a dotted OID such as \"1.3.6.1.4.1.99999.1.1\"", oid_problem))
+      .required()
+      .key("serial_prefix", &ProductConfig::serial_prefix,
+           config::string_where("1 to 16 letters and digits", prefix_problem))
+      .required();
+  config::Schema<S> s;
+  s.section("pki")
+      .key("organization", &S::organization, organization_type(),
+           "The organization (subject O) of the CAs and IDevIDs.")
+      .key("masa_url", &S::masa_url, masa_url_type(),
+           "The MASA's authority, written into every IDevID (RFC 8995 §2.3.2).");
+  s.section("idevid")
+      .key("organizational_unit", &S::idevid_organizational_unit, config::text(0, 64),
+           "The IDevIDs' subject OU; \"\": none.")
+      .key("common_name", &S::idevid_common_name, config::text(0, 64),
+           "{serial} is replaced by the device serial number; \"\": no CN.");
+  s.section("issuing_ca", "Automatic retirement of issuing CAs; 0 means never.")
+      .key("max_certificates", &S::issuing_ca_max_certificates,
+           config::integer<std::int64_t>(0, k_max_issuing_ca_certificates),
+           "Certificates an issuing CA signs before it retires.")
+      .key("max_age_days", &S::issuing_ca_max_age_days,
+           config::integer<std::int64_t>(0, k_max_issuing_ca_age_days),
+           "Days after which an issuing CA retires.");
+  s.tables("products", &S::products, product,
+           "One table per product line: hw_type, the hardwareModuleName hwType OID (from your "
+           "private enterprise arc), and serial_prefix, unique per product and none the prefix "
+           "of another.");
+  return s;
+}
+
+const config::Schema<FactoryConfig>& schema() {
+  static const auto k_schema = make_schema();
+  return k_schema;
+}
+
+}  // namespace
+
+Status check_init_values(const std::string& organization, const std::string& masa_url) {
+  TRY(config::parse_text(organization_type(), organization, "--organization"));
+  TRY(config::parse_text(masa_url_type(), masa_url, "--masa-url"));
+  return ok();
+}
+
+std::string config_text(const FactoryConfig& config) {
+  return schema().write(config,
+                        "# Vouchsafe manufacturer configuration. Every key is checked: one that\n"
+                        "# is unknown, of the wrong type or out of range stops every command.\n");
+}
+
 std::string default_config_text(const std::string& organization, const std::string& masa_url) {
-  return "# Vouchsafe manufacturer configuration.\n"
-         "\n"
-         "[pki]\n"
-         "organization = \"" +
-         organization +
-         "\"\n"
-         "# The MASA's authority, written into every IDevID (RFC 8995 §2.3.2).\n"
-         "masa_url = \"" +
-         masa_url +
-         "\"\n"
-         "\n"
-         "[idevid]\n"
-         "organizational_unit = \"\"\n"
-         "# {serial} is replaced by the device serial number; empty for no CN.\n"
-         "common_name = \"{serial}\"\n"
-         "\n"
-         "[issuing_ca]\n"
-         "# Automatic retirement; 0 means never.\n"
-         "max_certificates = 0\n"
-         "max_age_days = 0\n"
-         "\n"
-         "# One table per product line: the hardwareModuleName hwType OID (from\n"
-         "# your private enterprise arc) and the serial prefix, unique per product.\n"
-         "[products.widget]\n"
-         "hw_type = \"1.3.6.1.4.1.99999.1.1\"\n"
-         "serial_prefix = \"WG\"\n";
+  FactoryConfig c;
+  c.organization = organization;
+  c.masa_url = masa_url;
+  c.idevid_common_name = "{serial}";
+  c.products["widget"] = {"widget", "1.3.6.1.4.1.99999.1.1", "WG"};
+  return config_text(c);
+}
+
+Result<FactoryConfig> parse_config(std::string_view toml_text, std::string_view origin) {
+  ASSIGN_OR_RETURN(const auto doc, config::parse_toml(toml_text, origin));
+  FactoryConfig config;
+  TRY(schema().read(doc, origin, config));
+  // Two products whose prefixes overlap could issue the same serial.
+  const auto line = [&doc](const std::string& name) {
+    const auto* node = doc["products"][name]["serial_prefix"].node();
+    return node != nullptr ? node->source().begin.line : 0U;
+  };
+  for (auto& [name, p] : config.products) p.name = name;
+  for (const auto& [name, p] : config.products) {
+    for (const auto& [other_name, other] : config.products) {
+      if (other_name >= name) break;
+      const auto& a = p.serial_prefix;
+      const auto& b = other.serial_prefix;
+      if (a.rfind(b, 0) != 0 && b.rfind(a, 0) != 0) continue;
+      // Named at the later of the two in the file: the one just added.
+      const bool later = line(name) >= line(other_name);
+      const auto& [here, there] = later ? std::pair(&p, &other) : std::pair(&other, &p);
+      const config::Place at(std::string(origin), config::detail::join_path("products", here->name),
+                             "serial_prefix", "");
+      return fail(ErrorCode::usage,
+                  at.prefix(line(here->name)) + config::quote(here->serial_prefix) + " and " +
+                      config::quote(there->serial_prefix) + " of " +
+                      config::detail::header(config::detail::join_path("products", there->name)) +
+                      " overlap; each product needs a prefix of its own");
+    }
+  }
+  return config;
 }
 
 Result<FactoryConfig> load_config(const Home& home) {
   const auto path = home.config_file().string();
-  toml::table doc;
-  try {
-    doc = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    const auto& where = e.source().begin;
+  auto text = read_file(path, 1U << 20U);
+  if (!text) {
     return fail(ErrorCode::usage,
-                path + ":" + std::to_string(where.line) + ": " + std::string(e.description()) +
+                text.error().message +
                     (std::filesystem::exists(path) ? "" : " (run `vouchsafe pki init`)"));
   }
-  FactoryConfig config;
-  config.organization = doc["pki"]["organization"].value_or(config.organization);
-  config.masa_url = doc["pki"]["masa_url"].value_or(config.masa_url);
-  config.idevid_organizational_unit = doc["idevid"]["organizational_unit"].value_or(std::string());
-  config.idevid_common_name = doc["idevid"]["common_name"].value_or(std::string());
-  config.issuing_ca_max_certificates =
-      doc["issuing_ca"]["max_certificates"].value_or(std::int64_t{0});
-  config.issuing_ca_max_age_days = doc["issuing_ca"]["max_age_days"].value_or(std::int64_t{0});
-  if (config.masa_url.find('/') != std::string::npos) {
-    return fail(ErrorCode::usage, path +
-                                      ": masa_url is an authority (host[:port]), without '/' "
-                                      "(RFC 8995 §2.3.2)");
-  }
-  if (const auto* products = doc["products"].as_table()) {
-    for (const auto& [name, node] : *products) {
-      ProductConfig p;
-      p.name = std::string(name.str());
-      if (const auto* table = node.as_table(); table != nullptr) {
-        p.hw_type_oid = (*table)["hw_type"].value_or(std::string());
-        p.serial_prefix = (*table)["serial_prefix"].value_or(std::string());
-      }
-      if (p.hw_type_oid.empty() || p.serial_prefix.empty()) {
-        return fail(ErrorCode::usage,
-                    path + ": product '" + p.name + "' needs hw_type (an OID) and serial_prefix");
-      }
-      for (const auto& [other_name, other] : config.products) {
-        const auto& a = p.serial_prefix;
-        const auto& b = other.serial_prefix;
-        if (a.rfind(b, 0) == 0 || b.rfind(a, 0) == 0) {
-          return fail(ErrorCode::usage, path + ": serial prefixes of '" + p.name + "' and '" +
-                                            other_name + "' overlap; each product needs its own");
-        }
-      }
-      config.products.emplace(p.name, std::move(p));
-    }
-  }
-  return config;
+  return parse_config(as_text(*text), path);
 }
 
 Status check_structured_serial(const ProductConfig& product, const std::string& serial) {

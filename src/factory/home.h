@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/result.h"
 
@@ -27,7 +28,12 @@ struct ProductConfig {
   std::string name;
   std::string hw_type_oid;    // hardwareModuleName hwType (RFC 4108)
   std::string serial_prefix;  // device serials are PREFIX-FACTORY-SEQUENCE
+  friend bool operator==(const ProductConfig&, const ProductConfig&) = default;
 };
+
+// The ranges of [issuing_ca] and of the flags that override it.
+constexpr std::int64_t k_max_issuing_ca_certificates = 1'000'000'000'000;
+constexpr std::int64_t k_max_issuing_ca_age_days = 36'500;
 
 struct FactoryConfig {
   std::string organization = "Example Devices Inc.";
@@ -42,11 +48,22 @@ struct FactoryConfig {
   [[nodiscard]] Result<const ProductConfig*> product(const std::string& name) const;
   // The product whose serial prefix the serial carries.
   [[nodiscard]] Result<const ProductConfig*> product_for_serial(const std::string& serial) const;
+  friend bool operator==(const FactoryConfig&, const FactoryConfig&) = default;
 };
+
+// The organization and MASA URL `pki init` was given pass the checks the
+// file's keys get; the message names the flags.
+Status check_init_values(const std::string& organization, const std::string& masa_url);
 
 // The configuration written by `pki init`, with one example product.
 std::string default_config_text(const std::string& organization, const std::string& masa_url);
+// The file for a configuration, every key under its comment.
+std::string config_text(const FactoryConfig& config);
 
+// vouchsafe.toml's text; `origin` (the file's path) starts every message.
+// Every key is known, typed and range-checked; anything else is refused
+// with the line and key named.
+Result<FactoryConfig> parse_config(std::string_view toml_text, std::string_view origin);
 Result<FactoryConfig> load_config(const Home& home);
 
 // Serial numbers: "<product prefix>-<factory code>-<sequence>", for example

@@ -9,6 +9,7 @@
 #include <boost/asio/strand.hpp>
 #include <cstdint>
 #include <cstdio>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -208,8 +209,16 @@ Result<std::unique_ptr<HttpsServer>> HttpsServer::start_async(ServerOptions opti
                                                       std::move(tls), std::move(listener));
 
   impl->accept();
-  for (unsigned i = 0; i < threads; ++i) {
-    impl->threads.emplace_back([&io = impl->runtime->io] { run_worker(io); });
+  try {
+    for (unsigned i = 0; i < threads; ++i) {
+      impl->threads.emplace_back([&io = impl->runtime->io] { run_worker(io); });
+    }
+  } catch (const std::system_error& e) {
+    // Out of threads (RLIMIT_NPROC, memory): a start-up error, not an abort
+    // with the workers already started left joinable.
+    impl->stop();
+    return fail(ErrorCode::io_error, "https server: cannot start " + std::to_string(threads) +
+                                         " worker threads: " + e.what());
   }
   return std::unique_ptr<HttpsServer>(new HttpsServer(std::move(impl)));
 }

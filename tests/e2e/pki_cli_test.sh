@@ -17,9 +17,19 @@ export VOUCHSAFE_CA_PASSPHRASE=ca-test-passphrase
 device_count() { "$vs" device list --json | $py -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 store_digest() { "$vs" device export --format csv | sha256sum; }
 
-# --- init
+# --- init, under the usual umask: the home is its owner's alone all the same
+umask 022
 check "pki init" 0 "$vs" pki init --organization "Test Devices" --masa-url masa.test.example:8443
 check "init prints next steps" 0 grep -q "Next steps" out
+same "the home is 0700 under umask 022" 700 "$(stat -c %a home)"
+same "keys/ and certs/ are 0700" "700 700" "$(stat -c %a home/keys) $(stat -c %a home/certs)"
+same "assets.db is 0600" 600 "$(stat -c %a home/assets.db)"
+check "umask 000: pki init" 0 sh -c "umask 000; \"$vs\" pki init --home home000 >/dev/null"
+same "umask 000: the home and assets.db are 0700 and 0600" "700 600" \
+  "$(stat -c %a home000) $(stat -c %a home000/assets.db)"
+mkdir -m 755 shared-home
+check "a home others can read works" 0 "$vs" device list --home shared-home
+check "with a warning naming the fix" 0 grep -q "chmod 700 shared-home" err
 root_before=$(sha256sum home/certs/root-ca.pem)
 check "pki init again" 0 "$vs" pki init
 check "init again says nothing changed" 0 grep -q "nothing changed" out
@@ -84,6 +94,16 @@ same "bad input leaves the store unchanged" "$before" "$(store_digest)"
 export VOUCHSAFE_BUNDLE_PASSPHRASE=bundle-test-passphrase
 check "generate a key and bundle" 0 "$vs" idevid issue --generate --serial WG-SZ1-00000003 --out dev3.p12
 check "the bundle opens with its passphrase" 0 openssl pkcs12 -in dev3.p12 -passin env:VOUCHSAFE_BUNDLE_PASSPHRASE -nodes -out dev3.pem
+check "openssl reads the bundle's parameters" 0 sh -c "openssl pkcs12 -info -noout -in dev3.p12 -passin env:VOUCHSAFE_BUNDLE_PASSPHRASE 2> p12-info.txt"
+check "the key bag: AES-256-CBC under PBKDF2-HMAC-SHA256, 600000 iterations" 0 \
+  grep -q "Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC, Iteration 600000, PRF hmacWithSHA256" p12-info.txt
+check "the MAC: SHA-256, 600000 iterations" 0 grep -q "MAC: sha256, Iteration 600000" p12-info.txt
+check "python's cryptography opens the bundle" 0 $py -c "
+import os
+from cryptography.hazmat.primitives.serialization import pkcs12
+key, cert, chain = pkcs12.load_key_and_certificates(open('dev3.p12', 'rb').read(), os.environb[b'VOUCHSAFE_BUNDLE_PASSPHRASE'])
+assert key.curve.name == 'secp256r1' and 'WG-SZ1-00000003' in cert.subject.rfc4514_string() and len(chain) == 1
+"
 check "the bundle does not open without it" 1 openssl pkcs12 -in dev3.p12 -passin pass:wrong -nodes -out /dev/null
 check "the bundle's certificate verifies" 0 sh -c "openssl pkcs12 -in dev3.p12 -passin env:VOUCHSAFE_BUNDLE_PASSPHRASE -clcerts -nokeys | openssl verify -x509_strict -CAfile home/certs/root-ca.pem -untrusted chain-a.pem"
 check "no key file is left anywhere else" 0 sh -c "! grep -rl 'PRIVATE KEY' home --include='*WG-SZ1-00000003*'"
