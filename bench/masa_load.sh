@@ -73,8 +73,12 @@ done
 # --- the MASA: embedded default (SQLite), rate limits out of the way
 "$vs" masa init >/dev/null
 config=$VOUCHSAFE_HOME/masa.toml
+# All load comes from 127.0.0.1: the per-address and per-prefix connection
+# caps go up to the total.
 sed -i -e 's/^rate_per_second = .*/rate_per_second = 1000000/' \
-  -e 's/^rate_burst = .*/rate_burst = 1000000/' "$config"
+  -e 's/^rate_burst = .*/rate_burst = 1000000/' \
+  -e 's/^max_connections_per_address = .*/max_connections_per_address = 1024/' \
+  -e 's/^max_connections_per_prefix = .*/max_connections_per_prefix = 1024/' "$config"
 grep -q '^rate_per_second = 1000000' "$config" || { echo "masa_load.sh: cannot raise the rate limit" >&2; exit 2; }
 "$vs" masa serve --config "$config" --listen 127.0.0.1:0 --admin 127.0.0.1:0 --ready-file ready \
   >masa.log 2>&1 &

@@ -169,23 +169,6 @@ class CustomerClasses {
   std::unordered_map<std::string, Verdict> verdicts_;
 };
 
-// masa.toml sets the per-client limits only; the per-class and per-source
-// ones keep ServerOptions' proportions to them (an allowance 4x for a class
-// or an address, 10x for a prefix; blocking an address after 5x the
-// invalid requests of a client), so that raising or turning off one does
-// the same to all.
-void derive_source_limits(net::ServerOptions& o) {
-  const auto times = [&o](double factor) {
-    return net::RateLimit{.per_second = o.rate_limit.per_second * factor,
-                          .burst = o.rate_limit.burst * factor,
-                          .enabled = o.rate_limit.enabled};
-  };
-  o.shared_rate_limit = times(4);
-  o.address_rate_limit = times(4);
-  o.prefix_rate_limit = times(10);
-  o.max_invalid_per_address_before_block = o.max_invalid_before_block * 5;
-}
-
 // Every connection holds a file descriptor: under a soft limit below the
 // connection caps, accept fails (EMFILE) before the caps and the push-out
 // of idle handshakes ever act. Raised to the hard limit, as servers do.
@@ -243,13 +226,11 @@ int serve_command(const ServeArgs& a) {
   if (!options) return report_error(options.error());
   auto metrics = std::make_shared<net::MetricsRegistry>();
   options->metrics = metrics;
-  derive_source_limits(*options);
   options->classify_client = [classes](const net::ClientCertificate& client) {
     return classes->classify(client);
   };
   auto admin_options = admin_listener(*settings);
   admin_options.metrics = metrics;
-  derive_source_limits(admin_options);
   raise_descriptor_limit(options->max_connections + admin_options.max_connections + 64);
   // Asynchronous: a worker thread goes on to the next request while a
   // voucher's audit entry is synced; the voucher leaves once it is durable.

@@ -126,14 +126,41 @@ config::Schema<MasaSettings> make_schema() {
       .key("audit_log_max_entries", &S::audit_log_max_entries, integer<std::size_t>(1, 1'000'000),
            "The most entries a requestauditlog answer holds, the newest kept.")
       .key("products", &S::product_ownership, config::table_of(ownership()),
-           "Per-product ownership, e.g. widget = \"known-customer\".");
+           "Per-product ownership, e.g. widget = \"known-customer\".")
+      .key("bind_request_to_tls_client", &S::bind_request_to_tls_client, config::boolean(),
+           "Refuse a registrar voucher-request not signed by the key of the TLS client "
+           "certificate that posts it, so that a captured request is worthless to others.")
+      .key("max_request_age", &S::max_request_age,
+           config::duration<std::int64_t, std::ratio<1>>(1min, 30 * 24h),
+           "Refuse a registrar voucher-request whose created-on is older than this.")
+      .key("voucher_idevid_issuer", &S::voucher_idevid_issuer, config::boolean(),
+           "Put idevid-issuer in vouchers: only where device serial numbers are not unique "
+           "across your issuing CAs.");
   s->section("limits")
       .key("rate_per_second", &S::rate_per_second, config::positive_number(1e9),
            "Requests per second each client certificate may make, on average.")
       .key("rate_burst", &S::rate_burst, config::number(1, 1e9),
            "Requests a client certificate may make at once, above that rate.")
+      .key("address_rate_multiple", &S::address_rate_multiple, config::number(1, 1e6),
+           "One source address's allowance, in multiples of a client certificate's.")
+      .key("prefix_rate_multiple", &S::prefix_rate_multiple, config::number(1, 1e6),
+           "One /24 (IPv4) or /64 (IPv6) prefix's allowance, in multiples of a client's.")
+      .key("shared_rate_multiple", &S::shared_rate_multiple, config::number(1, 1e6),
+           "The allowance all registrars that are not known customers share, in multiples of "
+           "a client's.")
       .key("max_connections", &S::max_connections, integer<std::size_t>(1, 1'000'000),
            "Open connections at most; more are closed at once.")
+      .key("max_connections_per_address", &S::max_connections_per_address,
+           integer<std::size_t>(1, 1'000'000), "Open connections from one source address.")
+      .key("max_connections_per_prefix", &S::max_connections_per_prefix,
+           integer<std::size_t>(1, 1'000'000),
+           "Open connections from one /24 (IPv4) or /64 (IPv6) prefix.")
+      .key("handshake_share", &S::handshake_share, config::number(0.01, 1),
+           "The share of max_connections that connections still in their TLS handshake may "
+           "hold; a newcomer pushes out the oldest of the busiest prefix.")
+      .key("handshake_timeout", &S::handshake_timeout,
+           config::duration<std::int64_t, std::milli>(100ms, 1min),
+           "The TLS handshake must end this long after the accept.")
       .key("max_body_bytes", &S::max_body_bytes, integer<std::size_t>(1024, std::size_t{16} << 20U),
            "The largest request body; larger ones get 413.")
       .key("read_timeout", &S::read_timeout, config::duration<std::int64_t, std::milli>(100ms, 1h),
@@ -146,6 +173,15 @@ config::Schema<MasaSettings> make_schema() {
       .legacy_key("idle_timeout_ms", &S::idle_timeout,
                   config::count_of(std::chrono::milliseconds(1), "milliseconds", 100, 3'600'000),
                   "idle_timeout")
+      .key("max_invalid_before_block", &S::max_invalid_before_block,
+           integer<std::size_t>(0, 1'000'000),
+           "Invalid requests (4xx but 404 and 429) a client certificate may make before it is "
+           "blocked for block_time; 0: never blocked.")
+      .key("max_invalid_per_address", &S::max_invalid_per_address,
+           integer<std::size_t>(0, 1'000'000),
+           "The same for a source address, whatever certificates it shows; 0: never blocked.")
+      .key("block_time", &S::block_time, config::duration<std::int64_t, std::ratio<1>>(1s, 24h),
+           "How long a blocked client or address is refused.")
       .key("threads", &S::threads, integer(0U, 1024U), "Worker threads; 0: one per core.");
   return schema;
 }
@@ -238,6 +274,9 @@ Result<masa::MasaConfig> masa_config(const MasaSettings& s) {
   }
   c.audit_log_max_entries = s.audit_log_max_entries;
   c.max_request_bytes = s.max_body_bytes;
+  c.bind_request_to_tls_client = s.bind_request_to_tls_client;
+  c.max_request_age = s.max_request_age;
+  c.voucher_idevid_issuer = s.voucher_idevid_issuer;
   return c;
 }
 
@@ -257,6 +296,21 @@ Result<net::ServerOptions> public_listener(const MasaSettings& s) {
   o.max_connections = s.max_connections;
   o.rate_limit.per_second = s.rate_per_second;
   o.rate_limit.burst = s.rate_burst;
+  const auto times = [&s](double multiple) {
+    return net::RateLimit{.per_second = s.rate_per_second * multiple,
+                          .burst = s.rate_burst * multiple,
+                          .enabled = true};
+  };
+  o.address_rate_limit = times(s.address_rate_multiple);
+  o.prefix_rate_limit = times(s.prefix_rate_multiple);
+  o.shared_rate_limit = times(s.shared_rate_multiple);
+  o.max_connections_per_address = std::min(s.max_connections_per_address, s.max_connections);
+  o.max_connections_per_prefix = std::min(s.max_connections_per_prefix, s.max_connections);
+  o.handshake_share = s.handshake_share;
+  o.handshake_timeout = s.handshake_timeout;
+  o.max_invalid_before_block = s.max_invalid_before_block;
+  o.max_invalid_per_address_before_block = s.max_invalid_per_address;
+  o.block_time = s.block_time;
   o.metric_endpoints = {"/.well-known/brski/requestvoucher", "/.well-known/brski/requestauditlog"};
   // The server's own refusals read as the MASA's status table says.
   const auto text = [](masa::MasaError e) {
@@ -275,8 +329,13 @@ net::ServerOptions admin_listener(const MasaSettings& s) {
   o.tls = false;
   o.require_client_certificate = false;
   o.threads = 1;
-  o.rate_limit.enabled = false;
+  // Loopback-only and unauthenticated: no rate limits, no blocking.
+  for (auto* limit :
+       {&o.rate_limit, &o.shared_rate_limit, &o.address_rate_limit, &o.prefix_rate_limit}) {
+    limit->enabled = false;
+  }
   o.max_invalid_before_block = 0;
+  o.max_invalid_per_address_before_block = 0;
   o.metric_endpoints = {"/healthz", "/readyz", "/metrics"};
   return o;
 }

@@ -39,9 +39,20 @@ struct MasaSettings {
   std::chrono::seconds max_nonceless_lifetime = std::chrono::hours(24 * 30);
   std::vector<std::string> customer_anchors;
   std::size_t audit_log_max_entries = 1024;
+  bool bind_request_to_tls_client = true;
+  std::chrono::seconds max_request_age = std::chrono::hours(1);
+  bool voucher_idevid_issuer = false;
   double rate_per_second = 50, rate_burst = 100;
+  // Allowances of a source address, a /24 or /64 prefix, and the registrars
+  // that are not known customers together, as multiples of the client's.
+  double address_rate_multiple = 4, prefix_rate_multiple = 10, shared_rate_multiple = 4;
   std::size_t max_connections = 1024, max_body_bytes = std::size_t{64} * 1024;
+  std::size_t max_connections_per_address = 32, max_connections_per_prefix = 128;
+  double handshake_share = 0.5;
+  std::chrono::milliseconds handshake_timeout{5000};
   std::chrono::milliseconds read_timeout{10000}, idle_timeout{30000};
+  std::size_t max_invalid_before_block = 20, max_invalid_per_address = 100;
+  std::chrono::seconds block_time{300};
   unsigned threads = 0;  // 0: one per core
   friend bool operator==(const MasaSettings&, const MasaSettings&) = default;
 };
