@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "cli/masa_settings.h"
+#include "service/masa_settings.h"
 #include "factory/home.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -16,9 +16,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         vouchsafe::factory::parse_config(vouchsafe::factory::config_text(*config), "again");
     if (!again || !(*again == *config)) __builtin_trap();
   }
-  if (auto settings = vouchsafe::cli::parse_masa_settings(text, "fuzz.toml")) {
+  if (auto settings = vouchsafe::service::parse_masa_settings(text, "fuzz.toml")) {
     auto again =
-        vouchsafe::cli::parse_masa_settings(vouchsafe::cli::masa_settings_text(*settings), "again");
+        vouchsafe::service::parse_masa_settings(vouchsafe::service::masa_settings_text(*settings), "again");
     if (!again || !(*again == *settings)) __builtin_trap();
   }
   return 0;

@@ -3,7 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "cli/secrets.h"
+#include "core/secrets.h"
 #include "core/file.h"
 #include "crypto/keys.h"
 #include "factory/authority.h"

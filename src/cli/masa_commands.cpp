@@ -1,25 +1,16 @@
 // `vouchsafe masa init | serve`: the MASA on embedded defaults.
-#include <sys/resource.h>
-
-#include <csignal>
-#include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <mutex>
-#include <unordered_map>
 
 #include "cli/commands.h"
-#include "cli/masa_settings.h"
-#include "cli/secrets.h"
 #include "core/file.h"
+#include "core/secrets.h"
 #include "crypto/keys.h"
-#include "crypto/trust_store.h"
 #include "factory/authority.h"
-#include "masa/masa_service.h"
-#include "net/https_server.h"
-#include "net/metrics.h"
 #include "pki/certificate_profiles.h"
+#include "service/masa_server.h"
+#include "service/masa_settings.h"
+#include "service/process.h"
 
 namespace vouchsafe::cli {
 namespace {
@@ -92,8 +83,8 @@ int init_command(const std::string& home_flag, const std::string& config_flag,
   if (auto made = make_masa_keys(dir, factory_config->organization, *pass); !made) {
     return report_error(made.error());
   }
-  const auto text =
-      masa_settings_text(initial_masa_settings(fs::absolute(home.root).string(), dir.string()));
+  const auto text = service::masa_settings_text(
+      service::initial_masa_settings(fs::absolute(home.root).string(), dir.string()));
   if (auto w = write_file_atomic(config, as_bytes(text)); !w) return report_error(w.error());
   std::cout << "MASA configuration written to " << config << "\n"
             << "  voucher-signing key: " << (dir / "signing.pem").string() << " (under "
@@ -107,105 +98,18 @@ struct ServeArgs {
   std::string home, config, listen, admin, store, ready_file;
 };
 
-// Rate-limit classes (issue 9, item 3): a registrar whose TLS certificate
-// chains to one of the customer anchors keeps an allowance of its own;
-// every other one also draws from one allowance shared by all of them, so
-// that a fresh self-signed certificate brings no fresh allowance. The
-// verdict is kept per fingerprint for a while, within bounds.
-class CustomerClasses {
- public:
-  static constexpr std::string_view k_unknown = "unknown-registrars";
-
-  explicit CustomerClasses(const std::vector<crypto::X509Ptr>& anchors) {
-    if (anchors.empty()) return;
-    std::vector<crypto::X509Ptr> copies;
-    copies.reserve(anchors.size());
-    for (const auto& a : anchors) copies.push_back(crypto::share(a.get()));
-    customers_ = std::make_unique<crypto::TrustStore>(std::move(copies));
-  }
-
-  net::ClientClass classify(const net::ClientCertificate& client) {
-    if (!customers_) return {std::string(k_unknown)};
-    const std::time_t now = std::time(nullptr);
-    const std::string fingerprint(client.fingerprint);
-    {
-      const std::lock_guard lock(mutex_);
-      if (auto it = verdicts_.find(fingerprint);
-          it != verdicts_.end() && now - it->second.checked < k_verdict_lifetime) {
-        return it->second.known ? net::ClientClass{} : net::ClientClass{std::string(k_unknown)};
-      }
-    }
-    const bool known = chains_to_a_customer(client, now);
-    const std::lock_guard lock(mutex_);
-    if (verdicts_.size() >= k_max_verdicts) verdicts_.clear();
-    verdicts_[fingerprint] = {known, now};
-    return known ? net::ClientClass{} : net::ClientClass{std::string(k_unknown)};
-  }
-
- private:
-  // Long enough to spare a registrar's reconnections the path validation,
-  // short enough that an expired certificate soon loses its class.
-  static constexpr std::time_t k_verdict_lifetime = 300;
-  static constexpr std::size_t k_max_verdicts = 4096;
-
-  struct Verdict {
-    bool known = false;
-    std::time_t checked = 0;
-  };
-
-  [[nodiscard]] bool chains_to_a_customer(const net::ClientCertificate& client,
-                                          std::time_t now) const {
-    auto leaf = crypto::read_certificate(client.der);
-    if (!leaf) return false;
-    std::vector<crypto::CertificateRef> untrusted;
-    for (const Bytes& der : client.chain) {
-      if (auto cert = crypto::read_certificate(der)) untrusted.push_back(*cert);
-    }
-    return customers_->validate(*leaf, untrusted, now).has_value();
-  }
-
-  std::unique_ptr<crypto::TrustStore> customers_;  // null: no known customers
-  std::mutex mutex_;
-  std::unordered_map<std::string, Verdict> verdicts_;
-};
-
-// Every connection holds a file descriptor: under a soft limit below the
-// connection caps, accept fails (EMFILE) before the caps and the push-out
-// of idle handshakes ever act. Raised to the hard limit, as servers do.
-void raise_descriptor_limit(std::size_t wanted) {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
-  if (limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    (void)setrlimit(RLIMIT_NOFILE, &limit);
-  }
-  if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < wanted) {
-    std::cerr << "vouchsafe: warning: the file descriptor limit (" << limit.rlim_max
-              << ") is below the " << wanted
-              << " the listeners may hold; raise it (e.g. LimitNOFILE) or lower max_connections\n";
-  }
-}
-
-net::HttpResponse to_http(masa::MasaResponse r) {
-  net::HttpResponse out;
-  out.status = r.status;
-  out.content_type = std::move(r.content_type);
-  out.body = std::move(r.body);
-  out.log_error = std::move(r.error);  // the refusal log names the MASA's reason
-  return out;
-}
-
 int serve_command(const ServeArgs& a) {
   const auto home = factory::resolve_home(a.home);
-  auto settings = load_masa_settings(a.config.empty() ? default_config_path(home) : a.config);
+  auto settings =
+      service::load_masa_settings(a.config.empty() ? default_config_path(home) : a.config);
   if (!settings) return report_error(settings.error());
   if (!a.listen.empty()) {
-    auto l = parse_listener(a.listen, "--listen");
+    auto l = service::parse_listener(a.listen, "--listen");
     if (!l) return report_error(l.error());
     settings->listen = *l;
   }
   if (!a.admin.empty()) {
-    auto l = parse_listener(a.admin, "--admin");
+    auto l = service::parse_listener(a.admin, "--admin");
     if (!l) return report_error(l.error());
     settings->admin = *l;
   }
@@ -213,103 +117,22 @@ int serve_command(const ServeArgs& a) {
   // No home in the file or $VOUCHSAFE_HOME: the one --home or the default names.
   if (settings->home.empty()) settings->home = home.root.string();
 
-  auto store = settings->store.empty() ? factory::open_store(factory::Home{settings->home})
-                                       : store::open_store(settings->store);
-  if (!store) return report_error(store.error());
-  auto config = masa_config(*settings);
-  if (!config) return report_error(config.error());
-  auto signer = config->signer;
-  auto classes = std::make_shared<CustomerClasses>(config->customer_anchors);
-  masa::MasaService service(std::move(config).value(), **store);
-
-  auto options = public_listener(*settings);
-  if (!options) return report_error(options.error());
-  auto metrics = std::make_shared<net::MetricsRegistry>();
-  options->metrics = metrics;
-  options->classify_client = [classes](const net::ClientCertificate& client) {
-    return classes->classify(client);
-  };
-  auto admin_options = admin_listener(*settings);
-  admin_options.metrics = metrics;
-  raise_descriptor_limit(options->max_connections + admin_options.max_connections + 64);
-  // Asynchronous: a worker thread goes on to the next request while a
-  // voucher's audit entry is synced; the voucher leaves once it is durable.
-  auto server = net::HttpsServer::start_async(*options, [&service](const net::HttpRequest& request,
-                                                                   const net::Respond& respond) {
-    constexpr std::string_view prefix = "/.well-known/brski/";
-    if (request.target.rfind(prefix, 0) != 0) {
-      auto not_found = net::text_response(404, "not found\n");
-      not_found.log_error = "unknown_endpoint";
-      return respond(std::move(not_found));
-    }
-    if (request.method != "POST") {
-      return respond(net::HttpResponse{.status = 405,
-                                       .content_type = std::string(net::k_text_plain),
-                                       .body = to_bytes("use POST\n"),
-                                       .headers = {{"Allow", "POST"}},
-                                       .log_error = "method_not_allowed"});
-    }
-    masa::MasaRequest m;
-    m.endpoint = request.target.substr(prefix.size());
-    m.content_type = request.content_type;
-    m.accept = request.accept;
-    m.body = request.body;
-    m.caller.fingerprint = request.client_fingerprint;
-    m.caller.certificate_der = request.client_certificate_der;
-    service.handle_async(m, [respond](masa::MasaResponse r) { respond(to_http(std::move(r))); });
-  });
+  // Before any thread starts, so that every thread inherits the mask and
+  // the signal reaches the wait below.
+  service::block_termination_signals();
+  auto server = service::MasaServer::start(*settings);
   if (!server) return report_error(server.error());
-
-  auto* store_ptr = store->get();
-  auto admin = net::HttpsServer::start(admin_options, [store_ptr, signer,
-                                                       metrics](const net::HttpRequest& request) {
-    if (request.method != "GET" && request.method != "HEAD") {
-      return net::HttpResponse{
-          405, std::string(net::k_text_plain), to_bytes("use GET\n"), {{"Allow", "GET, HEAD"}}};
-    }
-    if (request.target == "/healthz") return net::text_response(200, "ok\n");
-    if (request.target == "/readyz") {
-      if (auto ping = store_ptr->ping(); !ping) {
-        return net::text_response(503, "store unreachable: " + ping.error().message + "\n");
-      }
-      // Ready means a voucher can be issued now: its audit entry must be
-      // writable, not only the store readable.
-      if (auto writable = store_ptr->check_writable(); !writable) {
-        return net::text_response(503, "store not writable: " + writable.error().message + "\n");
-      }
-      if (auto sig = signer->sign(as_bytes("readiness")); !sig) {
-        return net::text_response(503, "the signing key does not sign\n");
-      }
-      return net::text_response(200, "ready\n");
-    }
-    if (request.target == "/metrics") {
-      return net::HttpResponse{
-          200, "text/plain; version=0.0.4", to_bytes(metrics->render_prometheus()), {}};
-    }
-    return net::text_response(404, "not found\n");
-  });
-  if (!admin) return report_error(admin.error());
-
-  std::cout << "MASA serving https://" << settings->listen.address << ":" << (*server)->port()
-            << "/.well-known/brski/ (admin http://" << settings->admin.address << ":"
-            << (*admin)->port() << ")" << std::endl;
+  std::cout << "MASA serving https://" << settings->listen.address << ":"
+            << (*server)->public_port() << "/.well-known/brski/ (admin http://"
+            << settings->admin.address << ":" << (*server)->admin_port() << ")" << std::endl;
   if (!a.ready_file.empty()) {
-    const std::string ports =
-        std::to_string((*server)->port()) + " " + std::to_string((*admin)->port()) + "\n";
-    if (auto w = write_file_atomic(a.ready_file, as_bytes(ports)); !w)
-      return report_error(w.error());
+    auto w = service::write_ready_file(a.ready_file,
+                                       {(*server)->public_port(), (*server)->admin_port()});
+    if (!w) return report_error(w.error());
   }
-  // Serve until SIGINT or SIGTERM.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  int received = 0;
-  sigwait(&signals, &received);
+  service::wait_for_termination_signal();
   std::cout << "MASA stopping" << std::endl;
   (*server)->stop();
-  (*admin)->stop();
   return k_exit_ok;
 }
 

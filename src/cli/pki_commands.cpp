@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "cli/secrets.h"
+#include "core/secrets.h"
 #include "core/date_time.h"
 #include "crypto/keys.h"
 #include "factory/authority.h"

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "cli/secrets.h"
+#include "core/secrets.h"
 #include "core/file.h"
 #include "crypto/keys.h"
 #include "crypto/signer.h"

@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "cli/secrets.h"
+#include "core/secrets.h"
 #include "core/date_time.h"
 #include "core/file.h"
 #include "crypto/algorithm.h"

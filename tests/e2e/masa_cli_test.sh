@@ -81,6 +81,9 @@ check "known-customer with the owner anchor gets a voucher" 0 request 3 cms --ou
 same "healthz" 200 "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$admin_port/healthz)"
 same "readyz" 200 "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$admin_port/readyz)"
 check "metrics count the requests" 0 sh -c "curl -s http://127.0.0.1:$admin_port/metrics | grep -q 'vouchsafe_http_requests_total'"
+tls_curl() { curl -s -o /dev/null -w '%{http_code}' --cacert "$masa_ca" --cert registrar-ee.pem --key registrar-plain.key "$@"; }
+same "GET on requestvoucher: 405" 405 "$(tls_curl "$url/.well-known/brski/requestvoucher")"
+same "a path outside /.well-known/brski/: 404" 404 "$(tls_curl -X POST "$url/.well-known/est/cacerts")"
 
 for cmd in "masa" "masa init" "masa serve" "registrar" "registrar request-voucher" "registrar request-audit-log"; do
   # shellcheck disable=SC2086

@@ -7,7 +7,7 @@
 
 #include "core/result.h"
 
-namespace vouchsafe::cli {
+namespace vouchsafe {
 
 // The first line of passphrase_file if given, else the variable env_name if
 // set, else nullopt.
@@ -24,4 +24,4 @@ Result<std::string> ca_passphrase(const std::string& passphrase_file);
 constexpr const char* k_ca_passphrase_help =
     "File whose first line is the CA keys' passphrase (else $VOUCHSAFE_CA_PASSPHRASE)";
 
-}  // namespace vouchsafe::cli
+}  // namespace vouchsafe

@@ -1,6 +1,6 @@
 // masa.toml: what `masa init` writes reads back; every key is known, typed
 // and range-checked, and a bad one is named with its file and line.
-#include "cli/masa_settings.h"
+#include "service/masa_settings.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
-namespace vouchsafe::cli {
+namespace vouchsafe::service {
 namespace {
 
 namespace fs = std::filesystem;
@@ -270,4 +270,4 @@ TEST_F(MasaSettingsTest, AMissingFileSaysHowToWriteOne) {
 }
 
 }  // namespace
-}  // namespace vouchsafe::cli
+}  // namespace vouchsafe::service

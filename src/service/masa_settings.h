@@ -15,7 +15,7 @@
 #include "masa/masa_service.h"
 #include "net/server_options.h"
 
-namespace vouchsafe::cli {
+namespace vouchsafe::service {
 
 struct Listener {
   std::string address = "127.0.0.1";
@@ -79,4 +79,4 @@ Result<masa::MasaConfig> masa_config(const MasaSettings& s);
 Result<net::ServerOptions> public_listener(const MasaSettings& s);
 net::ServerOptions admin_listener(const MasaSettings& s);
 
-}  // namespace vouchsafe::cli
+}  // namespace vouchsafe::service

@@ -1,19 +1,19 @@
 // MASA settings: the schema of masa.toml, the environment, and their
 // translation into the service's and the listeners' configuration.
-#include "cli/masa_settings.h"
+#include "service/masa_settings.h"
 
 #include <arpa/inet.h>
 
 #include <cstdlib>
 #include <filesystem>
 
-#include "cli/secrets.h"
 #include "core/config_schema.h"
 #include "core/file.h"
+#include "core/secrets.h"
 #include "crypto/keys.h"
 #include "crypto/signer.h"
 
-namespace vouchsafe::cli {
+namespace vouchsafe::service {
 namespace {
 
 using namespace std::chrono_literals;
@@ -340,4 +340,4 @@ net::ServerOptions admin_listener(const MasaSettings& s) {
   return o;
 }
 
-}  // namespace vouchsafe::cli
+}  // namespace vouchsafe::service

@@ -1,11 +1,11 @@
 // Passphrase sources.
-#include "cli/secrets.h"
+#include "core/secrets.h"
 
 #include <cstdlib>
 
 #include "core/file.h"
 
-namespace vouchsafe::cli {
+namespace vouchsafe {
 
 Result<std::optional<std::string>> read_passphrase(const std::string& passphrase_file,
                                                    const char* env_name) {
@@ -36,4 +36,4 @@ Result<std::string> ca_passphrase(const std::string& passphrase_file) {
                             "--passphrase-file");
 }
 
-}  // namespace vouchsafe::cli
+}  // namespace vouchsafe
