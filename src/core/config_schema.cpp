@@ -426,7 +426,10 @@ std::string comment(std::string_view doc, std::string_view allowed) {
 
 std::string format_entry(const std::string& path, const toml::table& one) {
   if (one.empty()) return "";
-  const auto& [name, node] = *one.begin();
+  // toml++'s iterator returns a reference to a pair it holds itself: keep
+  // the iterator alive while the pair is used.
+  const auto first = one.begin();
+  const auto& [name, node] = *first;
   if (const auto* table = node.as_table()) {
     std::string out = header(join_path(path, name.str())) + "\n";
     for (const auto& [entry, value] : *table) {
