@@ -3,6 +3,7 @@
 #include "voucher/cbor_codec.h"
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <string>
 #include <type_traits>
@@ -410,6 +411,62 @@ void encode_value(CborWriter& w, const std::vector<ExtensionName>& value) {
   }
 }
 
+// RFC 9254 §3.2: tag 47 marks an absolute SID where a delta would go; the
+// keys of another module's members (8366bis extensions) take it.
+constexpr std::uint64_t k_absolute_sid_tag = 47;
+
+// The SID of an extension member's key: a tag-47 absolute SID, or a delta
+// that no leaf of the voucher module claims. Nothing for a leaf's key.
+std::optional<std::uint64_t> extension_sid(const cbor_item_t* key, ArtifactKind kind) {
+  if (cbor_isa_tag(key) && cbor_tag_value(key) == k_absolute_sid_tag) {
+    const CborItemPtr inner(cbor_tag_item(key));  // a new reference
+    if (cbor_isa_uint(inner.get())) return cbor_get_int(inner.get());
+    return std::nullopt;
+  }
+  if (!cbor_isa_uint(key)) return std::nullopt;
+  const std::uint64_t parent =
+      kind == ArtifactKind::voucher ? k_voucher_sid : k_voucher_request_sid;
+  if (cbor_get_int(key) + parent == k_enrolling_sid) return k_enrolling_sid;
+  return std::nullopt;
+}
+
+// The enrolling container: its three leaves by delta from its own SID.
+Result<EnrollingExtension> decode_enrolling(const cbor_item_t* item) {
+  const std::string where(k_enrolling_member);
+  if (!cbor_isa_map(item)) {
+    return fail(ErrorCode::wrong_type,
+                where + " must be a map, got " + std::string(type_name(item)));
+  }
+  EnrollingExtension e;
+  std::array<bool, 3> seen{};
+  const std::size_t n = cbor_map_size(item);
+  const cbor_pair* pairs = cbor_map_handle(item);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!cbor_isa_uint(pairs[i].key) || cbor_get_int(pairs[i].key) < 1 ||
+        cbor_get_int(pairs[i].key) > 3) {
+      return fail(ErrorCode::unknown_leaf, "unknown key in " + where);
+    }
+    const std::uint64_t delta = cbor_get_int(pairs[i].key);
+    if (seen[delta - 1]) return fail(ErrorCode::duplicate_member, "a leaf twice in " + where);
+    seen[delta - 1] = true;
+    Bytes* target = delta == 1 ? &e.device_key : delta == 2 ? &e.encrypted_share : &e.ldevid;
+    const LeafInfo info{delta == 1   ? "device-key"
+                        : delta == 2 ? "encrypted-share"
+                                     : "ldevid",
+                        LeafType::binary, 0, 0};
+    ASSIGN_OR_RETURN(*target, decode_binary(info, pairs[i].value));
+  }
+  return e;
+}
+
+bool lists_sid(const Voucher& v, std::uint64_t sid) {
+  if (!v.extensions) return false;
+  return std::any_of(v.extensions->begin(), v.extensions->end(), [sid](const ExtensionName& n) {
+    const auto* listed = std::get_if<std::uint64_t>(&n);
+    return listed != nullptr && *listed == sid;
+  });
+}
+
 }  // namespace
 
 Result<Voucher> decode_cbor(ByteView data, const CborLimits& limits) {
@@ -440,7 +497,20 @@ Result<Voucher> decode_cbor(ByteView data, const CborLimits& limits) {
   std::vector<const cbor_item_t*> values(table.size(), nullptr);
   const std::size_t pairs = cbor_map_size(top.value);
   const cbor_pair* members = cbor_map_handle(top.value);
+  const cbor_item_t* enrolling = nullptr;
+  std::vector<std::uint64_t> other_extensions;
   for (std::size_t i = 0; i < pairs; ++i) {
+    if (const auto sid = extension_sid(members[i].key, v.kind)) {
+      if (*sid != k_enrolling_sid) {
+        other_extensions.push_back(*sid);
+      } else if (enrolling != nullptr) {
+        return fail(ErrorCode::duplicate_member, std::string(k_enrolling_member) +
+                                                     " appears twice in " + std::string(container));
+      } else {
+        enrolling = members[i].value;
+      }
+      continue;
+    }
     ASSIGN_OR_RETURN(const std::size_t index, resolve_key(members[i].key, v.kind, container));
     if (values[index] != nullptr) {
       return fail(ErrorCode::duplicate_member, "leaf '" + std::string(table[index].name) +
@@ -457,11 +527,28 @@ Result<Voucher> decode_cbor(ByteView data, const CborLimits& limits) {
     status = decode_leaf(leaf, item, member);
   });
   TRY(status);
+  if (enrolling != nullptr) {
+    ASSIGN_OR_RETURN(v.enrolling, decode_enrolling(enrolling));
+  }
+  // Another module's extension passes (unread) only when the voucher lists it.
+  for (const std::uint64_t sid : other_extensions) {
+    if (!lists_sid(v, sid)) {
+      return fail(ErrorCode::unknown_leaf,
+                  "unknown extension SID " + std::to_string(sid) + " in " + std::string(container));
+    }
+  }
   TRY(validate(v));
   return v;
 }
 
 Bytes encode_cbor(const Voucher& v) {
+  // 8366bis: the extensions leaf-list names every extension used.
+  if (v.enrolling && !lists_sid(v, k_enrolling_sid)) {
+    Voucher listed = v;
+    if (!listed.extensions) listed.extensions.emplace();
+    listed.extensions->emplace_back(k_enrolling_sid);
+    return encode_cbor(listed);
+  }
   // Values are written once into a scratch buffer in YANG order, then copied
   // out in key order: RFC 8949 §4.2.1 sorts map keys by their encoded bytes,
   // which for unsigned integers is numeric order.
@@ -497,7 +584,7 @@ Bytes encode_cbor(const Voucher& v) {
   CborWriter w(out);
   w.map(1);
   w.unsigned_int(v.kind == ArtifactKind::voucher ? k_voucher_sid : k_voucher_request_sid);
-  w.map(entries.size());
+  w.map(entries.size() + (v.enrolling ? 1 : 0));
   for (const Entry& e : entries) {
     if (e.delta != 0) {
       w.unsigned_int(static_cast<std::uint64_t>(e.delta));
@@ -505,6 +592,18 @@ Bytes encode_cbor(const Voucher& v) {
       w.text_string(e.name);
     }
     w.raw(ByteView(values).subspan(e.begin, e.end - e.begin));
+  }
+  if (v.enrolling) {
+    // Tag keys sort after every integer and text key (RFC 8949 §4.2.1).
+    w.tag(k_absolute_sid_tag);
+    w.unsigned_int(k_enrolling_sid);
+    w.map(3);
+    for (const auto& [delta, value] :
+         {std::pair{1U, &v.enrolling->device_key}, std::pair{2U, &v.enrolling->encrypted_share},
+          std::pair{3U, &v.enrolling->ldevid}}) {
+      w.unsigned_int(delta);
+      w.byte_string(*value);
+    }
   }
   return out;
 }

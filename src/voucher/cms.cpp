@@ -544,8 +544,11 @@ Result<VerifiedEnvelope> verify_cms(ByteView der, const TrustPolicy& policy) {
     return crypto::verify_with_digest(key, alg.md, signed_bytes, si.signature);
   };
   ASSIGN_OR_RETURN(auto chain, check_signer(signer, embedded, policy, verify_signature));
-  return VerifiedEnvelope{Form::cms, Bytes(sd.content.begin(), sd.content.end()), std::move(chain),
-                          std::move(embedded), {}};
+  return VerifiedEnvelope{Form::cms,
+                          Bytes(sd.content.begin(), sd.content.end()),
+                          std::move(chain),
+                          std::move(embedded),
+                          {}};
 }
 
 }  // namespace vouchsafe::voucher

@@ -388,8 +388,8 @@ Result<VerifiedEnvelope> verify_cose(ByteView data, const TrustPolicy& policy) {
     }
   }
   ASSIGN_OR_RETURN(auto chain, check_signer(signer, embedded, policy, verify));
-  return VerifiedEnvelope{Form::cose, Bytes(payload.begin(), payload.end()), std::move(chain),
-                          std::move(embedded), {}};
+  return VerifiedEnvelope{
+      Form::cose, Bytes(payload.begin(), payload.end()), std::move(chain), std::move(embedded), {}};
 }
 
 }  // namespace vouchsafe::voucher

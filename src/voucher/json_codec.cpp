@@ -1,6 +1,8 @@
 // JSON codec over the leaf table in model.h.
 #include "voucher/json_codec.h"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <type_traits>
 
@@ -168,6 +170,40 @@ json to_nlohmann(JsonValue&& v) {
 }
 // NOLINTEND(modernize-return-braced-init-list)
 
+// The enrolling extension's leaves, by their JSON names.
+constexpr std::array<std::pair<std::string_view, Bytes EnrollingExtension::*>, 3>
+    k_enrolling_leaves{{{"device-key", &EnrollingExtension::device_key},
+                        {"encrypted-share", &EnrollingExtension::encrypted_share},
+                        {"ldevid", &EnrollingExtension::ldevid}}};
+
+Result<EnrollingExtension> decode_enrolling(const JsonValue& j) {
+  const std::string where(k_enrolling_member);
+  if (j.kind != Kind::object) {
+    return fail(ErrorCode::wrong_type,
+                "'" + where + "' must be an object, got " + std::string(json_kind_name(j.kind)));
+  }
+  EnrollingExtension e;
+  for (const auto& member : j.members) {
+    const auto* leaf = std::find_if(k_enrolling_leaves.begin(), k_enrolling_leaves.end(),
+                                    [&](const auto& l) { return l.first == member.name; });
+    if (leaf == k_enrolling_leaves.end()) {
+      return fail(ErrorCode::unknown_leaf,
+                  "unknown leaf '" + member.name.substr(0, 64) + "' in " + where);
+    }
+    const LeafInfo info{leaf->first, LeafType::binary, 0, 0};
+    ASSIGN_OR_RETURN(e.*(leaf->second), decode_binary(info, member.value));
+  }
+  return e;
+}
+
+json encode_enrolling(const EnrollingExtension& e) {
+  json out = json::object();
+  for (const auto& [name, member] : k_enrolling_leaves) {
+    out[std::string(name)] = base64_encode(e.*member);
+  }
+  return out;
+}
+
 bool listed_extension(const Voucher& v, std::string_view member) {
   const auto colon = member.find(':');
   if (colon == std::string_view::npos || !v.extensions) return false;
@@ -220,9 +256,14 @@ Result<Voucher> decode_json(ByteView text, const JsonLimits& limits) {
     }
   });
   TRY(status);
+  if (const JsonValue* enrolling = body.find(k_enrolling_member)) {
+    ASSIGN_OR_RETURN(v.enrolling, decode_enrolling(*enrolling));
+    ++known_found;
+  }
   if (known_found != body.members.size()) {
     for (const auto& member : body.members) {
       const std::string& name = member.name;
+      if (name == k_enrolling_member) continue;
       bool known = false;
       for_each_leaf(v, [&](const LeafInfo& leaf, const auto&) {
         known = known || (leaf.sid_delta(v.kind) != 0 && leaf.name == name);
@@ -250,6 +291,15 @@ json to_json(const Voucher& v) {
     if (member) body[std::string(leaf.name)] = encode_leaf(*member);
   });
   if (v.nonce) body["nonce"] = json_nonce_text(v);
+  if (v.enrolling) {
+    // 8366bis: the extensions leaf-list names every extension used.
+    json& names = body["extensions"];
+    if (!names.is_array()) names = json::array();
+    if (std::find(names.begin(), names.end(), k_enrolling_module) == names.end()) {
+      names.push_back(k_enrolling_module);
+    }
+    body[std::string(k_enrolling_member)] = encode_enrolling(*v.enrolling);
+  }
   json doc;
   doc[std::string(v.kind == ArtifactKind::voucher ? k_voucher_member : k_voucher_request_member)] =
       std::move(body);

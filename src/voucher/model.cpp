@@ -53,6 +53,11 @@ Status validate(const Voucher& v) {
     return fail(ErrorCode::invalid_value,
                 "nonce must be 8 to 32 bytes, got " + std::to_string(v.nonce->size()));
   }
+  if (v.enrolling && (v.enrolling->device_key.empty() || v.enrolling->encrypted_share.empty() ||
+                      v.enrolling->ldevid.empty())) {
+    return fail(ErrorCode::missing_leaf,
+                "the enrolling extension needs device-key, encrypted-share and ldevid");
+  }
   return ok();
 }
 

@@ -30,6 +30,22 @@ Result<Assertion> parse_assertion(std::string_view name);
 // An entry of the extensions leaf-list: a SID (CBOR) or a name.
 using ExtensionName = std::variant<std::uint64_t, std::string>;
 
+// The enrolling voucher (docs/enrolling-voucher.md), an 8366bis extension
+// of ours: YANG module "vouchsafe-enrolling", container "enrolling", with
+// SIDs from the experimental range (RFC 9595: 60000..99999). In JSON the
+// member "vouchsafe-enrolling:enrolling"; in CBOR the key tag 47 (an
+// absolute SID, RFC 9254 §3.2) of the container.
+struct EnrollingExtension {
+  Bytes device_key;       // SubjectPublicKeyInfo of X, the device's key
+  Bytes encrypted_share;  // y sealed to X (crypto/ecies.h)
+  Bytes ldevid;           // DER certificate for Z = X + Y
+
+  bool operator==(const EnrollingExtension&) const = default;
+};
+inline constexpr std::string_view k_enrolling_module = "vouchsafe-enrolling";
+inline constexpr std::string_view k_enrolling_member = "vouchsafe-enrolling:enrolling";
+inline constexpr std::uint64_t k_enrolling_sid = 61001;  // the container; leaves 61002..61004
+
 struct Voucher {
   ArtifactKind kind = ArtifactKind::voucher;
 
@@ -69,6 +85,10 @@ struct Voucher {
   std::optional<Bytes> agent_signed_data;
   std::optional<Bytes> agent_provided_proximity_registrar_cert;
   std::optional<std::vector<Bytes>> agent_sign_cert;  // BRSKI-PRM sends a list
+
+  // Extensions of ours, in either module (listed in `extensions` when
+  // encoded).
+  std::optional<EnrollingExtension> enrolling;
 
   bool operator==(const Voucher&) const = default;
 };

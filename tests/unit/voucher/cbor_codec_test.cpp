@@ -155,6 +155,45 @@ TEST(CborCodec, RoundTripsAVoucherWithEveryLeafSet) {
   EXPECT_EQ(hex_encode(ByteView(encoded).first(7)), "a1190993ae0103");
 }
 
+EnrollingExtension sample_enrolling() {
+  return EnrollingExtension{hex("3059301306072A8648CE3D0201"), hex("04AABBCC"), hex("30820102")};
+}
+
+TEST(CborCodec, TheEnrollingExtensionTravelsUnderItsAbsoluteSidAndIsListed) {
+  Voucher v = full_voucher();
+  v.expires_on.reset();
+  v.nonce = hex("0102030405060708");
+  v.extensions.reset();
+  v.enrolling = sample_enrolling();
+  const Bytes encoded = encode_cbor(v);
+  auto back = decode_cbor(encoded);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->enrolling, v.enrolling);
+  // Listed in `extensions` by its SID, and keyed by tag 47(61001) (RFC 9254).
+  ASSERT_TRUE(back->extensions);
+  EXPECT_EQ(back->extensions->back(), ExtensionName{k_enrolling_sid});
+  const Bytes key = hex("D82F19EE49");  // 47(61001)
+  EXPECT_NE(std::search(encoded.begin(), encoded.end(), key.begin(), key.end()), encoded.end());
+  // Keyed by its delta from the voucher container (61001 - 2451), as a
+  // delta encoder writes it: {2451: {11: "A", 58550: {1: h'01', 2: h'02', 3: h'03'}}}.
+  auto delta_spelled = decode_cbor(hex("A1190993A20B614119E4B6A3014101024102034103"));
+  ASSERT_TRUE(delta_spelled) << delta_spelled.error().message;
+  EXPECT_EQ(delta_spelled->enrolling, (EnrollingExtension{hex("01"), hex("02"), hex("03")}));
+}
+
+TEST(CborCodec, RefusesAnUnknownKeyInTheEnrollingContainerAndAnUnlistedExtension) {
+  // {2451: {11: "A", 47(61001): {9: h''}}}
+  EXPECT_EQ(decode_cbor(hex("A1190993A20B6141D82F1A0000EE49A10940")).error().code,
+            ErrorCode::unknown_leaf);
+  // {2451: {11: "A", 47(305823299950): {1: "x"}}}, not listed in extensions.
+  EXPECT_EQ(decode_cbor(hex("A1190993A20B6141D82F1B000000473436A56EA1016178")).error().code,
+            ErrorCode::unknown_leaf);
+  // The same listed (8366bis example 4's shape): accepted, its content unread.
+  auto listed =
+      decode_cbor(hex("A1190993A30B61410F811B000000473436A56ED82F1B000000473436A56EA1016178"));
+  EXPECT_TRUE(listed) << listed.error().message;
+}
+
 TEST(CborCodec, RoundTripsAVoucherRequestWithEveryLeafSet) {
   Voucher v = full_voucher();
   v.kind = ArtifactKind::voucher_request;

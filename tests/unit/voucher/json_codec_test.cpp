@@ -105,6 +105,31 @@ TEST(JsonCodec, WritesBase64WhenTheSpellingNoLongerMatchesTheBytes) {
   EXPECT_EQ(written["ietf-voucher:voucher"]["nonce"], "//////////8=");
 }
 
+TEST(JsonCodec, TheEnrollingExtensionIsAModuleQualifiedMemberListedInExtensions) {
+  Voucher v;
+  v.kind = ArtifactKind::voucher_request;
+  v.serial_number = "WG-F1-1";
+  v.enrolling = EnrollingExtension{Bytes{1, 2}, Bytes{3, 4}, Bytes{5, 6}};
+  const auto written = nlohmann::json::parse(encode_json(v));
+  const auto& body = written["ietf-voucher-request:voucher"];
+  EXPECT_EQ(body["extensions"], nlohmann::json::array({"vouchsafe-enrolling"}));
+  EXPECT_EQ(body["vouchsafe-enrolling:enrolling"]["device-key"], "AQI=");
+  auto back = decode_json(encode_json(v));
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->enrolling, v.enrolling);
+
+  auto unknown_leaf = decode_json(to_bytes(std::string(
+      R"({"ietf-voucher:voucher":{"serial-number":"A","extensions":["vouchsafe-enrolling"],)"
+      R"("vouchsafe-enrolling:enrolling":{"device-key":"AQI=","extra":"AA=="}}})")));
+  ASSERT_FALSE(unknown_leaf);
+  EXPECT_EQ(unknown_leaf.error().code, ErrorCode::unknown_leaf);
+  auto missing = decode_json(
+      to_bytes(std::string(R"({"ietf-voucher:voucher":{"serial-number":"A",)"
+                           R"("vouchsafe-enrolling:enrolling":{"device-key":"AQI="}}})")));
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::missing_leaf);
+}
+
 TEST(JsonCodec, RoundTripsEveryLeafOfAVoucherRequest) {
   Voucher v;
   v.kind = ArtifactKind::voucher_request;
