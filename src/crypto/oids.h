@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <string_view>
 
 #include "core/bytes.h"
 
@@ -51,5 +52,15 @@ inline constexpr Oid<8> ecdsa_with_sha256 = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04,
 inline constexpr Oid<8> ecdsa_with_sha384 = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x03};
 inline constexpr Oid<8> ecdsa_with_sha512 = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x04};
 inline constexpr Oid<3> ed25519 = {0x2B, 0x65, 0x70};
+
+// The enrolling voucher's LDevID extension (docs/enrolling-voucher.md): the
+// certified key was co-generated (Z = X + Y) and no proof of possession was
+// made. Under 2.25 (ITU-T X.667: an OID from a UUID, no registration), UUID
+// 687fcfd6-bb5d-4f29-8669-f3a926e5508d; the value is NULL.
+inline constexpr Oid<20> vs_cogenerated_key = {0x69, 0x81, 0xD0, 0xFF, 0xE7, 0xF5, 0xD7,
+                                               0xB5, 0xEA, 0xBC, 0xD3, 0x86, 0xB4, 0xFC,
+                                               0xF5, 0x92, 0xB7, 0x95, 0xA1, 0x0D};
+inline constexpr std::string_view vs_cogenerated_key_text =
+    "2.25.138903348734266408609935191872698142861";
 
 }  // namespace vouchsafe::crypto::oid

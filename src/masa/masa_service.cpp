@@ -8,6 +8,7 @@
 
 #include "masa/detail/agent_proximity.h"
 #include "masa/detail/audit_log.h"
+#include "masa/detail/enrolling.h"
 #include "masa/detail/ownership_policy.h"
 #include "masa/detail/request_validation.h"
 #include "masa/detail/trust_cache.h"
@@ -53,6 +54,7 @@ struct MasaService::State {
     crypto::CertificateRef pinned;
     std::string domain;
     store::DeviceRecord device;
+    crypto::CertificateRef idevid;  // the device's IDevID on record
     store::DeviceStatus status;
     bool audited_for_domain = false;
   };
@@ -164,8 +166,8 @@ Outcome<MasaService::State::Validated> MasaService::State::validate(const MasaRe
     MASA_CHECK(detail::check_idevid_issuer(rvr.payload, *recorded));
     return Validated{std::move(rvr),           std::nullopt,
                      std::move(pinned),        std::move(domain),
-                     std::move(known->device), std::move(known->status),
-                     known->audited_for_domain};
+                     std::move(known->device), std::move(recorded),
+                     std::move(known->status), known->audited_for_domain};
   }
   MASA_ASSIGN(auto pvr,
               detail::verify_pledge_request(rvr, now, config.max_request_bytes, idevid, recorded));
@@ -182,8 +184,8 @@ Outcome<MasaService::State::Validated> MasaService::State::validate(const MasaRe
                       "' (it has been reissued)");
   }
   return Validated{std::move(rvr),           std::move(pvr),           std::move(pinned),
-                   std::move(domain),        std::move(known->device), std::move(known->status),
-                   known->audited_for_domain};
+                   std::move(domain),        std::move(known->device), std::move(recorded),
+                   std::move(known->status), known->audited_for_domain};
 }
 
 Outcome<MasaService::State::SignedVoucher> MasaService::State::request_voucher(
@@ -257,10 +259,14 @@ Outcome<MasaService::State::SignedVoucher> MasaService::State::request_voucher(
   contents.expires_on = expires_on;
   contents.pinned_domain_cert = v.pinned->der;
   // RFC 8366bis idevid-issuer: computed here, and only where configured.
-  if (config.voucher_idevid_issuer) {
-    auto recorded = crypto::CertificateCache::shared().decode(v.device.certificate_der);
-    if (recorded) contents.idevid_issuer = optional_idevid_issuer(**recorded);
+  // The enrolling voucher: the owner's share of a co-generated key,
+  // checked and carried to the device (docs/enrolling-voucher.md).
+  if (v.rvr.payload.enrolling) {
+    MASA_CHECK(detail::check_enrolling(*v.rvr.payload.enrolling, *v.idevid, serial, v.rvr, v.pinned,
+                                       at, trust));
+    contents.enrolling = v.rvr.payload.enrolling;
   }
+  if (config.voucher_idevid_issuer) contents.idevid_issuer = optional_idevid_issuer(*v.idevid);
   const voucher::Voucher built = detail::build_voucher(contents);
   MASA_ASSIGN(Bytes signed_voucher, detail::sign_voucher(built, answer_form.form, config));
   // The audit log names the nonce as the voucher's JSON does (RFC 8995 App. C

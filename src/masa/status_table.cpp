@@ -12,7 +12,7 @@ namespace {
 
 using E = MasaError;
 
-constexpr std::array<StatusEntry, 32> k_table{{
+constexpr std::array<StatusEntry, 36> k_table{{
     {E::malformed_request, "malformed_request", 400,
      "The request body is not a well-formed voucher-request."},
     {E::unsupported_media_type, "unsupported_media_type", 415,
@@ -75,6 +75,17 @@ constexpr std::array<StatusEntry, 32> k_table{{
     {E::agent_registrar_not_in_domain, "agent_registrar_not_in_domain", 403,
      "The agent-provided-proximity-registrar-cert does not belong to the domain of the "
      "registrar that signed the registrar voucher-request."},
+    {E::enrolling_malformed, "enrolling_malformed", 400,
+     "The enrolling extension is malformed: it needs the device's P-256 key, the share sealed "
+     "to it and the LDevID certificate for the combined key."},
+    {E::enrolling_wrong_device_key, "enrolling_wrong_device_key", 403,
+     "The enrolling extension's device-key is not the key of this device's IDevID."},
+    {E::enrolling_ldevid_not_domain, "enrolling_ldevid_not_domain", 403,
+     "The enrolling extension's LDevID does not chain to the domain the voucher pins, or does "
+     "not name this device."},
+    {E::enrolling_not_cogenerated, "enrolling_not_cogenerated", 403,
+     "The enrolling extension's LDevID certifies the device's own key, not a key co-generated "
+     "with the owner."},
     {E::device_unknown, "device_unknown", 404,
      "This MASA knows no device with this serial-number."},
     {E::device_stolen, "device_stolen", 403,

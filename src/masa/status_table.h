@@ -40,6 +40,11 @@ enum class MasaError {
   agent_serial_mismatch,          // 403
   agent_not_in_domain,            // 403
   agent_registrar_not_in_domain,  // 403
+  // The enrolling voucher's extension (docs/enrolling-voucher.md).
+  enrolling_malformed,          // 400
+  enrolling_wrong_device_key,   // 403
+  enrolling_ldevid_not_domain,  // 403
+  enrolling_not_cogenerated,    // 403
   // The device and its policies.
   device_unknown,               // 404
   device_stolen,                // 403

@@ -33,6 +33,7 @@ voucher::Voucher build_voucher(const VoucherContents& contents) {
   }
   v.pinned_domain_cert = contents.pinned_domain_cert;
   v.idevid_issuer = contents.idevid_issuer;
+  v.enrolling = contents.enrolling;
   // A pledge usually cannot reach the domain's revocation information
   // before it has enrolled, so the voucher does not ask it to check.
   v.domain_cert_revocation_checks = false;

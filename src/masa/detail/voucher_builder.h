@@ -34,6 +34,7 @@ struct VoucherContents {
   std::optional<std::time_t> expires_on;  // nonceless only
   Bytes pinned_domain_cert;
   std::optional<Bytes> idevid_issuer;
+  std::optional<voucher::EnrollingExtension> enrolling;  // checked, copied from the RVR
 };
 
 // RFC 8995 §5.6: created-on, assertion, serial-number, nonce or expires-on,
