@@ -17,6 +17,7 @@
 namespace vouchsafe::net {
 
 class MetricsRegistry;
+class TicketKeyring;
 
 // A token bucket: `burst` requests at once, refilled at `per_second`.
 struct RateLimit {
@@ -127,6 +128,10 @@ struct ServerOptions {
   // Request paths to use as the endpoint label of metrics; any other path is
   // labelled "other". Empty: every path is its own label.
   std::vector<std::string> metric_endpoints;
+  // Session-ticket keys shared with the other instances of a service, so a
+  // client resumes on any of them; null: OpenSSL's own per-process keys.
+  std::shared_ptr<const TicketKeyring> ticket_keys;
+
   // Shared with other listeners and the service; null: the server has its own.
   std::shared_ptr<MetricsRegistry> metrics;
   // The refusal log: one JSON line per response with status >= 400 and per

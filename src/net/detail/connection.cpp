@@ -210,7 +210,10 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>>, public 
       }
       return;
     }
-    if constexpr (Tls) peer_ = peer_certificate(stream_.native_handle());
+    if constexpr (Tls) {
+      peer_ = peer_certificate(stream_.native_handle());
+      state_->count_handshake(SSL_session_reused(stream_.native_handle()) == 1);
+    }
     if (!peer_.fingerprint.empty()) {
       client_key_ = peer_.fingerprint;
       if (options().classify_client) {

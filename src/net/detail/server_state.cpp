@@ -68,7 +68,9 @@ ServerState::ServerState(ServerOptions server_options, AsyncHandler request_hand
       limiter(client_limits(options)),
       connections(connection_limits(options)),
       log(std::move(listener), options.refusal_log),
-      handshake_failures_(metrics->counter("vouchsafe_tls_handshake_failures_total")) {}
+      handshake_failures_(metrics->counter("vouchsafe_tls_handshake_failures_total")),
+      full_handshakes_(metrics->counter("vouchsafe_tls_handshakes_total", {"full"})),
+      resumed_handshakes_(metrics->counter("vouchsafe_tls_handshakes_total", {"resumed"})) {}
 
 void ServerState::count_rejection(Rejection reason) {
   metrics->counter("vouchsafe_http_rejected_total", {rejection_name(reason)}).inc();

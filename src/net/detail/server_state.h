@@ -50,12 +50,15 @@ struct ServerState {
 
   void count_rejection(Rejection reason);
   void count_handshake_failure() { handshake_failures_.inc(); }
+  void count_handshake(bool resumed) { (resumed ? resumed_handshakes_ : full_handshakes_).inc(); }
   // The endpoint label of a request target: its path, or "other" when the
   // options list the endpoints and this is not one of them.
   [[nodiscard]] std::string endpoint_label(std::string_view target) const;
 
  private:
   Counter& handshake_failures_;
+  Counter& full_handshakes_;
+  Counter& resumed_handshakes_;
 };
 
 // The connection caps and rate limits the options ask for.

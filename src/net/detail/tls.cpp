@@ -4,6 +4,7 @@
 #include "crypto/handles.h"
 #include "crypto/keys.h"
 #include "crypto/openssl_error.h"
+#include "net/ticket_keys.h"
 
 namespace vouchsafe::net::detail {
 
@@ -58,6 +59,8 @@ Result<std::unique_ptr<boost::asio::ssl::context>> make_server_tls_context(
     return crypto::openssl_fail(ErrorCode::bad_key,
                                 options.key_file + ": does not match " + options.cert_file);
   }
+
+  if (options.ticket_keys) options.ticket_keys->install(ctx);
 
   if (options.require_client_certificate) {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
