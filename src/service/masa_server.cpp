@@ -8,6 +8,7 @@
 #include "service/customer_classes.h"
 #include "service/masa_binding.h"
 #include "service/process.h"
+#include "service/ticket_rotation.h"
 #include "store/asset_store.h"
 
 namespace vouchsafe::service {
@@ -16,6 +17,7 @@ namespace vouchsafe::service {
 // store they call go.
 struct MasaServer::Parts {
   std::unique_ptr<store::AssetStore> store;
+  std::unique_ptr<TicketRotation> tickets;
   std::unique_ptr<masa::MasaService> service;
   std::unique_ptr<net::HttpsServer> public_listener;
   std::unique_ptr<net::HttpsServer> admin_listener;
@@ -31,9 +33,12 @@ Result<std::unique_ptr<MasaServer>> MasaServer::start(const MasaSettings& settin
   auto classes = std::make_shared<CustomerClasses>(config.customer_anchors);
   parts->service = std::make_unique<masa::MasaService>(std::move(config), *parts->store);
 
+  // Tickets every instance on this store can open (issue 12).
+  ASSIGN_OR_RETURN(parts->tickets, TicketRotation::start(*parts->store, {}));
   auto metrics = std::make_shared<net::MetricsRegistry>();
   ASSIGN_OR_RETURN(auto options, public_listener(settings));
   options.metrics = metrics;
+  options.ticket_keys = parts->tickets->keyring();
   options.classify_client = [classes](const net::ClientCertificate& client) {
     return classes->classify(client);
   };

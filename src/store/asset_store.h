@@ -90,6 +90,13 @@ struct AuditEntry {
   std::string registrar_fingerprint;  // hex SHA-256 of the TLS client certificate
 };
 
+// A TLS session-ticket key that the instances of a service share
+// (net::TicketKeyring), one per rotation slot (Unix time / period).
+struct TicketKeyRecord {
+  std::int64_t slot = 0;
+  Bytes material;  // net::TicketKey::k_material_size bytes
+};
+
 struct DeviceFilter {
   std::string product;  // empty: all
   std::string issuing_ca;
@@ -168,6 +175,13 @@ class AssetStore {
     return std::optional<DeviceForVoucher>(
         DeviceForVoucher{std::move(*device), std::move(status), audited});
   }
+
+  // --- service state shared by instances
+  // Session-ticket keys of slots from `from_slot` on, newest first.
+  virtual Result<std::vector<TicketKeyRecord>> ticket_keys(std::int64_t from_slot) = 0;
+  // Records the slot's key unless one is recorded (another instance was
+  // first): every instance then reads back the same key.
+  virtual Status add_ticket_key(const TicketKeyRecord& key) = 0;
 
   // Whether the store answers (readiness probes).
   virtual Status ping() = 0;

@@ -112,6 +112,10 @@ constexpr const char* k_migrations[] = {
          id INTEGER PRIMARY KEY CHECK (id = 1),
          checked_at BIGINT NOT NULL);
        INSERT INTO store_health (id, checked_at) VALUES (1, 0);)",
+    // Session-ticket keys shared by the MASA's instances, one per slot.
+    R"(CREATE TABLE tls_ticket_key (
+         slot BIGINT PRIMARY KEY,
+         material BYTEA NOT NULL);)",
 };
 constexpr auto k_latest_version = static_cast<std::int64_t>(std::size(k_migrations));
 
@@ -763,6 +767,27 @@ class PostgresStore final : public AssetStore {
                          "domain_id = $2 LIMIT 1",
                          Params().text(serial).text(domain_id), "read the audit log of " + serial));
       return PQntuples(r.get()) > 0;
+    });
+  }
+
+  Result<std::vector<TicketKeyRecord>> ticket_keys(std::int64_t from_slot) override {
+    return run(Mode::read, [&](Session& s) -> Result<std::vector<TicketKeyRecord>> {
+      ASSIGN_OR_RETURN(auto r, s.exec("SELECT slot, material FROM tls_ticket_key WHERE slot >= $1 "
+                                      "ORDER BY slot DESC",
+                                      Params().integer(from_slot), "read the session-ticket keys"));
+      std::vector<TicketKeyRecord> out;
+      for (int i = 0; i < PQntuples(r.get()); ++i) {
+        out.push_back(TicketKeyRecord{integer_at(r.get(), i, 0), bytes_at(r.get(), i, 1)});
+      }
+      return out;
+    });
+  }
+
+  Status add_ticket_key(const TicketKeyRecord& key) override {
+    return run_status(Mode::write, [&](Session& s) {
+      return s.exec(
+          "INSERT INTO tls_ticket_key (slot, material) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+          Params().integer(key.slot).bytes(key.material), "record a session-ticket key");
     });
   }
 

@@ -109,6 +109,10 @@ constexpr const char* k_migrations[] = {
          id INTEGER PRIMARY KEY CHECK (id = 1),
          checked_at INTEGER NOT NULL);
        INSERT INTO store_health (id, checked_at) VALUES (1, 0);)",
+    // Session-ticket keys shared by the MASA's instances, one per slot.
+    R"(CREATE TABLE tls_ticket_key (
+         slot INTEGER PRIMARY KEY,
+         material BLOB NOT NULL);)",
 };
 
 constexpr const char* k_ca_columns =
@@ -473,6 +477,29 @@ class SqliteStore final : public AssetStore {
       if (!s.is_null(11)) found->status.owner_anchors.push_back(s.blob(11));
     }
     return found;
+  }
+
+  Result<std::vector<TicketKeyRecord>> ticket_keys(std::int64_t from_slot) override {
+    ASSIGN_OR_RETURN(auto s, prepare("SELECT slot, material FROM tls_ticket_key WHERE slot >= ? "
+                                     "ORDER BY slot DESC"));
+    s.bind(1, from_slot);
+    std::vector<TicketKeyRecord> out;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, s.step("read the session-ticket keys"));
+      if (!row) break;
+      out.push_back(TicketKeyRecord{s.integer(0), s.blob(1)});
+    }
+    return out;
+  }
+
+  Status add_ticket_key(const TicketKeyRecord& key) override {
+    return writer_->write([&](StatementCache& on) -> Status {
+      ASSIGN_OR_RETURN(auto s, on.prepare("INSERT OR IGNORE INTO tls_ticket_key (slot, material) "
+                                          "VALUES (?, ?)"));
+      s.bind(1, key.slot).bind(2, key.material);
+      TRY(s.step("record a session-ticket key"));
+      return ok();
+    });
   }
 
   Status ping() override {

@@ -448,6 +448,12 @@ class ForwardingStore : public store::AssetStore {
   }
   Status ping() override { return real_.ping(); }
   Status check_writable() override { return real_.check_writable(); }
+  Result<std::vector<store::TicketKeyRecord>> ticket_keys(std::int64_t from) override {
+    return real_.ticket_keys(from);
+  }
+  Status add_ticket_key(const store::TicketKeyRecord& key) override {
+    return real_.add_ticket_key(key);
+  }
 
  private:
   store::AssetStore& real_;

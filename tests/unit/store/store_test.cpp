@@ -343,6 +343,23 @@ TEST_P(StoreTest, TheAuditLogIsAppendOnlyAndOrdered) {
   EXPECT_TRUE(store_->check_writable());
 }
 
+TEST_P(StoreTest, TheFirstTicketKeyOfASlotIsTheOneEveryInstanceReads) {
+  ASSERT_TRUE(store_->add_ticket_key(TicketKeyRecord{10, Bytes(80, 1)}));
+  // A second instance on the same store: its own key for slot 10 is not kept.
+  auto other = open();
+  ASSERT_TRUE(other);
+  ASSERT_TRUE((*other)->add_ticket_key(TicketKeyRecord{10, Bytes(80, 2)}));
+  ASSERT_TRUE((*other)->add_ticket_key(TicketKeyRecord{11, Bytes(80, 3)}));
+  ASSERT_TRUE(store_->add_ticket_key(TicketKeyRecord{8, Bytes(80, 4)}));
+  const auto keys = store_->ticket_keys(9);
+  ASSERT_TRUE(keys) << keys.error().message;
+  ASSERT_EQ(keys->size(), 2U);  // newest first, slot 8 left out
+  EXPECT_EQ((*keys)[0].slot, 11);
+  EXPECT_EQ((*keys)[0].material, Bytes(80, 3));
+  EXPECT_EQ((*keys)[1].slot, 10);
+  EXPECT_EQ((*keys)[1].material, Bytes(80, 1));
+}
+
 TEST_P(StoreTest, ConcurrentAppendsAreEachDurableAndFailAlone) {
   ASSERT_TRUE(store_->add_devices(std::vector<DeviceRecord>{device("W-A-1"), device("W-A-2")}));
   constexpr int k_threads = 8;

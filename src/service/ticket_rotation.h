@@ -1,0 +1,61 @@
+// Session-ticket keys kept in the asset store, so that every instance of
+// the MASA on one store seals and opens the same tickets: a registrar that
+// returns resumes its TLS session on any instance (issue 12).
+//
+// Time is cut into slots of `period`; each slot has one key. Whichever
+// instance first needs a slot's key makes it and records it (the store
+// keeps the first), and every instance reads the keys back: the current
+// slot's seals, the previous slots' still open for `keep` more periods.
+// Keys are random, never leave the store and the instances' memory, and
+// live a few hours (see README, "Session resumption").
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <ctime>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "core/result.h"
+#include "net/ticket_keys.h"
+#include "store/asset_store.h"
+
+namespace vouchsafe::service {
+
+struct TicketRotationOptions {
+  std::chrono::seconds period{std::chrono::hours(1)};
+  unsigned keep = 2;                                       // older slots still opening tickets
+  std::chrono::seconds refresh{std::chrono::seconds(60)};  // how often the store is read
+  std::function<std::time_t()> now;                        // std::time when unset; tests set it
+};
+
+class TicketRotation {
+ public:
+  // Makes and loads the current keys once (an error stops start-up), then
+  // refreshes them on a thread of its own until destroyed.
+  static Result<std::unique_ptr<TicketRotation>> start(store::AssetStore& store,
+                                                       TicketRotationOptions options);
+  ~TicketRotation();
+  TicketRotation(const TicketRotation&) = delete;
+  TicketRotation& operator=(const TicketRotation&) = delete;
+
+  [[nodiscard]] std::shared_ptr<const net::TicketKeyring> keyring() const { return keyring_; }
+  // One refresh now: make the current slot's key if missing, reload.
+  Status refresh();
+
+ private:
+  TicketRotation(store::AssetStore& store, TicketRotationOptions options);
+  void run();
+
+  store::AssetStore& store_;
+  TicketRotationOptions options_;
+  std::shared_ptr<net::TicketKeyring> keyring_ = std::make_shared<net::TicketKeyring>();
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace vouchsafe::service
