@@ -59,8 +59,13 @@ struct HttpsConnection::Impl {
 HttpsConnection::HttpsConnection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpsConnection::~HttpsConnection() = default;
 
-Result<std::unique_ptr<HttpsConnection>> HttpsConnection::open(
-    const net::Url& where, std::shared_ptr<const ClientTls> tls) {
+void SessionFree::operator()(SSL_SESSION* s) const {
+  SSL_SESSION_free(s);
+}
+
+Result<std::unique_ptr<HttpsConnection>> HttpsConnection::open(const net::Url& where,
+                                                               std::shared_ptr<const ClientTls> tls,
+                                                               SSL_SESSION* resume) {
   auto impl = std::make_unique<Impl>(where, std::move(tls));
   // asio's stream takes a mutable context; SSL_new only reads it.
   auto& ctx = const_cast<ssl::context&>(impl->tls->impl_->ctx);
@@ -70,6 +75,9 @@ Result<std::unique_ptr<HttpsConnection>> HttpsConnection::open(
     return fail(ErrorCode::io_error, "cannot set the TLS server name");
   }
   stream.set_verify_callback(ssl::host_name_verification(where.host));
+  if (resume != nullptr && SSL_set_session(stream.native_handle(), resume) != 1) {
+    return fail(ErrorCode::io_error, "cannot offer the TLS session to resume");
+  }
   boost::system::error_code ec;
   auto& socket = beast::get_lowest_layer(stream);
   socket.expires_after(impl->tls->impl_->timeout);
@@ -127,6 +135,19 @@ Result<net::HttpResponse> HttpsConnection::post(const std::string& content_type,
 
 bool HttpsConnection::keep_alive() const {
   return impl_->alive;
+}
+
+SessionPtr HttpsConnection::session() const {
+  SSL* ssl = impl_->stream->native_handle();
+  // Freeing an SSL that was not shut down marks its session unresumable
+  // (OpenSSL's ssl_clear_bad_session); the benchmark drops connections
+  // without waiting for close_notify, so it says the session ended well.
+  SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+  return SessionPtr(SSL_get1_session(ssl));
+}
+
+bool HttpsConnection::resumed() const {
+  return SSL_session_reused(impl_->stream->native_handle()) == 1;
 }
 
 void HttpsConnection::close() {

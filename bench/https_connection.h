@@ -3,6 +3,8 @@
 // one-connection-per-call net::https_post cannot measure.
 #pragma once
 
+#include <openssl/ssl.h>
+
 #include <chrono>
 #include <memory>
 #include <string>
@@ -33,11 +35,18 @@ class ClientTls {
   std::unique_ptr<Impl> impl_;
 };
 
+// A TLS session a new connection may resume (a ticket the server sent).
+struct SessionFree {
+  void operator()(SSL_SESSION* s) const;
+};
+using SessionPtr = std::unique_ptr<SSL_SESSION, SessionFree>;
+
 class HttpsConnection {
  public:
-  // Connects and completes the TLS handshake.
+  // Connects and completes the TLS handshake, offering `resume` if given.
   static Result<std::unique_ptr<HttpsConnection>> open(const net::Url& where,
-                                                       std::shared_ptr<const ClientTls> tls);
+                                                       std::shared_ptr<const ClientTls> tls,
+                                                       SSL_SESSION* resume = nullptr);
   HttpsConnection(const HttpsConnection&) = delete;
   HttpsConnection& operator=(const HttpsConnection&) = delete;
   ~HttpsConnection();
@@ -48,6 +57,11 @@ class HttpsConnection {
   Result<net::HttpResponse> post(const std::string& content_type, const std::string& accept,
                                  ByteView body);
   [[nodiscard]] bool keep_alive() const;
+  // The session to resume next time (TLS 1.3 tickets arrive after the
+  // handshake: ask once a response has been read), and whether this
+  // connection resumed one.
+  [[nodiscard]] SessionPtr session() const;
+  [[nodiscard]] bool resumed() const;
 
   // TLS close_notify; errors ignored (the peer may already have gone).
   void close();
