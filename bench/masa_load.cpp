@@ -29,7 +29,7 @@
 #include "crypto/keys.h"
 #include "crypto/seed_derivation.h"
 #include "crypto/signer.h"
-#include "https_connection.h"
+#include "net/https_connection.h"
 #include "pledge/voucher_request.h"
 #include "registrar/voucher_request.h"
 
@@ -350,14 +350,14 @@ void note_error(Worker& w, const std::string& message) {
 // handshake inside every request's latency.
 void run_worker(Worker& w, const Options& o, const net::Url& where, bool keep_alive,
                 const std::atomic<bool>& go, Clock::time_point& deadline) {
-  auto tls = ClientTls::load(client_options(o, *w.registrar));
+  auto tls = net::ClientTls::load(client_options(o, *w.registrar));
   if (!tls) {
     note_error(w, tls.error().message);
     return;
   }
-  std::unique_ptr<HttpsConnection> connection;
+  std::unique_ptr<net::HttpsConnection> connection;
   if (keep_alive) {
-    if (auto c = HttpsConnection::open(where, *tls)) {
+    if (auto c = net::HttpsConnection::open(where, *tls)) {
       connection = std::move(*c);
       ++w.connections;
     } else {
@@ -370,7 +370,7 @@ void run_worker(Worker& w, const Options& o, const net::Url& where, bool keep_al
     const auto start = Clock::now();
     if (start >= deadline) break;
     if (!connection || !connection->keep_alive()) {
-      auto c = HttpsConnection::open(where, *tls);
+      auto c = net::HttpsConnection::open(where, *tls);
       if (!c) {
         note_error(w, c.error().message);
         continue;
