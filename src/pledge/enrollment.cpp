@@ -44,7 +44,7 @@ Status apply_attribute(der::Reader& parent, const der::Element& element, CsrRequ
         out.serial_value = std::string(as_text(value.value));
       }
     } else if (oid::is(type.value, oid::ec_public_key) && value.tag == der::k_oid) {
-      apply_oid(value.value, out);  // RFC 9908: the curve of an id-ecPublicKey key
+      apply_oid(value.value, out);  // RFC 7030 §4.5.2: the curve of an EC key
     }
   }
   return ok();

@@ -35,8 +35,8 @@ Result<Bytes> decode_est_body(ByteView body, std::size_t max);
 
 // CsrAttrs (RFC 7030 §4.5.2): SEQUENCE OF (OID | Attribute). Understood:
 // serialNumber (an OID, or an Attribute carrying the value), the key type
-// as id-ecPublicKey with a curve value (RFC 9908) or a bare curve OID (RFC
-// 7030's example), and ecdsa-with-SHA256/384. Anything else is ignored, as
+// as an id-ecPublicKey attribute with a curve value (RFC 7030's example)
+// or a bare curve OID, and ecdsa-with-SHA256/384. Anything else is ignored, as
 // RFC 7030 §4.5.2 lets a client do. An empty body asks for nothing.
 Result<CsrRequirements> parse_csr_attributes(ByteView body);
 

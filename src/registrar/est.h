@@ -33,7 +33,7 @@ struct CsrAttributes {
 //     OID ecdsa-with-SHA256 (or -SHA384)                 -- the signature
 //   }
 // Naming the curve as the value of an id-ecPublicKey attribute is how RFC
-// 9908 (the clarification of §4.5.2) asks for a key type.
+// 7030 §4.5.2's own example asks for a key type.
 Bytes csr_attributes_der(const CsrAttributes& attributes);
 
 // A degenerate certs-only CMS SignedData (RFC 7030 §4.1.3, §4.2.3; RFC

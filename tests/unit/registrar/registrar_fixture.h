@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 
+#include "pledge/bootstrap.h"
 #include "pledge/identity.h"
 #include "pledge/registrar_transport.h"
 #include "registrar/domain_ca.h"
@@ -69,6 +70,7 @@ class InProcessMasa : public MasaClient {
     {
       std::lock_guard lock(mutex_);
       last_[request.endpoint] = request.body;
+      last_url = request.base_url;
       if (auto it = answers_.find(request.endpoint); it != answers_.end()) return it->second;
     }
     masa::MasaRequest m;
@@ -91,6 +93,7 @@ class InProcessMasa : public MasaClient {
     answers_[endpoint] = std::move(reply);
   }
   std::atomic<int> posts{0};
+  std::string last_url;
 
  private:
   masa::MasaService& service_;
