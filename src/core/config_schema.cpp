@@ -426,7 +426,10 @@ std::string comment(std::string_view doc, std::string_view allowed) {
 
 std::string format_entry(const std::string& path, const toml::table& one) {
   if (one.empty()) return "";
-  const auto& [name, node] = *one.begin();
+  // toml++'s iterator hands out a reference into itself: it must outlive
+  // the binding (a temporary's would dangle, as optimised builds showed).
+  const auto first = one.begin();
+  const auto& [name, node] = *first;
   if (const auto* table = node.as_table()) {
     std::string out = header(join_path(path, name.str())) + "\n";
     for (const auto& [entry, value] : *table) {
