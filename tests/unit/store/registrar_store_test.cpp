@@ -1,4 +1,4 @@
-// The registrar's SQLite store: what a pledge's onboarding leaves, in
+// The registrar's store, on both backends: what a pledge's onboarding leaves, in
 // order, read back; a private file; a voucher tied to the IDevID that got it.
 #include "store/registrar_store.h"
 
@@ -9,35 +9,52 @@
 #include <filesystem>
 
 #include "core/file.h"
+#include "support/postgres_cluster.h"
 
 namespace vouchsafe::store {
 namespace {
 
 namespace fs = std::filesystem;
 
-class RegistrarStoreTest : public ::testing::Test {
+enum class Backend { sqlite, postgres };
+void PrintTo(Backend backend, std::ostream* out) {
+  *out << (backend == Backend::sqlite ? "sqlite" : "postgres");
+}
+
+// Every test on both backends: SQLite in a file, PostgreSQL in a database
+// of its own in ctest's throw-away cluster.
+class RegistrarStoreTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("vs-registrar-store-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    path_ = (dir_ / "registrar.db").string();
+    const std::string label = "registrar_" + std::to_string(::getpid());
+    if (GetParam() == Backend::postgres) {
+      auto db = vouchsafe::testing::TestDatabase::create(label);
+      ASSERT_TRUE(db) << db.error().message;
+      database_.emplace(std::move(db).value());
+      path_ = database_->dsn();
+    } else {
+      dir_ = fs::temp_directory_path() / ("vs-" + label + "-" + std::to_string(++count_));
+      fs::remove_all(dir_);
+      fs::create_directories(dir_);
+      path_ = (dir_ / "registrar.db").string();
+    }
     auto opened = open_registrar_store(path_);
     ASSERT_TRUE(opened) << opened.error().message;
     store_ = std::move(opened).value();
   }
   void TearDown() override {
     store_.reset();
-    fs::remove_all(dir_);
+    database_.reset();
+    if (!dir_.empty()) fs::remove_all(dir_);
   }
+  static inline int count_ = 0;
   fs::path dir_;
   std::string path_;
+  std::optional<vouchsafe::testing::TestDatabase> database_;
   std::unique_ptr<RegistrarStore> store_;
 };
 
-TEST_F(RegistrarStoreTest, KeepsAPledgesOnboardingInOrder) {
+TEST_P(RegistrarStoreTest, KeepsAPledgesOnboardingInOrder) {
   ASSERT_TRUE(store_->record_pledge("WG-1", {1, 2, 3}, 100));
   ASSERT_TRUE(store_->record_event({"WG-1", 100, "voucher-request", true, "cms"}));
   VoucherRecord v{"WG-1", 101, "ab12", "https://masa", "cms", "proximity", "nonce", "dom", {9}};
@@ -68,7 +85,7 @@ TEST_F(RegistrarStoreTest, KeepsAPledgesOnboardingInOrder) {
   EXPECT_EQ((*list)[0].state, "enroll-status");
 }
 
-TEST_F(RegistrarStoreTest, AVoucherBelongsToTheIdevidThatGotIt) {
+TEST_P(RegistrarStoreTest, AVoucherBelongsToTheIdevidThatGotIt) {
   ASSERT_TRUE(store_->record_pledge("WG-2", {1}, 1));
   ASSERT_TRUE(store_->record_voucher(
       {"WG-2", 2, "fingerprint-a", "u", "cms", "proximity", std::nullopt, "dom", {1}}));
@@ -79,7 +96,7 @@ TEST_F(RegistrarStoreTest, AVoucherBelongsToTheIdevidThatGotIt) {
   EXPECT_FALSE(store_->record_voucher({"WG-9", 2, "f", "u", "cms", "", std::nullopt, "d", {1}}));
 }
 
-TEST_F(RegistrarStoreTest, RefusalsBeforeThePledgeWasRecordedStillShow) {
+TEST_P(RegistrarStoreTest, RefusalsBeforeThePledgeWasRecordedStillShow) {
   ASSERT_TRUE(store_->record_event({"WG-4", 5, "pvr_signature_invalid", false, "x"}));
   auto o = store_->onboarding("WG-4");
   ASSERT_TRUE(o && *o);
@@ -87,8 +104,10 @@ TEST_F(RegistrarStoreTest, RefusalsBeforeThePledgeWasRecordedStillShow) {
   EXPECT_FALSE(*store_->onboarding("WG-5"));
 }
 
-TEST_F(RegistrarStoreTest, IsAPrivateFileThatReopensAtItsSchema) {
-  EXPECT_EQ(file_mode(path_), 0600U);
+TEST_P(RegistrarStoreTest, IsAPrivateFileThatReopensAtItsSchema) {
+  if (GetParam() == Backend::sqlite) {
+    EXPECT_EQ(file_mode(path_), 0600U);
+  }
   ASSERT_TRUE(store_->record_pledge("WG-6", {1}, 1));
   store_.reset();
   auto again = open_registrar_store(path_);
@@ -98,6 +117,13 @@ TEST_F(RegistrarStoreTest, IsAPrivateFileThatReopensAtItsSchema) {
   EXPECT_TRUE((*again)->check_writable());
   EXPECT_TRUE((*again)->ping());
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, RegistrarStoreTest,
+                         ::testing::Values(Backend::sqlite, Backend::postgres),
+                         [](const ::testing::TestParamInfo<Backend>& param) {
+                           return std::string(param.param == Backend::sqlite ? "sqlite"
+                                                                             : "postgres");
+                         });
 
 }  // namespace
 }  // namespace vouchsafe::store
