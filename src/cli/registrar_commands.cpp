@@ -156,9 +156,9 @@ std::string config_path(const fs::path& home, const std::string& flag) {
 }
 
 struct InitArgs {
-  std::string home, config, passphrase_file, organization = "Example Owner", domain_ca,
-                                             domain_ca_key, masa_ca, masa_override,
-                                             alt_names = "DNS:localhost,IP:127.0.0.1,IP:::1";
+  std::string home, config, passphrase_file, store, organization = "Example Owner", domain_ca,
+                                                    domain_ca_key, masa_ca, masa_override,
+                                                    alt_names = "DNS:localhost,IP:127.0.0.1,IP:::1";
   std::vector<std::string> manufacturer_anchors, allowed_masas;
 };
 
@@ -192,6 +192,7 @@ Status init_registrar(const InitArgs& a, const fs::path& home, const std::string
   TRY(create_private_directories((home / "anchors").string()));
   auto settings = service::initial_registrar_settings(home.string());
   settings.organization = a.organization;
+  settings.store = a.store;
   settings.passphrase_file =
       a.passphrase_file.empty() ? "" : fs::absolute(a.passphrase_file).string();
 
@@ -272,7 +273,8 @@ int init_command(const InitArgs& a) {
             << (a.domain_ca.empty() ? " (new)" : " (imported)") << "\n"
             << "  registrar:   " << (home / "certs" / "registrar.pem").string()
             << " (id-kp-cmcRA, serverAuth, clientAuth)\n"
-            << "  store:       " << (home / "registrar.db").string() << "\n";
+            << "  store:       "
+            << (a.store.empty() ? (home / "registrar.db").string() : "PostgreSQL") << "\n";
   if (a.manufacturer_anchors.empty()) {
     std::cout
         << "  no manufacturer anchor yet: add [pledges] manufacturer_anchors before serving\n";
@@ -454,6 +456,8 @@ void add_registrar_commands(CLI::App& app, Action& action) {
   init->add_option("--config", ia->config, "Where to write it (default: HOME/registrar.toml)");
   init->add_option("--passphrase-file", ia->passphrase_file,
                    "File whose first line is the keys' passphrase");
+  init->add_option("--store", ia->store,
+                   "PostgreSQL DSN of the registrar's store (default: HOME/registrar.db)");
   init->add_option("--organization", ia->organization, "The owner's name (CA subject, LDevID O)")
       ->capture_default_str();
   init->add_option("--domain-ca", ia->domain_ca, "Import this domain CA certificate (PEM)");

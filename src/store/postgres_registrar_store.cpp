@@ -125,6 +125,10 @@ class PostgresRegistrarStore final : public RegistrarStore {
                   "cannot connect to the registrar's PostgreSQL store: " +
                       one_line(conn_ ? PQerrorMessage(conn_.get()) : "out of memory"));
     }
+    // The server's notices (e.g. "relation already exists, skipping") are
+    // not for the operator's terminal.
+    PQsetNoticeProcessor(
+        conn_.get(), [](void*, const char*) {}, nullptr);
     return ok();
   }
 
