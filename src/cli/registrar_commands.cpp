@@ -279,6 +279,9 @@ int init_command(const InitArgs& a) {
     std::cout
         << "  no manufacturer anchor yet: add [pledges] manufacturer_anchors before serving\n";
   }
+  if (a.masa_ca.empty()) {
+    std::cout << "  no MASA CA yet: add [masa] ca_certificates before serving\n";
+  }
   std::cout << "\nNext: vouchsafe registrar serve --home " << home.string() << "\n";
   return k_exit_ok;
 }
