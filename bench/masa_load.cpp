@@ -30,7 +30,7 @@
 #include "crypto/keys.h"
 #include "crypto/seed_derivation.h"
 #include "crypto/signer.h"
-#include "https_connection.h"
+#include "net/https_connection.h"
 #include "pledge/voucher_request.h"
 #include "registrar/voucher_request.h"
 
@@ -407,15 +407,15 @@ const char* mode_name(Mode m) {
 void run_worker(Worker& w, const Options& o, const net::Url& where, Mode mode,
                 const std::atomic<bool>& go, Clock::time_point& deadline) {
   const bool keep_alive = mode == Mode::keep_alive;
-  auto tls = ClientTls::load(client_options(o, *w.registrar));
+  auto tls = net::ClientTls::load(client_options(o, *w.registrar));
   if (!tls) {
     note_error(w, tls.error().message);
     return;
   }
-  std::unique_ptr<HttpsConnection> connection;
-  SessionPtr session;
+  std::unique_ptr<net::HttpsConnection> connection;
+  net::SessionPtr session;
   if (keep_alive) {
-    if (auto c = HttpsConnection::open(where, *tls)) {
+    if (auto c = net::HttpsConnection::open(where, *tls)) {
       connection = std::move(*c);
       ++w.connections;
     } else {
@@ -428,7 +428,7 @@ void run_worker(Worker& w, const Options& o, const net::Url& where, Mode mode,
     const auto start = Clock::now();
     if (start >= deadline) break;
     if (!connection || !connection->keep_alive()) {
-      auto c = HttpsConnection::open(where, *tls, session.get());
+      auto c = net::HttpsConnection::open(where, *tls, session.get());
       if (!c) {
         note_error(w, c.error().message);
         continue;

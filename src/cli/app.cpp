@@ -32,8 +32,9 @@ int report_error(const Error& error) {
 int run(int argc, char** argv) {
   CLI::App app{
       "Vouchsafe: the device maker's trust service for zero-touch onboarding (BRSKI, RFC 8995).\n"
-      "Runs the manufacturer PKI that gives devices their IEEE 802.1AR IDevIDs, and signs,\n"
-      "verifies and inspects RFC 8366 vouchers in CMS, COSE and JWS form.",
+      "Runs the manufacturer PKI that gives devices their IEEE 802.1AR IDevIDs, the MASA, an\n"
+      "owner's registrar and a pledge; signs, verifies and inspects RFC 8366 vouchers in CMS,\n"
+      "COSE and JWS form.",
       "vouchsafe"};
   app.footer(std::string("\nEXAMPLES:\n"
                          "  vouchsafe pki init\n"
@@ -50,6 +51,7 @@ int run(int argc, char** argv) {
   add_voucher_commands(app, action);
   add_masa_commands(app, action);
   add_registrar_commands(app, action);
+  add_pledge_commands(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

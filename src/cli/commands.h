@@ -35,6 +35,7 @@ void add_idevid_commands(CLI::App& app, Action& action);
 void add_device_commands(CLI::App& app, Action& action);
 void add_masa_commands(CLI::App& app, Action& action);
 void add_registrar_commands(CLI::App& app, Action& action);
+void add_pledge_commands(CLI::App& app, Action& action);
 
 int run(int argc, char** argv);
 

@@ -11,6 +11,9 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/version.hpp>
 
+#include "crypto/keys.h"
+#include "crypto/openssl_error.h"
+
 namespace vouchsafe::net {
 namespace {
 
@@ -40,7 +43,21 @@ Status configure_client_tls(ssl::context& ctx, const ClientOptions& o) {
                 "give the server's CA certificate, or accept any server "
                 "explicitly (insecure)");
   }
-  if (!o.cert_file.empty()) {
+  if (o.key && !o.certificate_chain_der.empty()) {
+    SSL_CTX* native = ctx.native_handle();
+    for (std::size_t i = 0; i < o.certificate_chain_der.size(); ++i) {
+      auto cert = crypto::parse_certificate_der(o.certificate_chain_der[i]);
+      if (!cert) return fail(ErrorCode::bad_key, "the client certificate: " + cert.error().message);
+      const int done = i == 0 ? SSL_CTX_use_certificate(native, cert->get())
+                              : SSL_CTX_add1_chain_cert(native, cert->get());
+      if (done != 1) return crypto::openssl_fail(ErrorCode::bad_key, "the client certificate");
+    }
+    if (SSL_CTX_use_PrivateKey(native, o.key.get()) != 1 ||
+        SSL_CTX_check_private_key(native) != 1) {
+      return crypto::openssl_fail(ErrorCode::bad_key,
+                                  "the client key does not match its certificate");
+    }
+  } else if (!o.cert_file.empty()) {
     ctx.use_certificate_chain_file(o.cert_file, ec);
     if (ec) return transport("cannot load the client certificate " + o.cert_file, ec);
     if (o.key_passphrase) {

@@ -2,9 +2,13 @@
 // presenting its TLS client certificate and checking the server's.
 #pragma once
 
+#include <openssl/evp.h>
+
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/bytes.h"
 #include "core/result.h"
@@ -20,6 +24,10 @@ struct ClientOptions {
   std::string cert_file;  // client certificate (PEM, may hold the chain)
   std::string key_file;   // its key (PEM, may be encrypted)
   std::optional<std::string> key_passphrase;
+  // Or the client certificate and its chain (DER, leaf first) and key held
+  // in memory, as a device holds a key derived from its seed.
+  std::vector<Bytes> certificate_chain_der;
+  std::shared_ptr<EVP_PKEY> key;
   std::chrono::seconds timeout{30};
   std::size_t max_response_bytes = 1U << 20U;
 };

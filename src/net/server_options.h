@@ -71,8 +71,13 @@ struct ServerOptions {
   std::string key_file;   // PEM or DER private key, possibly encrypted
   std::optional<std::string> key_passphrase;
   // The caller is identified by its certificate's fingerprint; the
-  // certificate is not chained to anything here (see classify_client).
+  // certificate is not chained to anything here (see classify_client)...
   bool require_client_certificate = true;
+  // ...unless anchors are given (DER certificates): then the handshake
+  // fails for a client certificate that does not chain to one of them (any
+  // may be an intermediate; the client sends the rest of its chain). A
+  // registrar accepts only pledges of the manufacturers it knows.
+  std::vector<Bytes> client_anchors;
 
   unsigned threads = 0;  // 0: one per core
 

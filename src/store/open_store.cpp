@@ -3,6 +3,7 @@
 
 #include "store/asset_store.h"
 #include "store/postgres_handles.h"
+#include "store/registrar_store.h"
 
 namespace vouchsafe::store {
 namespace {
@@ -21,15 +22,21 @@ bool starts_with_libpq_keyword(std::string_view location) {
   return false;
 }
 
+bool names_postgres(std::string_view location) {
+  return location.starts_with("postgresql://") || location.starts_with("postgres://") ||
+         starts_with_libpq_keyword(location);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<AssetStore>> open_store(const std::string& dsn_or_path) {
-  const std::string_view location = dsn_or_path;
-  if (location.starts_with("postgresql://") || location.starts_with("postgres://") ||
-      starts_with_libpq_keyword(location)) {
-    return open_postgres_store(dsn_or_path);
-  }
+  if (names_postgres(dsn_or_path)) return open_postgres_store(dsn_or_path);
   return open_sqlite_store(dsn_or_path);
+}
+
+Result<std::unique_ptr<RegistrarStore>> open_registrar_store(const std::string& dsn_or_path) {
+  if (names_postgres(dsn_or_path)) return open_postgres_registrar_store(dsn_or_path);
+  return open_sqlite_registrar_store(dsn_or_path);
 }
 
 }  // namespace vouchsafe::store

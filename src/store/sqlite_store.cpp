@@ -671,37 +671,13 @@ Result<KeyMode> parse_key_mode(std::string_view name) {
   return fail(ErrorCode::invalid_value, "unknown key mode '" + std::string(name) + "'");
 }
 
-namespace {
-
-// The store holds the audit log and the customers' domain IDs: a new file is
-// made 0600 whatever the umask, before SQLite opens it, and SQLite gives its
-// -wal and -shm files the database file's mode. An existing file is left as
-// it is.
-Status create_private_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    if (errno == EEXIST) return ok();
-    return fail(ErrorCode::io_error,
-                "cannot create the asset store " + path + ": " + std::strerror(errno));
-  }
-  const bool moded = ::fchmod(fd, 0600) == 0;
-  ::close(fd);
-  if (!moded) {
-    return fail(ErrorCode::io_error,
-                "cannot chmod the asset store " + path + ": " + std::strerror(errno));
-  }
-  return ok();
-}
-
-}  // namespace
-
 Result<std::unique_ptr<AssetStore>> open_sqlite_store(const std::string& path) {
   // The audit log has a connection of its own, which must reach the same
   // database: a file, not a private in-memory one.
   if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) {
     return fail(ErrorCode::usage, "the asset store must be a file path, not '" + path + "'");
   }
-  TRY(create_private_file(path));
+  TRY(detail::create_private_file(path, "the asset store"));
   sqlite3* raw = nullptr;
   const int rc =
       sqlite3_open_v2(path.c_str(), &raw,

@@ -62,7 +62,18 @@ Result<std::unique_ptr<boost::asio::ssl::context>> make_server_tls_context(
 
   if (options.ticket_keys) options.ticket_keys->install(ctx);
 
-  if (options.require_client_certificate) {
+  if (options.require_client_certificate && !options.client_anchors.empty()) {
+    X509_STORE* anchors = SSL_CTX_get_cert_store(ctx);  // owned by ctx
+    for (const Bytes& der : options.client_anchors) {
+      ASSIGN_OR_RETURN(auto anchor, crypto::parse_certificate_der(der));
+      if (X509_STORE_add_cert(anchors, anchor.get()) != 1) {
+        return crypto::openssl_fail(ErrorCode::bad_key, "cannot add a client anchor");
+      }
+    }
+    // An anchor may be an issuing CA, not a self-signed root.
+    X509_STORE_set_flags(anchors, X509_V_FLAG_PARTIAL_CHAIN);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  } else if (options.require_client_certificate) {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
                        accept_any_certificate);
   } else {

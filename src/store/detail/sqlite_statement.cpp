@@ -1,7 +1,30 @@
 // Prepared statements and their cache.
 #include "store/detail/sqlite_statement.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 namespace vouchsafe::store::detail {
+
+Status create_private_file(const std::string& path, const std::string& what) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return ok();
+    return fail(ErrorCode::io_error,
+                "cannot create " + what + " " + path + ": " + std::strerror(errno));
+  }
+  const bool moded = ::fchmod(fd, 0600) == 0;
+  ::close(fd);
+  if (!moded) {
+    return fail(ErrorCode::io_error,
+                "cannot chmod " + what + " " + path + ": " + std::strerror(errno));
+  }
+  return ok();
+}
 
 Unexpected db_error(sqlite3* db, const std::string& what) {
   const int code = sqlite3_extended_errcode(db);

@@ -25,6 +25,12 @@ struct StmtFinalize {
 using DbPtr = std::unique_ptr<sqlite3, DbClose>;
 using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalize>;
 
+// Creates an empty file of mode 0600 whatever the umask, before SQLite opens
+// it (SQLite gives its -wal and -shm files the database file's mode): the
+// stores hold audit logs and customers' identities. An existing file is
+// left as it is. `what` names the store in messages.
+Status create_private_file(const std::string& path, const std::string& what);
+
 // The store error for the connection's last failure; constraint violations
 // on a key become duplicate_member.
 Unexpected db_error(sqlite3* db, const std::string& what);

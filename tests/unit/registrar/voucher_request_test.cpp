@@ -57,7 +57,8 @@ TEST_P(VoucherRequests, WrapThePledgeRequestAsRfc8995Says) {
   pledge::PledgeRequestOptions p;
   p.form = GetParam();
   p.nonce = pledge::fresh_nonce();
-  auto pvr = pledge::make_pledge_voucher_request(device.identity, registrar.identity.chain[0]->der, p);
+  auto pvr =
+      pledge::make_pledge_voucher_request(device.identity, registrar.identity.chain[0]->der, p);
   ASSERT_TRUE(pvr) << pvr.error().message;
   RegistrarRequestOptions r;
   r.form = GetParam();
@@ -66,7 +67,8 @@ TEST_P(VoucherRequests, WrapThePledgeRequestAsRfc8995Says) {
 
   std::vector<crypto::X509Ptr> anchors;
   anchors.push_back(crypto::share(registrar.pki.root.get()));
-  auto opened = voucher::verify_artifact(*rvr, voucher::TrustPolicy::with_anchors(std::move(anchors)));
+  auto opened =
+      voucher::verify_artifact(*rvr, voucher::TrustPolicy::with_anchors(std::move(anchors)));
   ASSERT_TRUE(opened) << opened.error().message;
   const auto& v = opened->payload;
   EXPECT_EQ(v.kind, voucher::ArtifactKind::voucher_request);
@@ -78,8 +80,9 @@ TEST_P(VoucherRequests, WrapThePledgeRequestAsRfc8995Says) {
 
   std::vector<crypto::X509Ptr> device_anchor;
   device_anchor.push_back(crypto::share(device.pki.root.get()));
-  auto inner = voucher::verify_artifact(*v.prior_signed_voucher_request,
-                                        voucher::TrustPolicy::with_anchors(std::move(device_anchor)));
+  auto inner =
+      voucher::verify_artifact(*v.prior_signed_voucher_request,
+                               voucher::TrustPolicy::with_anchors(std::move(device_anchor)));
   ASSERT_TRUE(inner) << inner.error().message;
   EXPECT_EQ(inner->payload.assertion, voucher::Assertion::proximity);
   if (GetParam() == Form::cose) {
@@ -94,7 +97,8 @@ TEST_P(VoucherRequests, LeaveTheNonceOutWhenNonceless) {
   Registrar registrar;
   pledge::PledgeRequestOptions p;
   p.form = GetParam();
-  auto pvr = pledge::make_pledge_voucher_request(device.identity, registrar.identity.chain[0]->der, p);
+  auto pvr =
+      pledge::make_pledge_voucher_request(device.identity, registrar.identity.chain[0]->der, p);
   ASSERT_TRUE(pvr);
   RegistrarRequestOptions r;
   r.form = GetParam();
@@ -109,7 +113,8 @@ TEST_P(VoucherRequests, LeaveTheNonceOutWhenNonceless) {
 TEST(RegistrarVoucherRequest, RefusesATamperedPledgeRequest) {
   Device device;
   Registrar registrar;
-  auto pvr = pledge::make_pledge_voucher_request(device.identity, registrar.identity.chain[0]->der, {});
+  auto pvr =
+      pledge::make_pledge_voucher_request(device.identity, registrar.identity.chain[0]->der, {});
   ASSERT_TRUE(pvr);
   Bytes tampered = *pvr;
   const Bytes marker = to_bytes("WG-T-0001");
@@ -123,7 +128,9 @@ TEST(RegistrarVoucherRequest, RefusesATamperedPledgeRequest) {
 
 INSTANTIATE_TEST_SUITE_P(EveryForm, VoucherRequests,
                          ::testing::Values(Form::cms, Form::cose, Form::jws),
-                         [](const auto& param) { return std::string(voucher::form_name(param.param)); });
+                         [](const auto& param) {
+                           return std::string(voucher::form_name(param.param));
+                         });
 
 }  // namespace
 }  // namespace vouchsafe::registrar

@@ -1,5 +1,5 @@
 // Persistent HTTPS connection on Boost.Beast, blocking, one per thread.
-#include "https_connection.h"
+#include "net/https_connection.h"
 
 #include <openssl/ssl.h>
 
@@ -11,7 +11,9 @@
 #include <boost/beast/ssl.hpp>
 #include <charconv>
 
-namespace vouchsafe::bench {
+#include "crypto/keys.h"
+
+namespace vouchsafe::net {
 namespace {
 
 namespace asio = boost::asio;
@@ -29,31 +31,31 @@ struct ClientTls::Impl {
   ssl::context ctx{ssl::context::tls_client};
   std::chrono::seconds timeout{30};
   std::size_t max_response_bytes = 0;
+  bool check_server = true;
 };
 
 ClientTls::ClientTls(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ClientTls::~ClientTls() = default;
 
-Result<std::shared_ptr<ClientTls>> ClientTls::load(const net::ClientOptions& options) {
+Result<std::shared_ptr<ClientTls>> ClientTls::load(const ClientOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->timeout = options.timeout;
   impl->max_response_bytes = options.max_response_bytes;
-  // The load client always checks the MASA's certificate.
-  if (options.ca_file.empty())
-    return fail(ErrorCode::usage, "the load client needs the MASA's CA file");
-  TRY(net::configure_client_tls(impl->ctx, options));
+  impl->check_server = !options.ca_file.empty();
+  TRY(configure_client_tls(impl->ctx, options));
   return std::shared_ptr<ClientTls>(new ClientTls(std::move(impl)));
 }
 
 struct HttpsConnection::Impl {
-  Impl(net::Url url, std::shared_ptr<const ClientTls> client_tls)
+  Impl(Url url, std::shared_ptr<const ClientTls> client_tls)
       : where(std::move(url)), tls(std::move(client_tls)) {}
-  net::Url where;
+  Url where;
   std::shared_ptr<const ClientTls> tls;  // outlives the stream that uses its context
   asio::io_context io;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> stream;
   beast::flat_buffer buffer;
   bool alive = false;
+  std::vector<Bytes> peer_chain;
 };
 
 HttpsConnection::HttpsConnection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -63,7 +65,7 @@ void SessionFree::operator()(SSL_SESSION* s) const {
   SSL_SESSION_free(s);
 }
 
-Result<std::unique_ptr<HttpsConnection>> HttpsConnection::open(const net::Url& where,
+Result<std::unique_ptr<HttpsConnection>> HttpsConnection::open(const Url& where,
                                                                std::shared_ptr<const ClientTls> tls,
                                                                SSL_SESSION* resume) {
   auto impl = std::make_unique<Impl>(where, std::move(tls));
@@ -74,7 +76,9 @@ Result<std::unique_ptr<HttpsConnection>> HttpsConnection::open(const net::Url& w
   if (SSL_set_tlsext_host_name(stream.native_handle(), where.host.c_str()) != 1) {
     return fail(ErrorCode::io_error, "cannot set the TLS server name");
   }
-  stream.set_verify_callback(ssl::host_name_verification(where.host));
+  if (impl->tls->impl_->check_server) {
+    stream.set_verify_callback(ssl::host_name_verification(where.host));
+  }
   if (resume != nullptr && SSL_set_session(stream.native_handle(), resume) != 1) {
     return fail(ErrorCode::io_error, "cannot offer the TLS session to resume");
   }
@@ -100,22 +104,37 @@ Result<std::unique_ptr<HttpsConnection>> HttpsConnection::open(const net::Url& w
   socket.socket().set_option(asio::ip::tcp::no_delay(true), ec);
   stream.handshake(ssl::stream_base::client, ec);
   if (ec) return transport("TLS handshake failed", ec);
+  // On the client side OpenSSL's chain starts with the server's own.
+  if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(stream.native_handle())) {
+    for (int i = 0; i < sk_X509_num(chain); ++i) {
+      impl->peer_chain.push_back(crypto::certificate_der(sk_X509_value(chain, i)));
+    }
+  }
   impl->alive = true;
   return std::unique_ptr<HttpsConnection>(new HttpsConnection(std::move(impl)));
 }
 
-Result<net::HttpResponse> HttpsConnection::post(const std::string& content_type,
-                                                const std::string& accept, ByteView body) {
+Result<HttpResponse> HttpsConnection::post(const std::string& content_type,
+                                           const std::string& accept, ByteView body) {
+  return request("POST", impl_->where.target, content_type, accept, body);
+}
+
+Result<HttpResponse> HttpsConnection::request(std::string_view method, std::string_view target,
+                                              std::string_view content_type,
+                                              std::string_view accept, ByteView body) {
   auto& s = *impl_;
   if (!s.alive) return fail(ErrorCode::io_error, "the connection is closed");
   s.alive = false;  // until this exchange completes
-  http::request<http::vector_body<std::uint8_t>> request{http::verb::post, s.where.target, 11};
+  const auto view = [](std::string_view v) { return beast::string_view(v.data(), v.size()); };
+  const http::verb verb = http::string_to_verb(view(method));
+  if (verb == http::verb::unknown) return fail(ErrorCode::usage, "unknown HTTP method");
+  http::request<http::vector_body<std::uint8_t>> request{verb, view(target), 11};
   request.set(http::field::host, s.where.host);
-  request.set(http::field::content_type, content_type);
-  if (!accept.empty()) request.set(http::field::accept, accept);
+  if (!content_type.empty()) request.set(http::field::content_type, view(content_type));
+  if (!accept.empty()) request.set(http::field::accept, view(accept));
   request.keep_alive(true);
   request.body().assign(body.begin(), body.end());
-  request.prepare_payload();
+  if (verb != http::verb::get || !body.empty()) request.prepare_payload();
   boost::system::error_code ec;
   beast::get_lowest_layer(*s.stream).expires_after(s.tls->impl_->timeout);
   http::write(*s.stream, request, ec);
@@ -126,7 +145,7 @@ Result<net::HttpResponse> HttpsConnection::post(const std::string& content_type,
   if (ec) return transport("cannot read the response", ec);
   auto& response = parser.get();
   s.alive = response.keep_alive();
-  net::HttpResponse out;
+  HttpResponse out;
   out.status = static_cast<int>(response.result_int());
   out.content_type = std::string(response[http::field::content_type]);
   out.body = std::move(response.body());
@@ -140,14 +159,19 @@ bool HttpsConnection::keep_alive() const {
 SessionPtr HttpsConnection::session() const {
   SSL* ssl = impl_->stream->native_handle();
   // Freeing an SSL that was not shut down marks its session unresumable
-  // (OpenSSL's ssl_clear_bad_session); the benchmark drops connections
-  // without waiting for close_notify, so it says the session ended well.
+  // (OpenSSL's ssl_clear_bad_session); a caller that asks for the session
+  // drops the connection without waiting for close_notify, so say the
+  // session ended well.
   SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
   return SessionPtr(SSL_get1_session(ssl));
 }
 
 bool HttpsConnection::resumed() const {
   return SSL_session_reused(impl_->stream->native_handle()) == 1;
+}
+
+const std::vector<Bytes>& HttpsConnection::peer_chain() const {
+  return impl_->peer_chain;
 }
 
 void HttpsConnection::close() {
@@ -158,4 +182,4 @@ void HttpsConnection::close() {
   impl_->alive = false;
 }
 
-}  // namespace vouchsafe::bench
+}  // namespace vouchsafe::net
