@@ -19,7 +19,7 @@ namespace {
 
 using E = PledgeError;
 
-constexpr std::array<ErrorEntry, 15> k_table{{
+constexpr std::array<ErrorEntry, 19> k_table{{
     {E::registrar_unreachable, "registrar_unreachable", "the registrar could not be reached"},
     {E::voucher_refused, "voucher_refused", "the registrar did not return a voucher"},
     {E::voucher_malformed, "voucher_malformed", "the registrar's answer is not a voucher"},
@@ -44,6 +44,15 @@ constexpr std::array<ErrorEntry, 15> k_table{{
     {E::ldevid_invalid, "ldevid_invalid",
      "the LDevID returned is not for this key and device, or does not chain to the pinned "
      "domain"},
+    {E::enrolling_missing, "enrolling_missing",
+     "the voucher carries no enrolling extension (docs/enrolling-voucher.md)"},
+    {E::enrolling_for_another_device, "enrolling_for_another_device",
+     "the enrolling extension was made for another device's key"},
+    {E::enrolling_share_unreadable, "enrolling_share_unreadable",
+     "the owner's share does not open with this device's key: tampered, or made for another "
+     "certificate"},
+    {E::enrolling_key_mismatch, "enrolling_key_mismatch",
+     "this device's key and the owner's share do not make the LDevID's key"},
     {E::internal, "internal", "the pledge failed"},
 }};
 
@@ -126,59 +135,7 @@ struct Flow {
 
 PledgeOutcome<voucher::VerifiedArtifact> Flow::check_voucher(const Bytes& body,
                                                              const Bytes& nonce) {
-  const std::time_t at = now();
-  voucher::TrustPolicy policy;
-  if (masa.public_key) {
-    policy = voucher::TrustPolicy::with_pinned_key(crypto::share(masa.public_key.get()));
-  } else {
-    std::vector<crypto::X509Ptr> anchors;
-    for (const auto& a : masa.anchors) anchors.push_back(crypto::share(a.get()));
-    policy = voucher::TrustPolicy::with_anchors(std::move(anchors));
-  }
-  policy.at = at;
-  // RFC 8995 §5.6.1: the signature, with the MASA's anchor built in.
-  auto verified = voucher::verify_artifact(body, policy);
-  if (!verified) {
-    switch (verified.error().code) {
-      case ErrorCode::bad_signature:
-      case ErrorCode::untrusted_chain:
-      case ErrorCode::unknown_signer:
-      case ErrorCode::unsupported_algorithm:
-        return refuse(E::voucher_signature_invalid, verified.error().message);
-      default:
-        return refuse(E::voucher_malformed, verified.error().message);
-    }
-  }
-  const voucher::Voucher& v = verified->payload;
-  if (v.kind != voucher::ArtifactKind::voucher) {
-    return refuse(E::voucher_malformed, "it is a voucher-request");
-  }
-  if (v.serial_number != identity.serial) {
-    return refuse(E::voucher_serial_mismatch, "serial-number '" +
-                                                  v.serial_number.value_or("").substr(0, 64) +
-                                                  "', this device is '" + identity.serial + "'");
-  }
-  // RFC 8366bis: a pledge that finds idevid-issuer checks it against its
-  // own IDevID's AKI.
-  if (v.idevid_issuer) {
-    auto own = pki::idevid_issuer_of(identity.chain.front().get());
-    if (!own || *own != *v.idevid_issuer) return refuse(E::voucher_idevid_issuer_mismatch);
-  }
-  // RFC 8995 §5.6.1: the nonce is this request's; a nonceless voucher is
-  // good only until its expires-on (RFC 8366 §5.3).
-  if (v.nonce) {
-    if (*v.nonce != nonce) return refuse(E::voucher_nonce_mismatch);
-  } else if (!v.expires_on || v.expires_on->unix_seconds() <= at) {
-    return refuse(E::voucher_expired,
-                  v.expires_on ? "expires-on " + format_date_time(*v.expires_on) + " has passed"
-                               : "it has neither a nonce nor expires-on");
-  }
-  if (!v.assertion || options.accepted_assertions.count(*v.assertion) == 0) {
-    return refuse(E::voucher_assertion_refused,
-                  v.assertion ? "assertion " + std::string(voucher::assertion_name(*v.assertion))
-                              : "it has no assertion");
-  }
-  return std::move(verified).value();
+  return pledge::check_voucher(body, identity, masa, nonce, options.accepted_assertions, now());
 }
 
 PledgeOutcome<crypto::X509Ptr> Flow::pin_domain(const voucher::Voucher& v,
@@ -343,6 +300,67 @@ PledgeOutcome<Enrollment> Flow::run() {
 }
 
 }  // namespace
+
+PledgeOutcome<voucher::VerifiedArtifact> check_voucher(ByteView body,
+                                                       const PledgeIdentity& identity,
+                                                       const MasaTrust& masa,
+                                                       const std::optional<Bytes>& nonce,
+                                                       const std::set<voucher::Assertion>& accepted,
+                                                       std::time_t at) {
+  voucher::TrustPolicy policy;
+  if (masa.public_key) {
+    policy = voucher::TrustPolicy::with_pinned_key(crypto::share(masa.public_key.get()));
+  } else {
+    std::vector<crypto::X509Ptr> anchors;
+    for (const auto& a : masa.anchors) anchors.push_back(crypto::share(a.get()));
+    policy = voucher::TrustPolicy::with_anchors(std::move(anchors));
+  }
+  policy.at = at;
+  // RFC 8995 §5.6.1: the signature, with the MASA's anchor built in.
+  auto verified = voucher::verify_artifact(body, policy);
+  if (!verified) {
+    switch (verified.error().code) {
+      case ErrorCode::bad_signature:
+      case ErrorCode::untrusted_chain:
+      case ErrorCode::unknown_signer:
+      case ErrorCode::unsupported_algorithm:
+        return refuse(E::voucher_signature_invalid, verified.error().message);
+      default:
+        return refuse(E::voucher_malformed, verified.error().message);
+    }
+  }
+  const voucher::Voucher& v = verified->payload;
+  if (v.kind != voucher::ArtifactKind::voucher) {
+    return refuse(E::voucher_malformed, "it is a voucher-request");
+  }
+  if (v.serial_number != identity.serial) {
+    return refuse(E::voucher_serial_mismatch, "serial-number '" +
+                                                  v.serial_number.value_or("").substr(0, 64) +
+                                                  "', this device is '" + identity.serial + "'");
+  }
+  // RFC 8366bis: a pledge that finds idevid-issuer checks it against its
+  // own IDevID's AKI.
+  if (v.idevid_issuer) {
+    auto own = pki::idevid_issuer_of(identity.chain.front().get());
+    if (!own || *own != *v.idevid_issuer) return refuse(E::voucher_idevid_issuer_mismatch);
+  }
+  // RFC 8995 §5.6.1: the nonce is this request's; a nonceless voucher is
+  // good only until its expires-on (RFC 8366 §5.3).
+  if (v.nonce) {
+    if (!nonce) return refuse(E::voucher_nonce_mismatch, "no nonce was sent for it");
+    if (*v.nonce != *nonce) return refuse(E::voucher_nonce_mismatch);
+  } else if (!v.expires_on || v.expires_on->unix_seconds() <= at) {
+    return refuse(E::voucher_expired,
+                  v.expires_on ? "expires-on " + format_date_time(*v.expires_on) + " has passed"
+                               : "it has neither a nonce nor expires-on");
+  }
+  if (!v.assertion || accepted.count(*v.assertion) == 0) {
+    return refuse(E::voucher_assertion_refused,
+                  v.assertion ? "assertion " + std::string(voucher::assertion_name(*v.assertion))
+                              : "it has no assertion");
+  }
+  return std::move(verified).value();
+}
 
 std::span<const ErrorEntry> error_table() {
   return k_table;

@@ -19,6 +19,7 @@
 #include "crypto/handles.h"
 #include "pledge/identity.h"
 #include "pledge/registrar_transport.h"
+#include "voucher/artifact.h"
 #include "voucher/model.h"
 #include "voucher/trust_policy.h"
 
@@ -39,6 +40,11 @@ enum class PledgeError {
   csrattrs_failed,
   enroll_refused,  // simpleenroll answered an error
   ldevid_invalid,  // not for this key, not of the pinned domain
+  // The enrolling voucher (docs/enrolling-voucher.md).
+  enrolling_missing,             // a voucher without the enrolling extension
+  enrolling_for_another_device,  // its device-key is not this device's
+  enrolling_share_unreadable,    // the sealed share does not open
+  enrolling_key_mismatch,        // x + y does not give the LDevID's key
   internal,
 };
 
@@ -81,6 +87,18 @@ struct Enrollment {
   crypto::X509Ptr ldevid;
   std::vector<crypto::X509Ptr> domain_certificates;  // cacerts, checked against the pin
 };
+
+// RFC 8995 §5.6.1: the voucher is signed by the MASA this pledge trusts, is
+// for this device (serial-number, idevid-issuer if present), answers this
+// request (the nonce) or, nonceless, has not expired, and asserts what the
+// pledge accepts. With no nonce expected, a voucher carrying one is
+// refused: it answered some other exchange.
+PledgeOutcome<voucher::VerifiedArtifact> check_voucher(ByteView body,
+                                                       const PledgeIdentity& identity,
+                                                       const MasaTrust& masa,
+                                                       const std::optional<Bytes>& nonce,
+                                                       const std::set<voucher::Assertion>& accepted,
+                                                       std::time_t at);
 
 // The whole flow on one connection. A failure after the voucher arrived is
 // reported to the registrar (voucher_status or enrollstatus with the

@@ -7,6 +7,7 @@
 
 #include "crypto/algorithm.h"
 #include "crypto/keys.h"
+#include "crypto/oids.h"
 #include "crypto/openssl_error.h"
 #include "pki/certificate_profiles.h"
 
@@ -67,6 +68,29 @@ std::vector<X509*> DomainCa::certificates() const {
   return out;
 }
 
+namespace {
+
+// docs/enrolling-voucher.md: id-vs-cogeneratedKey, non-critical, NULL.
+Status add_co_generated_key_extension(X509* cert) {
+  using ObjectPtr = std::unique_ptr<ASN1_OBJECT, crypto::Deleter<ASN1_OBJECT, ASN1_OBJECT_free>>;
+  using OctetsPtr = std::unique_ptr<ASN1_OCTET_STRING,
+                                    crypto::Deleter<ASN1_OCTET_STRING, ASN1_OCTET_STRING_free>>;
+  const std::string oid(crypto::oid::vs_cogenerated_key_text);
+  ObjectPtr object(OBJ_txt2obj(oid.c_str(), 1));
+  OctetsPtr value(ASN1_OCTET_STRING_new());
+  constexpr unsigned char k_null[] = {0x05, 0x00};
+  if (!object || !value || ASN1_OCTET_STRING_set(value.get(), k_null, sizeof k_null) != 1) {
+    return crypto::openssl_fail(ErrorCode::internal, "the co-generated key extension");
+  }
+  ExtensionPtr extension(X509_EXTENSION_create_by_OBJ(nullptr, object.get(), 0, value.get()));
+  if (!extension || X509_add_ext(cert, extension.get(), -1) != 1) {
+    return crypto::openssl_fail(ErrorCode::internal, "the co-generated key extension");
+  }
+  return ok();
+}
+
+}  // namespace
+
 Result<crypto::X509Ptr> DomainCa::issue_ldevid(EVP_PKEY* subject_key, const std::string& serial,
                                                const LdevidProfile& profile,
                                                std::time_t now) const {
@@ -105,6 +129,7 @@ Result<crypto::X509Ptr> DomainCa::issue_ldevid(EVP_PKEY* subject_key, const std:
   TRY(add_extension(cert.get(), &ctx, NID_ext_key_usage, "clientAuth,serverAuth"));
   TRY(add_extension(cert.get(), &ctx, NID_subject_key_identifier, "hash"));
   TRY(add_extension(cert.get(), &ctx, NID_authority_key_identifier, "keyid:always"));
+  if (profile.co_generated_key) TRY(add_co_generated_key_extension(cert.get()));
   ASSIGN_OR_RETURN(auto alg, crypto::algorithm_for_key(key_.get()));
   if (X509_sign(cert.get(), key_.get(), crypto::digest_for(alg)) <= 0) {
     return crypto::openssl_fail(ErrorCode::bad_key, "the domain CA cannot sign the LDevID");

@@ -17,6 +17,10 @@ namespace vouchsafe::registrar {
 struct LdevidProfile {
   std::string organization;  // subject O of every LDevID; empty: none
   std::chrono::seconds validity{std::chrono::hours(24 * 365)};
+  // The enrolling voucher (docs/enrolling-voucher.md): the key was
+  // co-generated and no proof of possession was made; the LDevID says so
+  // in an extension of ours.
+  bool co_generated_key = false;
 };
 
 class DomainCa {

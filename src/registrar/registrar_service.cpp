@@ -12,6 +12,7 @@
 #include "crypto/oids.h"
 #include "crypto/trust_store.h"
 #include "pki/certificate_fields.h"
+#include "registrar/enrolling_voucher.h"
 #include "registrar/voucher_request.h"
 #include "voucher/artifact.h"
 #include "voucher/json_codec.h"
@@ -31,7 +32,7 @@ constexpr std::string_view k_json = "application/json";
 // A status report is a few hundred bytes of JSON.
 constexpr std::size_t k_max_status_bytes = std::size_t{16} << 10U;
 // How much of a MASA's refusal the pledge is told.
-constexpr std::size_t k_max_masa_reason = 300;
+constexpr std::size_t k_max_masa_reason = 600;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -60,13 +61,21 @@ std::optional<Form> answer_form(std::string_view accept, Form request) {
   return std::nullopt;
 }
 
-std::string first_line(ByteView body, std::size_t max) {
+// A MASA's plain-text reason on one line: its status table's sentence and
+// the detail under it (which says which check failed), bounded.
+std::string one_line(ByteView body, std::size_t max) {
   std::string text(as_text(body.first(std::min(body.size(), max))));
-  if (const auto nl = text.find('\n'); nl != std::string::npos) text.resize(nl);
-  for (char& c : text) {
-    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    if (c == '\n') {
+      out += " / ";
+    } else {
+      out += static_cast<unsigned char>(c) < 0x20 ? ' ' : c;
+    }
   }
-  return text;
+  return out;
 }
 
 bool same_bytes(ByteView a, ByteView b) {
@@ -93,6 +102,25 @@ struct Identity {
   std::string serial;       // its subject serialNumber
   std::string fingerprint;  // hex SHA-256 of its DER
 };
+
+// What the store keeps of an LDevID issued.
+store::LdevidRecord ldevid_record(const std::string& serial, std::time_t at, Bytes der,
+                                  bool renewal) {
+  store::LdevidRecord record;
+  record.serial = serial;
+  record.at = at;
+  record.renewal = renewal;
+  if (auto cert = crypto::CertificateCache::shared().decode(der)) {
+    record.not_after = (*cert)->not_after;
+    if (X509* x = (*cert)->x509()) {
+      const ASN1_INTEGER* number = X509_get0_serialNumber(x);
+      record.certificate_serial = hex_encode(ByteView(
+          ASN1_STRING_get0_data(number), static_cast<std::size_t>(ASN1_STRING_length(number))));
+    }
+  }
+  record.certificate_der = std::move(der);
+  return record;
+}
 
 }  // namespace
 
@@ -156,6 +184,16 @@ struct RegistrarService::State {
     if (ldevid) return ldevid;
     return idevid;
   }
+
+  // The MASA: the IDevID names its authority (RFC 8995 §2.3.2); the
+  // configuration allows it, or sends every request elsewhere.
+  RegistrarOutcome<std::string> masa_base_url(const crypto::DecodedCertificate& idevid) const;
+  // The certificate of this registrar's chain a voucher pins.
+  RegistrarOutcome<crypto::CertificateRef> pinned_in_domain(const voucher::Voucher& v) const;
+  // RFC 8995 §5.8.3: the device's audit log, fetched with the same RVR
+  // (SPEC.md §2) and judged by the configured policy.
+  Check<E> check_history(const std::string& base_url, Form form, const Bytes& rvr,
+                         const std::string& domain_id);
 
   RegistrarOutcome<RegistrarResponse> request_voucher(const RegistrarRequest& r, Context& ctx);
   RegistrarOutcome<RegistrarResponse> status_report(const RegistrarRequest& r, Context& ctx);
@@ -258,6 +296,50 @@ RegistrarOutcome<Identity> RegistrarService::State::authenticate(const Caller& c
   return Identity{*leaf, std::move(serial).value(), hex_encode((*leaf)->der_sha256)};
 }
 
+RegistrarOutcome<std::string> RegistrarService::State::masa_base_url(
+    const crypto::DecodedCertificate& idevid) const {
+  if (!config.masa.override_url.empty()) return config.masa.override_url;
+  const auto authority = masa_authority(idevid);
+  if (!authority) return refuse(E::masa_unknown);
+  const auto& allowed = config.masa.allowed_authorities;
+  if (std::find(allowed.begin(), allowed.end(), *authority) == allowed.end()) {
+    return refuse(E::masa_not_allowed, "the IDevID names " + authority->substr(0, 80));
+  }
+  return "https://" + *authority;
+}
+
+RegistrarOutcome<crypto::CertificateRef> RegistrarService::State::pinned_in_domain(
+    const voucher::Voucher& v) const {
+  for (const auto& c : config.chain) {
+    if ((v.pinned_domain_cert && same_bytes(*v.pinned_domain_cert, c->der)) ||
+        (v.pinned_domain_pubk && *v.pinned_domain_pubk == c->spki_der)) {
+      return c;
+    }
+  }
+  return refuse(E::voucher_unusable, "it pins no certificate of this registrar's domain");
+}
+
+Check<RegistrarError> RegistrarService::State::check_history(const std::string& base_url, Form form,
+                                                             const Bytes& rvr,
+                                                             const std::string& domain_id) {
+  auto log_reply =
+      masa.post(MasaPost{base_url, "requestauditlog", std::string(voucher_media_type(form)),
+                         std::string(k_json), rvr});
+  if (!log_reply) {
+    return refuse(E::audit_log_unavailable, base_url + ": " + log_reply.error().message);
+  }
+  if (log_reply->status != 200) {
+    return refuse(E::audit_log_unavailable, "the MASA answered " +
+                                                std::to_string(log_reply->status) + ": " +
+                                                one_line(log_reply->body, k_max_masa_reason));
+  }
+  auto log = parse_audit_log(log_reply->body);
+  if (!log) return refuse(E::audit_log_unavailable, "the log: " + log.error().message);
+  const AuditVerdict verdict = apply_audit_log_policy(*log, domain_id, config.audit_log);
+  if (!verdict.accepted) return refuse(E::audit_log_refused, verdict.reason);
+  return std::nullopt;
+}
+
 RegistrarOutcome<RegistrarResponse> RegistrarService::State::request_voucher(
     const RegistrarRequest& r, Context& ctx) {
   const std::time_t at = now();
@@ -340,18 +422,7 @@ RegistrarOutcome<RegistrarResponse> RegistrarService::State::request_voucher(
   }
   if (!ours) return refuse(E::wrong_registrar);
 
-  // The MASA: the IDevID names its authority (RFC 8995 §2.3.2); the
-  // configuration allows it, or sends every request elsewhere.
-  std::string base_url = config.masa.override_url;
-  if (base_url.empty()) {
-    const auto authority = masa_authority(*pledge.certificate);
-    if (!authority) return refuse(E::masa_unknown);
-    const auto& allowed = config.masa.allowed_authorities;
-    if (std::find(allowed.begin(), allowed.end(), *authority) == allowed.end()) {
-      return refuse(E::masa_not_allowed, "the IDevID names " + authority->substr(0, 80));
-    }
-    base_url = "https://" + *authority;
-  }
+  ASSIGN_OR_REFUSE(const std::string base_url, masa_base_url(*pledge.certificate));
 
   // RFC 8995 §5.5: the registrar voucher-request wraps the pledge's.
   RegistrarRequestOptions options;
@@ -368,7 +439,7 @@ RegistrarOutcome<RegistrarResponse> RegistrarService::State::request_voucher(
   if (reply->status != 200) {
     return refuse(E::masa_refused, "the MASA (" + base_url + ") answered " +
                                        std::to_string(reply->status) + ": " +
-                                       first_line(reply->body, k_max_masa_reason));
+                                       one_line(reply->body, k_max_masa_reason));
   }
 
   // What came back must be a voucher for this pledge that pins this
@@ -385,35 +456,11 @@ RegistrarOutcome<RegistrarResponse> RegistrarService::State::request_voucher(
   if (p.nonce && v.nonce && *p.nonce != *v.nonce) {
     return refuse(E::voucher_unusable, "its nonce is not the pledge's");
   }
-  crypto::CertificateRef pinned;
-  for (const auto& c : config.chain) {
-    if ((v.pinned_domain_cert && same_bytes(*v.pinned_domain_cert, c->der)) ||
-        (v.pinned_domain_pubk && *v.pinned_domain_pubk == c->spki_der)) {
-      pinned = c;
-    }
-  }
-  if (!pinned) {
-    return refuse(E::voucher_unusable, "it pins no certificate of this registrar's domain");
-  }
+  ASSIGN_OR_REFUSE(const crypto::CertificateRef pinned, pinned_in_domain(v));
   const std::string domain_id = domain_id_of(*pinned);
-
   // RFC 8995 §5.8.3: the device's history, judged before anything reaches
-  // the pledge. The audit-log request is the same RVR (SPEC.md §2).
-  auto log_reply =
-      masa.post(MasaPost{base_url, "requestauditlog", std::string(voucher_media_type(*form)),
-                         std::string(k_json), *rvr});
-  if (!log_reply) {
-    return refuse(E::audit_log_unavailable, base_url + ": " + log_reply.error().message);
-  }
-  if (log_reply->status != 200) {
-    return refuse(E::audit_log_unavailable, "the MASA answered " +
-                                                std::to_string(log_reply->status) + ": " +
-                                                first_line(log_reply->body, k_max_masa_reason));
-  }
-  auto log = parse_audit_log(log_reply->body);
-  if (!log) return refuse(E::audit_log_unavailable, "the log: " + log.error().message);
-  const AuditVerdict verdict = apply_audit_log_policy(*log, domain_id, config.audit_log);
-  if (!verdict.accepted) return refuse(E::audit_log_refused, verdict.reason);
+  // the pledge.
+  CHECK_OR_REFUSE(check_history(base_url, *form, *rvr, domain_id));
 
   store::VoucherRecord record;
   record.serial = pledge.serial;
@@ -435,6 +482,72 @@ RegistrarOutcome<RegistrarResponse> RegistrarService::State::request_voucher(
       reply->content_type.empty() ? std::string(voucher_media_type(*answer)) : reply->content_type;
   out.body = std::move(reply->body);  // RFC 8995 §5.6: unchanged
   return out;
+}
+
+RegistrarOutcome<Bytes> RegistrarService::enroll_offline(const std::vector<Bytes>& idevid_chain,
+                                                         Form form) {
+  State& s = *state_;
+  const std::time_t at = s.now();
+  if (idevid_chain.empty()) return refuse(E::pledge_not_authenticated, "no IDevID given");
+  // The owner must know X authentically: from an IDevID its manufacturer
+  // anchors vouch for.
+  const Caller device_caller{idevid_chain.front(),
+                             std::vector<Bytes>(idevid_chain.begin() + 1, idevid_chain.end())};
+  ASSIGN_OR_REFUSE(const Identity device, s.authenticate_idevid(device_caller, at));
+  auto share = make_enrolling_extension(*device.certificate, device.serial, *s.config.domain_ca,
+                                        s.config.ldevid, at);
+  if (!share) return refuse(E::enrollment_failure, share.error().message);
+  ASSIGN_OR_REFUSE(const std::string base_url, s.masa_base_url(*device.certificate));
+
+  // RFC 8995 §5.5 without the pledge's request: nonceless, so the voucher
+  // carries an expiry and may wait for the device.
+  voucher::Voucher rvr;
+  rvr.kind = voucher::ArtifactKind::voucher_request;
+  rvr.created_on = DateTime::from_unix_seconds(at);
+  rvr.serial_number = device.serial;
+  rvr.enrolling = *share;
+  voucher::SigningIdentity identity{s.config.signer.get(), s.config.chain};
+  auto signed_rvr = voucher::sign_artifact(rvr, form, identity);
+  if (!signed_rvr) return refuse(E::internal_error);
+  const std::string media(voucher_media_type(form));
+  auto reply = s.masa.post(MasaPost{base_url, "requestvoucher", media, media, *signed_rvr});
+  if (!reply) return refuse(E::masa_unreachable, base_url + ": " + reply.error().message);
+  if (reply->status != 200) {
+    return refuse(E::masa_refused, "the MASA (" + base_url + ") answered " +
+                                       std::to_string(reply->status) + ": " +
+                                       one_line(reply->body, k_max_masa_reason));
+  }
+  voucher::TrustPolicy inspection = voucher::TrustPolicy::for_inspection();
+  auto voucher = voucher::verify_artifact(reply->body, inspection);
+  if (!voucher) return refuse(E::voucher_unusable, voucher.error().message);
+  const voucher::Voucher& v = voucher->payload;
+  if (v.kind != voucher::ArtifactKind::voucher || v.serial_number != device.serial ||
+      v.enrolling != share.value()) {
+    return refuse(E::voucher_unusable,
+                  "it is not a voucher for serial-number " + device.serial + " carrying the share");
+  }
+  ASSIGN_OR_REFUSE(const crypto::CertificateRef pinned, s.pinned_in_domain(v));
+  const std::string domain_id = domain_id_of(*pinned);
+  CHECK_OR_REFUSE(s.check_history(base_url, form, *signed_rvr, domain_id));
+
+  if (!s.store.record_pledge(device.serial, device.certificate->der, at)) {
+    return refuse(E::store_failure);
+  }
+  store::VoucherRecord record;
+  record.serial = device.serial;
+  record.at = at;
+  record.idevid_fingerprint = device.fingerprint;
+  record.masa_url = base_url;
+  record.form = std::string(voucher::form_name(form));
+  record.assertion = v.assertion ? std::string(voucher::assertion_name(*v.assertion)) : "";
+  record.domain_id = domain_id;
+  record.voucher = reply->body;
+  if (!s.store.record_voucher(record)) return refuse(E::store_failure);
+  const store::LdevidRecord ldevid = ldevid_record(device.serial, at, share->ldevid, false);
+  if (!s.store.record_ldevid(ldevid)) return refuse(E::store_failure);
+  s.record(device.serial, "enrolling-voucher", true,
+           "co-generated LDevID " + ldevid.certificate_serial + ", voucher from " + base_url);
+  return std::move(reply->body);
 }
 
 RegistrarOutcome<RegistrarResponse> RegistrarService::State::status_report(
@@ -523,17 +636,8 @@ RegistrarOutcome<RegistrarResponse> RegistrarService::State::enroll(const Regist
   auto pkcs7 = certs_only_der({ldevid->get()});
   if (!pkcs7) return refuse(E::enrollment_failure);
 
-  store::LdevidRecord record;
-  record.serial = pledge.serial;
-  record.at = at;
-  record.certificate_der = crypto::certificate_der(ldevid->get());
-  const ASN1_INTEGER* serial_number = X509_get0_serialNumber(ldevid->get());
-  record.certificate_serial =
-      hex_encode(ByteView(ASN1_STRING_get0_data(serial_number),
-                          static_cast<std::size_t>(ASN1_STRING_length(serial_number))));
-  auto cached = crypto::CertificateCache::shared().decode(record.certificate_der);
-  record.not_after = cached ? (*cached)->not_after : 0;
-  record.renewal = renewal;
+  const store::LdevidRecord record =
+      ldevid_record(pledge.serial, at, crypto::certificate_der(ldevid->get()), renewal);
   if (!store.record_ldevid(record)) return refuse(E::store_failure);
   this->record(pledge.serial, renewal ? "ldevid-renewed" : "ldevid-issued", true,
                "certificate serial " + record.certificate_serial);

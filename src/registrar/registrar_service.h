@@ -99,6 +99,17 @@ class RegistrarService {
 
   RegistrarResponse handle(const RegistrarRequest& request);
 
+  // The enrolling voucher (docs/enrolling-voucher.md), for a device that
+  // need not be reachable: the owner's share of a co-generated key for the
+  // IDevID given (first, with the CA certificates it came with; it must
+  // chain to a manufacturer anchor), in a nonceless
+  // registrar voucher-request to the device's MASA, which answers only a
+  // known customer that is the device's recorded owner. The voucher comes
+  // back as the MASA signed it, to travel to the device as a file; the
+  // LDevID in it is recorded as issued.
+  RegistrarOutcome<Bytes> enroll_offline(const std::vector<Bytes>& idevid_chain,
+                                         voucher::Form form);
+
  private:
   struct State;
   std::unique_ptr<State> state_;
