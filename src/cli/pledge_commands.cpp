@@ -11,6 +11,7 @@
 #include "core/secrets.h"
 #include "crypto/keys.h"
 #include "pki/certificate_fields.h"
+#include "pledge/apply_voucher.h"
 #include "pledge/bootstrap.h"
 #include "pledge/identity.h"
 #include "service/pledge_transport.h"
@@ -105,6 +106,22 @@ std::string name_text(const X509_NAME* name) {
   return crypto::name_rfc2253(name);
 }
 
+// A refusal: the reason with its name in brackets, exit 1.
+int refused(const std::string& serial, const Refusal<pledge::PledgeError>& r, bool json) {
+  const auto& entry = pledge::error_entry(r.error);
+  if (json) {
+    nlohmann::ordered_json out{{"serial", serial},
+                               {"onboarded", false},
+                               {"error", entry.name},
+                               {"reason", entry.reason},
+                               {"detail", r.detail}};
+    std::cout << out.dump() << "\n";
+  }
+  std::cerr << "vouchsafe: " << serial << ": " << entry.reason
+            << (r.detail.empty() ? "" : ": " + r.detail) << " [" << entry.name << "]\n";
+  return k_exit_rejected;
+}
+
 int bootstrap_command(const BootstrapArgs& a) {
   auto form = voucher::parse_form(a.form);
   if (!form) return report_error(form.error());
@@ -128,21 +145,7 @@ int bootstrap_command(const BootstrapArgs& a) {
   pledge::BootstrapOptions options;
   options.form = *form;
   auto enrolled = pledge::bootstrap(*identity, *trust, **transport, options);
-  if (!enrolled) {
-    const auto& r = enrolled.refusal();
-    const auto& entry = pledge::error_entry(r.error);
-    if (a.json) {
-      nlohmann::ordered_json out{{"serial", identity->serial},
-                                 {"onboarded", false},
-                                 {"error", entry.name},
-                                 {"reason", entry.reason},
-                                 {"detail", r.detail}};
-      std::cout << out.dump() << "\n";
-    }
-    std::cerr << "vouchsafe: " << identity->serial << ": " << entry.reason
-              << (r.detail.empty() ? "" : ": " + r.detail) << " [" << entry.name << "]\n";
-    return k_exit_rejected;
-  }
+  if (!enrolled) return refused(identity->serial, enrolled.refusal(), a.json);
   if (auto w = write_enrollment(a.out, *enrolled, *form, *pass); !w) return report_error(w.error());
   const std::string subject = name_text(X509_get_subject_name(enrolled->ldevid.get()));
   const std::string issuer = name_text(X509_get_issuer_name(enrolled->ldevid.get()));
@@ -163,6 +166,76 @@ int bootstrap_command(const BootstrapArgs& a) {
   return k_exit_ok;
 }
 
+struct ApplyArgs : BootstrapArgs {
+  std::string voucher_file;
+};
+
+// docs/enrolling-voucher.md: a voucher that came as a file, applied with no
+// connection; the LDevID, its key z (encrypted) and the pinned domain
+// certificate written out.
+int apply_voucher_command(const ApplyArgs& a) {
+  auto file = read_file(a.voucher_file, voucher::k_default_max_input);
+  if (!file) return report_error(file.error());
+  auto identity = load_identity(a);
+  if (!identity) return report_error(identity.error());
+  auto trust = load_masa_trust(a);
+  if (!trust) return report_error(trust.error());
+  auto pass = require_passphrase(a.passphrase_file, "VOUCHSAFE_PLEDGE_PASSPHRASE",
+                                 "the passphrase for the LDevID's key", "--passphrase-file");
+  if (!pass) return report_error(pass.error());
+  auto applied = pledge::apply_enrolling_voucher(*file, *identity, *trust, std::time(nullptr));
+  if (!applied) return refused(identity->serial, applied.refusal(), a.json);
+
+  const fs::path dir(a.out);
+  const auto written = [&]() -> Status {
+    TRY(create_private_directories(dir.string()));
+    ASSIGN_OR_RETURN(auto key_pem, crypto::private_key_pem(applied->ldevid_key.get(), *pass));
+    auto key = write_file_atomic((dir / "ldevid.key.pem").string(), as_bytes(key_pem), 0600);
+    OPENSSL_cleanse(key_pem.data(), key_pem.size());
+    TRY(key);
+    TRY(write_file_atomic((dir / "ldevid.pem").string(),
+                          as_bytes(pem_of({applied->ldevid.get()}))));
+    TRY(write_file_atomic((dir / "domain-ca.pem").string(),
+                          as_bytes(pem_of({applied->pinned_domain_cert.get()}))));
+    return write_file_atomic((dir / "voucher").string(), *file);
+  }();
+  if (!written) return report_error(written.error());
+  const std::string subject = name_text(X509_get_subject_name(applied->ldevid.get()));
+  const std::string issuer = name_text(X509_get_issuer_name(applied->ldevid.get()));
+  if (a.json) {
+    nlohmann::ordered_json out{{"serial", identity->serial}, {"onboarded", true},
+                               {"ldevid_subject", subject},  {"ldevid_issuer", issuer},
+                               {"co_generated", true},       {"out", a.out}};
+    std::cout << out.dump() << "\n";
+  } else {
+    std::cout << identity->serial << ": enrolled offline; LDevID subject " << subject << ", issuer "
+              << issuer << ", its key completed here (written to " << a.out << ")\n";
+  }
+  return k_exit_ok;
+}
+
+// The flags naming the device's IDevID, its MASA anchor and the output.
+void add_device_options(CLI::App* cmd, BootstrapArgs& a) {
+  cmd->add_option("--idevid", a.idevid, "The IDevID certificate (and chain), PEM or DER");
+  cmd->add_option("--key", a.key,
+                  "Its key, PEM (if encrypted: $VOUCHSAFE_PLEDGE_PASSPHRASE or --passphrase-file)");
+  cmd->add_option("--pkcs12", a.pkcs12,
+                  "Key and IDevID in a PKCS#12 bundle (passphrase: $VOUCHSAFE_BUNDLE_PASSPHRASE)");
+  cmd->add_option("--bundle-passphrase-file", a.bundle_passphrase_file,
+                  "File whose first line is the bundle's passphrase");
+  cmd->add_option("--seed-file", a.seed_file,
+                  "The key's seed: a seeds file (SERIAL,HEX lines) or a file holding the hex seed");
+  cmd->add_option("--firmware", a.firmware, "DICE: the firmware image the key is bound to");
+  auto* anchor = cmd->add_option("--masa-anchor", a.masa_anchor, "The MASA's CA certificate");
+  auto* pubkey = cmd->add_option("--masa-pubkey", a.masa_pubkey,
+                                 "Or the MASA's voucher-signing public key, bare (PEM)");
+  anchor->excludes(pubkey);
+  cmd->add_option("--out", a.out, "Output directory (made 0700)")->required();
+  cmd->add_option("--passphrase-file", a.passphrase_file,
+                  "File whose first line is the pledge's passphrase (IDevID key, LDevID key)");
+  cmd->add_flag("--json", a.json, "One JSON line on stdout");
+}
+
 }  // namespace
 
 void add_pledge_commands(CLI::App& app, Action& action) {
@@ -180,32 +253,13 @@ void add_pledge_commands(CLI::App& app, Action& action) {
       "pinned certificate to --out. Every failure is reported to the registrar where the flow\n"
       "still allows it.");
   boot->add_option("--registrar", a->registrar, "The registrar, HOST:PORT")->required();
-  boot->add_option("--idevid", a->idevid, "The IDevID certificate (and chain), PEM or DER");
-  boot->add_option(
-      "--key", a->key,
-      "Its key, PEM (if encrypted: $VOUCHSAFE_PLEDGE_PASSPHRASE or --passphrase-file)");
-  boot->add_option("--pkcs12", a->pkcs12,
-                   "Key and IDevID in a PKCS#12 bundle (passphrase: $VOUCHSAFE_BUNDLE_PASSPHRASE)");
-  boot->add_option("--bundle-passphrase-file", a->bundle_passphrase_file,
-                   "File whose first line is the bundle's passphrase");
-  boot->add_option(
-      "--seed-file", a->seed_file,
-      "The key's seed: a seeds file (SERIAL,HEX lines) or a file holding the hex seed");
-  boot->add_option("--firmware", a->firmware, "DICE: the firmware image the key is bound to");
-  auto* anchor = boot->add_option("--masa-anchor", a->masa_anchor, "The MASA's CA certificate");
-  auto* pubkey = boot->add_option("--masa-pubkey", a->masa_pubkey,
-                                  "Or the MASA's voucher-signing public key, bare (PEM)");
-  anchor->excludes(pubkey);
-  boot->add_option("--out", a->out, "Output directory (made 0700)")->required();
+  add_device_options(boot, *a);
   boot->add_option("--form", a->form, "Voucher form: cms, cose or jws")
       ->check(CLI::IsMember({"cms", "cose", "jws"}))
       ->capture_default_str();
-  boot->add_option("--passphrase-file", a->passphrase_file,
-                   "File whose first line is the pledge's passphrase (IDevID key, LDevID key)");
   boot->add_option("--timeout", a->timeout, "Seconds per exchange")
       ->check(CLI::Range(1, 600))
       ->capture_default_str();
-  boot->add_flag("--json", a->json, "One JSON line on stdout");
   boot->footer(
       std::string("\nEXAMPLES:\n"
                   "  vouchsafe pledge bootstrap --registrar 192.0.2.1:9443 --idevid dev.pem --key "
@@ -222,6 +276,27 @@ void add_pledge_commands(CLI::App& app, Action& action) {
       "     follows, with its name in brackets, e.g. [voucher_nonce_mismatch])\n"
       "  2  usage or environment error (bad flags, unreadable file, wrong passphrase)\n");
   boot->callback([&action, a] { action = [a] { return bootstrap_command(*a); }; });
+
+  auto av = std::make_shared<ApplyArgs>();
+  auto* apply = noun->add_subcommand(
+      "apply-voucher",
+      "Apply an enrolling voucher that came as a file (docs/enrolling-voucher.md), with no\n"
+      "connection: the voucher checked against the built-in MASA anchor (nonceless, not\n"
+      "expired, for this device), the owner's share opened with the IDevID key, the LDevID's\n"
+      "key completed (z = x + y) and checked. Writes ldevid.pem, ldevid.key.pem (encrypted),\n"
+      "domain-ca.pem (the pinned domain certificate) and the voucher to --out.");
+  apply->add_option("VOUCHER", av->voucher_file, "The voucher file (CMS, COSE or JWS)")->required();
+  add_device_options(apply, *av);
+  apply->footer(
+      std::string("\nEXAMPLES:\n"
+                  "  vouchsafe pledge apply-voucher voucher.cms --idevid dev.pem --key dev.key \\\n"
+                  "      --masa-anchor masa-ca.pem --out ./enrolled\n") +
+      "\nEXIT CODES:\n"
+      "  0  enrolled: an LDevID of the owner's domain and its key, written to --out\n"
+      "  1  refused: the voucher or the share failed a check (the reason follows, with its\n"
+      "     name in brackets, e.g. [enrolling_share_unreadable])\n"
+      "  2  usage or environment error (bad flags, unreadable file, wrong passphrase)\n");
+  apply->callback([&action, av] { action = [av] { return apply_voucher_command(*av); }; });
 }
 
 }  // namespace vouchsafe::cli

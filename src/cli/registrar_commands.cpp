@@ -15,6 +15,7 @@
 #include "crypto/keys.h"
 #include "crypto/signer.h"
 #include "net/https_client.h"
+#include "pki/certificate_fields.h"
 #include "pledge/voucher_request.h"
 #include "registrar/domain_ca.h"
 #include "registrar/voucher_request.h"
@@ -333,6 +334,40 @@ int serve_guarded(const ServeArgs& a) {
   }
 }
 
+// --------------------------------------------------------- enroll-offline
+
+struct EnrollOfflineArgs {
+  std::string home, config, store, serial, idevid, out, form = "cms";
+};
+
+// docs/enrolling-voucher.md: the owner's share for a device that need not
+// be reachable, in a voucher its MASA signs; the voucher goes to --out.
+int enroll_offline_command(const EnrollOfflineArgs& a) {
+  const fs::path home = registrar_home(a.home);
+  auto settings = service::load_registrar_settings(config_path(home, a.config));
+  if (!settings) return report_error(settings.error());
+  if (!a.store.empty()) settings->store = a.store;
+  if (settings->home.empty()) settings->home = home.string();
+  auto form = voucher::parse_form(a.form);
+  if (!form) return report_error(form.error());
+  auto certs = crypto::load_certificates(a.idevid);
+  if (!certs) return report_error(certs.error());
+  auto serial = pki::device_serial_of(certs->front().get());
+  if (!serial) return report_error(serial.error());
+  if (*serial != a.serial) {
+    return report_error(
+        {ErrorCode::usage, a.idevid + " is the IDevID of " + *serial + ", not " + a.serial});
+  }
+  std::vector<Bytes> chain;
+  for (const auto& c : *certs) chain.push_back(crypto::certificate_der(c.get()));
+  auto voucher = service::enroll_offline(*settings, chain, *form);
+  if (!voucher) return report_error(voucher.error());
+  if (auto w = write_file_atomic(a.out, *voucher); !w) return report_error(w.error());
+  std::cout << a.serial << ": enrolling voucher written to " << a.out
+            << " (hand it to the device: vouchsafe pledge apply-voucher)\n";
+  return k_exit_ok;
+}
+
 // ----------------------------------------------------------------- status
 
 struct StatusArgs {
@@ -513,6 +548,32 @@ void add_registrar_commands(CLI::App& app, Action& action) {
   status->footer(std::string("\nEXAMPLES:\n  vouchsafe registrar status WG-SZ1-00000001\n") +
                  k_exit_codes_help);
   status->callback([&action, st] { action = [st] { return status_command(*st); }; });
+
+  auto eo = std::make_shared<EnrollOfflineArgs>();
+  auto* offline = noun->add_subcommand(
+      "enroll-offline",
+      "Enrol a device with no round trip (docs/enrolling-voucher.md): from its IDevID, pick\n"
+      "the owner's share y, issue the LDevID for Z = X + Y (marked co-generated), seal y to the\n"
+      "device, and ask its MASA for a nonceless voucher carrying both. The MASA answers a known\n"
+      "customer for a device recorded as its own. The voucher travels to the device as a file.");
+  offline->add_option("SERIAL", eo->serial, "The device serial number")->required();
+  offline
+      ->add_option("--idevid", eo->idevid,
+                   "The device's IDevID (PEM, then its CA certificates), e.g. from the sales "
+                   "records")
+      ->required();
+  offline->add_option("--out", eo->out, "Where to write the voucher")->required();
+  offline->add_option("--form", eo->form, "Voucher form: cms, cose or jws")
+      ->check(CLI::IsMember({"cms", "cose", "jws"}))
+      ->capture_default_str();
+  offline->add_option("--home", eo->home, k_registrar_home_help);
+  offline->add_option("--config", eo->config, "Configuration (default: HOME/registrar.toml)");
+  offline->add_option("--store", eo->store, "PostgreSQL DSN or SQLite path of the registrar store");
+  offline->footer(std::string("\nEXAMPLES:\n"
+                              "  vouchsafe registrar enroll-offline WG-SZ1-00000042 --idevid "
+                              "wg42.pem --out wg42.voucher\n") +
+                  k_exit_codes_help);
+  offline->callback([&action, eo] { action = [eo] { return enroll_offline_command(*eo); }; });
 
   auto ra = std::make_shared<RequestArgs>();
   auto* request = noun->add_subcommand(

@@ -23,6 +23,25 @@ struct RegistrarServer::Parts {
   bool stopped = false;
 };
 
+Result<Bytes> enroll_offline(const RegistrarSettings& settings,
+                             const std::vector<Bytes>& idevid_chain, voucher::Form form) {
+  ASSIGN_OR_RETURN(auto store, store::open_registrar_store(registrar_store_location(settings)));
+  ASSIGN_OR_RETURN(auto client_options, masa_client_options(settings));
+  ASSIGN_OR_RETURN(auto masa, HttpsMasaClient::create(client_options));
+  ASSIGN_OR_RETURN(auto config, registrar_config(settings));
+  registrar::RegistrarService service(std::move(config), *store, *masa);
+  auto voucher = service.enroll_offline(idevid_chain, form);
+  if (!voucher) {
+    const auto& entry = registrar::status_entry(voucher.refusal().error);
+    return fail(ErrorCode::invalid_value, std::string(entry.name) + ": " +
+                                              std::string(entry.reason) +
+                                              (voucher.refusal().detail.empty()
+                                                   ? std::string()
+                                                   : " (" + voucher.refusal().detail + ")"));
+  }
+  return std::move(voucher).value();
+}
+
 std::string registrar_store_location(const RegistrarSettings& settings) {
   return settings.store.empty() ? settings.home + "/registrar.db" : settings.store;
 }

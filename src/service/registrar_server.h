@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "core/result.h"
+#include "voucher/trust_policy.h"
 #include "service/registrar_settings.h"
 
 namespace vouchsafe::service {
@@ -29,6 +30,13 @@ class RegistrarServer {
   explicit RegistrarServer(std::unique_ptr<Parts> parts);
   std::unique_ptr<Parts> parts_;
 };
+
+// One enrolling voucher (docs/enrolling-voucher.md) outside a running
+// server: the home's store, keys and MASA client, for the device whose
+// IDevID (then its CA certificates) is given. Returns the voucher as the
+// MASA signed it; a refusal is an invalid_value error naming it.
+Result<Bytes> enroll_offline(const RegistrarSettings& settings,
+                             const std::vector<Bytes>& idevid_chain, voucher::Form form);
 
 // Where a registrar home keeps its store.
 std::string registrar_store_location(const RegistrarSettings& settings);
