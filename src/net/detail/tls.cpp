@@ -61,6 +61,11 @@ Result<std::unique_ptr<boost::asio::ssl::context>> make_server_tls_context(
   }
 
   if (options.ticket_keys) options.ticket_keys->install(ctx);
+  // One session ticket per handshake, not OpenSSL's two: a registrar
+  // resumes one connection at a time, and each ticket costs the server a
+  // copy of the session, client certificate included (OpenSSL 3.0 copies
+  // it through its DER encoding).
+  SSL_CTX_set_num_tickets(ctx, 1);
 
   if (options.require_client_certificate && !options.client_anchors.empty()) {
     X509_STORE* anchors = SSL_CTX_get_cert_store(ctx);  // owned by ctx

@@ -61,6 +61,14 @@ TEST_F(SessionTicketsTest, AClientResumesOnAnotherInstanceWithTheSameKeysAndKeep
   const auto first = request(*a, "");
   ASSERT_NE(first.find("hello /x"), std::string::npos) << first;
   EXPECT_FALSE(reused(first));
+  // One ticket, not OpenSSL's default two: each costs the server a copy of
+  // the session.
+  std::size_t tickets = 0;
+  for (auto at = first.find("New Session Ticket arrived"); at != std::string::npos;
+       at = first.find("New Session Ticket arrived", at + 1)) {
+    ++tickets;
+  }
+  EXPECT_EQ(tickets, 1U) << first;
   const auto second = request(*b, "session.pem");
   EXPECT_TRUE(reused(second)) << second;
   EXPECT_NE(second.find("hello /x"), std::string::npos) << second;
