@@ -54,6 +54,7 @@ struct Options {
   std::size_t requests = 40000;  // per mode, at most
   unsigned concurrency = 8;
   std::string modes = "keep-alive,new-connection,resumed";
+  std::size_t hold = 0;  // connections to hold open at the end, for the MASA's memory
 };
 
 const char* const k_usage =
@@ -61,6 +62,7 @@ const char* const k_usage =
     "                 --seeds SEEDS.csv --devices DEVICES.csv [--server-pid PID]\n"
     "                 [--duration SECONDS=20] [--requests N=40000 (max 100000)]\n"
     "                 [--concurrency C=8] [--modes keep-alive,new-connection,resumed]\n"
+    "                 [--hold N (max 5000): then hold N connections open, report the MASA's RSS]\n"
     "Each mode stops at SECONDS or after N requests, whichever comes first.\n"
     "Exit: 0 every request got a voucher, 1 some did not, 2 usage or set-up error.\n";
 
@@ -92,6 +94,8 @@ std::optional<Options> parse_args(int argc, char** argv) {
         o.concurrency = static_cast<unsigned>(std::stoul(value));
       else if (flag == "--modes")
         o.modes = value;
+      else if (flag == "--hold")
+        o.hold = std::stoul(value);
       else
         return std::nullopt;
     } catch (const std::exception&) {
@@ -103,6 +107,7 @@ std::optional<Options> parse_args(int argc, char** argv) {
     return std::nullopt;
   }
   o.requests = std::min(o.requests, k_max_requests);
+  if (o.hold > 5000) return std::nullopt;
   o.duration_s = std::min(o.duration_s, k_max_duration_s);
   return o;
 }
@@ -570,6 +575,79 @@ Result<ModeResult> run_mode(const Options& o, const net::Url& where,
   return result;
 }
 
+// Resident memory of a process in KiB, from /proc/PID/status; -1 unknown.
+long resident_kib(long pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+// Issue 12: many registrars' connections held open at once, each having
+// made one request, cost the MASA bounded memory. Opens them from a few
+// threads, measures the server's resident memory before and after.
+int hold_connections(const Options& o, const net::Url& where,
+                     const std::vector<Identity>& registrars,
+                     const std::vector<Identity>& devices) {
+  if (o.server_pid <= 0) {
+    std::fprintf(stderr, "masa_load: --hold needs --server-pid\n");
+    return 2;
+  }
+  constexpr unsigned k_threads = 8;
+  std::vector<Worker> workers(k_threads);
+  for (std::size_t i = 0; i < workers.size(); ++i)
+    workers[i].registrar = &registrars[i % registrars.size()];
+  if (auto built = build_pools(workers, devices, o.hold); !built) {
+    std::fprintf(stderr, "masa_load: %s\n", built.error().message.c_str());
+    return 2;
+  }
+  // One descriptor per held connection, on this side too.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &files);
+  }
+  const long before = resident_kib(o.server_pid);
+  std::vector<std::vector<std::unique_ptr<net::HttpsConnection>>> held(k_threads);
+  std::atomic<std::size_t> opened{0}, failed{0};
+  std::vector<std::thread> threads;
+  for (unsigned t = 0; t < k_threads; ++t) {
+    threads.emplace_back([&, t] {
+      auto tls = net::ClientTls::load(client_options(o, *workers[t].registrar));
+      if (!tls) return;
+      for (const auto& request : workers[t].pool) {
+        if (opened + failed >= o.hold) break;
+        auto c = net::HttpsConnection::open(where, *tls);
+        if (!c) {
+          ++failed;
+          continue;
+        }
+        auto r = (*c)->post(std::string(k_media_cms), std::string(k_media_cms), request.rvr);
+        if (!r || r->status != 200) {
+          ++failed;
+          continue;
+        }
+        held[t].push_back(std::move(*c));
+        ++opened;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const long after = resident_kib(o.server_pid);
+  std::printf(
+      "\n== %zu connections held open (%zu failed): MASA resident memory %.1f MiB,"
+      " was %.1f MiB: %.1f KiB per connection\n",
+      opened.load(), failed.load(), after / 1024.0, before / 1024.0,
+      opened > 0 ? static_cast<double>(after - before) / static_cast<double>(opened) : 0.0);
+  std::fflush(stdout);
+  for (auto& list : held) {
+    for (auto& c : list) c->close();
+  }
+  return failed == 0 ? 0 : 1;
+}
+
 int run(const Options& o) {
   auto where = net::parse_https_url(o.url + "/.well-known/brski/requestvoucher");
   if (!where) return std::fprintf(stderr, "masa_load: %s\n", where.error().message.c_str()), 2;
@@ -610,6 +688,7 @@ int run(const Options& o) {
     clean = clean && r->clean;
     results[name] = *r;
   }
+  if (o.hold > 0 && hold_connections(o, *where, *registrars, *devices) != 0) clean = false;
   // Issue 12's target for resumption: a share of the keep-alive rate.
   if (results.count("keep-alive") != 0 && results.count("resumed") != 0) {
     const auto& ka = results["keep-alive"];
