@@ -32,7 +32,9 @@ class CapturingMasa : public MasaClient {
 // The member names of a voucher-request's JSON, in order.
 std::vector<std::string> members(const voucher::Voucher& v) {
   std::vector<std::string> out;
-  for (const auto& [name, value] : voucher::to_json(v).begin()->items()) out.push_back(name);
+  // Keep the document alive: items() refers into it.
+  const auto document = voucher::to_json(v);
+  for (const auto& [name, value] : document.begin()->items()) out.push_back(name);
   std::sort(out.begin(), out.end());
   return out;
 }
