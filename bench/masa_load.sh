@@ -13,6 +13,9 @@
 #               validated once; DEVICES >= --requests makes every request
 #               come from a device not seen before, as in the field.
 #   REGISTRARS  default 8.
+#   KEY_STORE   softhsm: every CA and MASA key on a throw-away SoftHSM2
+#               token, and the bound computed with the token's C_Sign rate
+#               (measured by bench_keys) in place of EVP_DigestSign.
 #   TMPDIR      where the throw-away home and its SQLite store live;
 #               TMPDIR=/dev/shm takes the disk's fsync out of the
 #               measurement, to tell store I/O from CPU.
@@ -44,11 +47,26 @@ export VOUCHSAFE_HOME=$work/home
 export VOUCHSAFE_CA_PASSPHRASE=bench-ca-passphrase
 export VOUCHSAFE_MASA_PASSPHRASE=bench-masa-passphrase
 
+key_store_flags=()
+load_flags=()
+if [ "${KEY_STORE:-}" = softhsm ]; then
+  mkdir -p softhsm/tokens
+  printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
+    "$work/softhsm/tokens" > softhsm/softhsm2.conf
+  export SOFTHSM2_CONF=$work/softhsm/softhsm2.conf
+  softhsm2-util --init-token --free --label masa-bench --pin bench-pin --so-pin bench-so >/dev/null
+  echo bench-pin > softhsm/pin
+  store="pkcs11:token=masa-bench?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:$work/softhsm/pin"
+  key_store_flags=(--key-store "$store")
+  rate=$("$build/bin/bench_keys" --csign-rate "$store" --seconds 3)
+  load_flags=(--token-sign-rate "$rate")
+  echo "keys on a SoftHSM2 token; its raw C_Sign rate: $rate/s" >&2
+fi
 echo "set-up in $work: $devices devices, $registrars registrars" >&2
 # --- the manufacturer: devices whose keys derive from seeds (the client
 # derives the same keys, as the devices would)
-"$vs" pki init --organization "Bench Devices" --masa-url 127.0.0.1 >/dev/null
-"$vs" pki issuing-ca create --name f1 --product widget >/dev/null
+"$vs" pki init --organization "Bench Devices" --masa-url 127.0.0.1 "${key_store_flags[@]}" >/dev/null
+"$vs" pki issuing-ca create --name f1 --product widget "${key_store_flags[@]}" >/dev/null
 for i in $(seq 1 "$devices"); do
   printf 'WG-F1-%08d,%s\n' "$i" "$(openssl rand -hex 32)"
 done > seeds.csv
@@ -71,7 +89,7 @@ for i in $(seq 1 "$registrars"); do
 done
 
 # --- the MASA: embedded default (SQLite), rate limits out of the way
-"$vs" masa init >/dev/null
+"$vs" masa init "${key_store_flags[@]}" >/dev/null
 config=$VOUCHSAFE_HOME/masa.toml
 # All load comes from 127.0.0.1: the per-address and per-prefix connection
 # caps go up to the total.
@@ -89,7 +107,8 @@ read -r port _ < ready
 
 status=0
 "$load" --url "https://127.0.0.1:$port" --ca "$VOUCHSAFE_HOME/masa/masa-ca.pem" \
-  --registrars registrars --seeds seeds.csv --devices devices.csv --server-pid "$masa_pid" "$@" \
+  --registrars registrars --seeds seeds.csv --devices devices.csv --server-pid "$masa_pid" \
+  "${load_flags[@]}" "$@" \
   || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- last lines of the MASA log" >&2

@@ -25,7 +25,9 @@ json device_json(const store::DeviceRecord& d, bool with_certificate) {
             {"key_mode", std::string(store::key_mode_name(d.key_mode))},
             {"issued_at", format_date_time(DateTime::from_unix_seconds(d.issued_at))},
             {"reissue_count", d.reissue_count},
-            {"certificate_sha256", hex_encode(crypto::sha256(d.certificate_der))}};
+            {"certificate_sha256", hex_encode(crypto::sha256(d.certificate_der))},
+            // The MASA key its firmware trusts (architecture rotating); "" : its product's.
+            {"masa_key_id", d.masa_key_id}};
   if (!d.reissue_reason.empty()) j["reissue_reason"] = d.reissue_reason;
   if (with_certificate) j["certificate"] = base64_encode(d.certificate_der);
   return j;

@@ -3,8 +3,8 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "core/secrets.h"
 #include "core/file.h"
+#include "core/secrets.h"
 #include "crypto/keys.h"
 #include "factory/authority.h"
 #include "factory/issuance.h"
@@ -41,7 +41,8 @@ struct Session {
     } else {
       ASSIGN_OR_RETURN(s.product, s.config.product_for_serial(serial_hint));
     }
-    ASSIGN_OR_RETURN(auto pass, ca_passphrase(passphrase_file));
+    // Only CA keys kept in files need it; keys on a token need their PIN.
+    ASSIGN_OR_RETURN(auto pass, read_passphrase(passphrase_file, "VOUCHSAFE_CA_PASSPHRASE"));
     ASSIGN_OR_RETURN(auto pool, factory::IssuingCaPool::load(*s.store, s.config, *s.product,
                                                              factory_code, ca_name, pass));
     s.pool.emplace(std::move(pool));

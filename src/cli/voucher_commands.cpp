@@ -3,10 +3,11 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "core/secrets.h"
 #include "core/date_time.h"
 #include "core/file.h"
+#include "core/secrets.h"
 #include "crypto/algorithm.h"
+#include "crypto/key_reference.h"
 #include "crypto/keys.h"
 #include "crypto/signer.h"
 #include "voucher/artifact.h"
@@ -82,6 +83,7 @@ struct VerifyOptions {
   std::string at;
   std::size_t max_size = voucher::k_default_max_input;
   bool json_output = false;
+  std::string voucher_authority;
 };
 
 int verify_command(const VerifyOptions& o, bool inspect) {
@@ -104,6 +106,10 @@ int verify_command(const VerifyOptions& o, bool inspect) {
     }
     policy = voucher::TrustPolicy::with_anchors(std::move(anchors));
     trust = "signer chains to a given anchor";
+    if (!o.voucher_authority.empty()) {
+      policy.required_policy = o.voucher_authority;
+      trust += " through a voucher authority (" + o.voucher_authority + ")";
+    }
   }
   policy.max_input = o.max_size;
   if (!o.at.empty()) {
@@ -139,11 +145,12 @@ int sign_command(const SignOptions& o) {
   if (!form) return report_error(form.error());
   auto passphrase = read_passphrase(o.passphrase_file, "VOUCHSAFE_KEY_PASSPHRASE");
   if (!passphrase) return report_error(passphrase.error());
-  auto key = crypto::load_private_key(o.key, *passphrase);
-  if (!key) return report_error(key.error());
+  // A key file or a pkcs11: URI: every signature goes through a Signer.
+  auto signer = crypto::open_signer(o.key, *passphrase);
+  if (!signer) return report_error(signer.error());
   auto certs = crypto::load_certificates(o.cert);
   if (!certs) return report_error(certs.error());
-  if (X509_check_private_key(certs->front().get(), key->get()) != 1) {
+  if (EVP_PKEY_eq(X509_get0_pubkey(certs->front().get()), (*signer)->public_key()) != 1) {
     return report_error({ErrorCode::bad_key, o.cert + " does not hold the public key of " + o.key});
   }
   voucher::SigningIdentity identity;
@@ -153,8 +160,6 @@ int sign_command(const SignOptions& o) {
     if (!extra) return report_error(extra.error());
     for (auto& c : *extra) identity.chain.push_back(crypto::make_certificate_ref(std::move(c)));
   }
-  auto signer = crypto::SoftwareSigner::create(std::move(key).value());
-  if (!signer) return report_error(signer.error());
   identity.signer = signer->get();
 
   auto text = read_file(o.payload, voucher::k_default_max_input);
@@ -212,6 +217,11 @@ void add_voucher_commands(CLI::App& app, Action& action) {
                                     "Pinned public key (PEM/DER SPKI, or a certificate)");
   anchor->excludes(pubkey);
   pubkey->excludes(anchor);
+  verify
+      ->add_option("--require-voucher-authority", verify_opts->voucher_authority,
+                   "With --anchor: refuse a signer whose path carries no certificate with this "
+                   "policy OID (MASA key architecture idevid-root)")
+      ->needs(anchor);
   verify->add_option("--at", verify_opts->at,
                      "Validate certificates at this RFC 3339 time instead of now");
   verify->add_option("--max-size", verify_opts->max_size, "Largest input accepted, in bytes")
@@ -239,7 +249,8 @@ void add_voucher_commands(CLI::App& app, Action& action) {
                            "ietf-voucher-request:voucher) as CMS, COSE_Sign1 (SID CBOR) or JWS.");
   sign->add_option("PAYLOAD", sign_opts->payload, "The JSON voucher or voucher-request")
       ->required();
-  sign->add_option("--key", sign_opts->key, "Signing key, PEM or DER (may be encrypted)")
+  sign->add_option("--key", sign_opts->key,
+                   "Signing key: PEM or DER file (may be encrypted), or a pkcs11: URI")
       ->required();
   sign->add_option("--cert", sign_opts->cert,
                    "The signing key's certificate (PEM may hold the chain)")

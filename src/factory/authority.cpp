@@ -42,25 +42,6 @@ void warn_if_readable_by_others(const Home& home) {
   }
 }
 
-// Overwrites a key file before unlinking it, so the key does not linger in
-// the file system's free blocks longer than it must.
-Status destroy_key_file(const std::string& path) {
-  if (path.empty() || !fs::exists(path)) return ok();
-  const auto size = fs::file_size(path);
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    const std::vector<char> zeros(size, 0);
-    // Best effort: the unlink below happens whatever the write managed.
-    [[maybe_unused]] const auto written = ::write(fd, zeros.data(), zeros.size());
-    ::fsync(fd);
-    ::close(fd);
-  }
-  std::error_code ec;
-  fs::remove(path, ec);
-  if (ec) return fail(ErrorCode::io_error, "cannot remove " + path + ": " + ec.message());
-  return ok();
-}
-
 Result<crypto::X509Ptr> root_certificate(store::AssetStore& store) {
   ASSIGN_OR_RETURN(auto cas, store.list_cas());
   for (const auto& ca : cas) {
@@ -69,19 +50,22 @@ Result<crypto::X509Ptr> root_certificate(store::AssetStore& store) {
   return fail(ErrorCode::usage, "no root CA in this home: run `vouchsafe pki init` first");
 }
 
-// Writes a new key and certificate; if anything fails, neither remains.
-Status write_key_and_cert(const std::string& key_path, const std::string& cert_path, EVP_PKEY* key,
-                          X509* cert, const std::string& passphrase) {
-  ASSIGN_OR_RETURN(auto pem, crypto::private_key_pem(key, passphrase));
-  auto written = write_file_atomic(key_path, as_bytes(pem), 0600);
-  OPENSSL_cleanse(pem.data(), pem.size());
-  TRY(written);
-  auto cert_written = write_file_atomic(cert_path, as_bytes(crypto::certificate_pem(cert)));
-  if (!cert_written) {
-    (void)destroy_key_file(key_path);
-    return cert_written;
+// A new CA key in the key store the options name (HOME/keys by default).
+Result<crypto::GeneratedKey> new_ca_key(const Home& home, const std::string& key_store,
+                                        crypto::KeyType type, const std::string& name,
+                                        const std::optional<std::string>& passphrase) {
+  crypto::KeyStore where{
+      crypto::KeyReference{crypto::KeyReference::Kind::file, home.keys_dir().string(), {}}};
+  if (!key_store.empty()) {
+    ASSIGN_OR_RETURN(where, crypto::parse_key_store(key_store));
   }
-  return ok();
+  if (!where.on_token() && !passphrase) {
+    return fail(ErrorCode::bad_passphrase,
+                "the CA keys' passphrase is needed for a key kept in a file: --passphrase-file "
+                "FILE or $VOUCHSAFE_CA_PASSPHRASE (or keep the key on a token: --key-store "
+                "pkcs11:...)");
+  }
+  return crypto::generate_key_in(where, type, name, passphrase);
 }
 
 Status check_new_ca_name(store::AssetStore& store, const std::string& name) {
@@ -125,68 +109,121 @@ Result<std::unique_ptr<store::AssetStore>> open_store(const Home& home) {
 }
 
 Result<InitOutcome> init_pki(const Home& home, const InitOptions& options,
-                             const std::string& passphrase) {
+                             const std::optional<std::string>& passphrase) {
   TRY(make_private_dirs(home));
   ASSIGN_OR_RETURN(auto store, open_store(home));
   if (auto existing = root_certificate(*store)) {
     return InitOutcome{false, crypto::certificate_subject(existing->get())};
   }
-  if (passphrase.size() < 8) {
+  if (options.key_store.empty() && (!passphrase || passphrase->size() < 8)) {
     return fail(ErrorCode::bad_passphrase, "the CA key passphrase must have at least 8 characters");
   }
-  if (!fs::exists(home.config_file())) {
+  const bool wrote_config = !fs::exists(home.config_file());
+  if (wrote_config) {
     const auto text = default_config_text(options.organization, options.masa_url);
     // Never write a file the next command would refuse.
     TRY(parse_config(text, home.config_file().string()));
     TRY(write_file_atomic(home.config_file().string(), as_bytes(text)));
   }
-  auto key = crypto::generate_key(options.root_key_type);
-  ASSIGN_OR_RETURN(auto cert,
-                   pki::make_root_certificate(
-                       key.get(), {options.organization, options.organization + " Root CA"}));
-  const std::string key_path = (home.keys_dir() / "root-ca.key.pem").string();
-  TRY(write_key_and_cert(key_path, home.root_cert_file().string(), key.get(), cert.get(),
-                         passphrase));
+  // Whatever fails from here undoes what was made, so that a retry starts clean.
+  auto undo = [&](const crypto::KeyReference* key) {
+    if (key != nullptr) (void)crypto::destroy_key(*key);
+    std::error_code ec;
+    fs::remove(home.root_cert_file(), ec);
+    if (wrote_config) fs::remove(home.config_file(), ec);
+  };
+  auto key = new_ca_key(home, options.key_store, options.root_key_type, "root-ca", passphrase);
+  if (!key) {
+    undo(nullptr);
+    return fail(key.error());
+  }
+  auto cert = pki::make_root_certificate(*key->signer,
+                                         {options.organization, options.organization + " Root CA"});
+  Status written = cert ? write_file_atomic(home.root_cert_file().string(),
+                                            as_bytes(crypto::certificate_pem(cert->get())))
+                        : Status(fail(cert.error()));
+  if (!written) {
+    undo(&key->reference);
+    return fail(written.error());
+  }
   store::CaRecord record;
   record.name = "root";
   record.role = store::CaRole::root;
-  record.certificate_der = crypto::certificate_der(cert.get());
-  record.key_path = key_path;
+  record.certificate_der = crypto::certificate_der(cert->get());
+  record.key_reference = key->reference.text();
   record.created_at = now_seconds();
   if (auto added = store->add_ca(record); !added) {
-    (void)destroy_key_file(key_path);
-    fs::remove(home.root_cert_file());
+    undo(&key->reference);
     return fail(added.error());
   }
-  return InitOutcome{true, crypto::certificate_subject(cert.get())};
+  return InitOutcome{true, crypto::certificate_subject(cert->get())};
+}
+
+Result<store::CaRecord> root_record(store::AssetStore& store) {
+  ASSIGN_OR_RETURN(auto root, store.find_ca("root"));
+  if (!root)
+    return fail(ErrorCode::usage, "no root CA in this home: run `vouchsafe pki init` first");
+  return *root;
+}
+
+Result<std::shared_ptr<const crypto::Signer>> open_ca_signer(
+    const store::CaRecord& ca, const std::optional<std::string>& passphrase) {
+  if (ca.key_reference.starts_with("split:")) {
+    return fail(ErrorCode::usage,
+                "the " + ca.name + " CA key is split among officers (" + ca.key_reference +
+                    "): hold the ceremony, e.g. `vouchsafe pki root recover --share FILE ... "
+                    "--issuing-ca NAME`");
+  }
+  if (ca.key_reference.empty()) {
+    return fail(ErrorCode::usage, "the " + ca.name + " CA has no key (retired or imported)");
+  }
+  if (!passphrase && !ca.key_reference.starts_with("pkcs11:")) {
+    return fail(ErrorCode::bad_passphrase,
+                "the CA keys' passphrase is needed: --passphrase-file FILE or "
+                "$VOUCHSAFE_CA_PASSPHRASE");
+  }
+  return crypto::open_signer(ca.key_reference, passphrase);
 }
 
 Result<store::CaRecord> create_issuing_ca(const Home& home, store::AssetStore& store,
                                           const IssuingCaOptions& options,
-                                          const std::string& passphrase) {
+                                          const std::optional<std::string>& passphrase) {
+  TRY(check_new_ca_name(store, options.name));
+  ASSIGN_OR_RETURN(auto root, root_record(store));
+  ASSIGN_OR_RETURN(auto root_signer, open_ca_signer(root, passphrase));
+  return create_issuing_ca(home, store, options, *root_signer, passphrase);
+}
+
+Result<store::CaRecord> create_issuing_ca(const Home& home, store::AssetStore& store,
+                                          const IssuingCaOptions& options,
+                                          const crypto::Signer& root_signer,
+                                          const std::optional<std::string>& passphrase) {
   TRY(check_new_ca_name(store, options.name));
   ASSIGN_OR_RETURN(auto config, load_config(home));
   if (!options.product.empty()) TRY(config.product(options.product));
   ASSIGN_OR_RETURN(auto root, root_certificate(store));
-  ASSIGN_OR_RETURN(auto root_record, store.find_ca("root"));
-  ASSIGN_OR_RETURN(auto root_key, crypto::load_private_key(root_record->key_path, passphrase));
 
-  auto key = crypto::generate_key(options.key_type);
+  ASSIGN_OR_RETURN(auto key, new_ca_key(home, options.key_store, options.key_type,
+                                        "issuing-" + options.name, passphrase));
   std::string cn = config.organization + " Issuing CA " + options.name;
-  ASSIGN_OR_RETURN(auto cert, pki::make_issuing_ca_certificate(key.get(), {config.organization, cn},
-                                                               root.get(), root_key.get()));
-  const std::string key_path =
-      (home.keys_dir() / ("issuing-" + options.name + ".key.pem")).string();
+  auto cert = pki::make_issuing_ca_certificate(key.signer->public_key(), {config.organization, cn},
+                                               root.get(), root_signer);
   const std::string cert_path = (home.certs_dir() / ("issuing-" + options.name + ".pem")).string();
-  TRY(write_key_and_cert(key_path, cert_path, key.get(), cert.get(), passphrase));
+  Status written =
+      cert ? write_file_atomic(cert_path, as_bytes(crypto::certificate_pem(cert->get())))
+           : Status(fail(cert.error()));
+  if (!written) {
+    (void)crypto::destroy_key(key.reference);
+    return fail(written.error());
+  }
 
   store::CaRecord record;
   record.name = options.name;
   record.role = store::CaRole::issuing;
   record.factory = options.factory;
   record.product = options.product;
-  record.certificate_der = crypto::certificate_der(cert.get());
-  record.key_path = key_path;
+  record.certificate_der = crypto::certificate_der(cert->get());
+  record.key_reference = key.reference.text();
   record.created_at = now_seconds();
   record.max_certificates =
       options.max_certificates >= 0 ? options.max_certificates : config.issuing_ca_max_certificates;
@@ -194,7 +231,7 @@ Result<store::CaRecord> create_issuing_ca(const Home& home, store::AssetStore& s
       options.max_age_days >= 0 ? options.max_age_days : config.issuing_ca_max_age_days;
   record.max_age_seconds = days * 86400;
   if (auto added = store.add_ca(record); !added) {
-    (void)destroy_key_file(key_path);
+    (void)crypto::destroy_key(key.reference);
     fs::remove(cert_path);
     return fail(added.error());
   }
@@ -207,9 +244,11 @@ Status retire_issuing_ca(store::AssetStore& store, const std::string& name) {
   if (ca->role == store::CaRole::root)
     return fail(ErrorCode::usage, "the root CA cannot be retired here");
   if (ca->status == store::CaStatus::retired) return ok();
-  // Record first: if destroying the file failed, no further issuance uses it.
+  // Record first: if destroying the key failed, no further issuance uses it.
   TRY(store.retire_ca(name, now_seconds()));
-  return destroy_key_file(ca->key_path);
+  if (ca->key_reference.empty()) return ok();
+  ASSIGN_OR_RETURN(auto ref, crypto::parse_key_reference(ca->key_reference));
+  return crypto::destroy_key(ref);
 }
 
 Result<store::CaRecord> import_issuing_ca(const Home& home, store::AssetStore& store,
@@ -242,14 +281,14 @@ Result<store::CaRecord> import_issuing_ca(const Home& home, store::AssetStore& s
   record.factory = options.factory;
   record.product = options.product;
   record.certificate_der = der;
-  record.created_at = now_seconds();  // no key_path, no limits: it never issues here
+  record.created_at = now_seconds();  // no key, no limits: it never issues here
   TRY(store.add_ca(record));
   return record;
 }
 
 bool is_imported(const store::CaRecord& ca) {
   return ca.role == store::CaRole::issuing && ca.status == store::CaStatus::active &&
-         ca.key_path.empty();
+         ca.key_reference.empty();
 }
 
 pki::IdevidProfile idevid_profile(const FactoryConfig& config, const ProductConfig& product) {
@@ -265,7 +304,7 @@ pki::IdevidProfile idevid_profile(const FactoryConfig& config, const ProductConf
 Result<IssuingCaPool> IssuingCaPool::load(store::AssetStore& store, const FactoryConfig& config,
                                           const ProductConfig& product, const std::string& factory,
                                           const std::string& ca_name,
-                                          const std::string& passphrase) {
+                                          const std::optional<std::string>& passphrase) {
   ASSIGN_OR_RETURN(auto cas, store.list_cas());
   if (!ca_name.empty()) {
     ASSIGN_OR_RETURN(auto named, store.find_ca(ca_name));
@@ -298,12 +337,10 @@ Result<IssuingCaPool> IssuingCaPool::load(store::AssetStore& store, const Factor
     active->issued = ca.issued_count;
     active->record = ca;
     if (pool.exhausted(*active)) continue;
-    ASSIGN_OR_RETURN(auto key, crypto::load_private_key(ca.key_path, passphrase));
+    ASSIGN_OR_RETURN(auto signer, open_ca_signer(ca, passphrase));
     ASSIGN_OR_RETURN(auto cert, crypto::parse_certificate_der(ca.certificate_der));
-    ASSIGN_OR_RETURN(auto signer, crypto::SoftwareSigner::create(std::move(key)));
-    ASSIGN_OR_RETURN(active->issuer, pki::IdevidIssuer::create(
-                                         idevid_profile(config, product), cert.get(),
-                                         std::shared_ptr<const crypto::Signer>(std::move(signer))));
+    ASSIGN_OR_RETURN(active->issuer, pki::IdevidIssuer::create(idevid_profile(config, product),
+                                                               cert.get(), std::move(signer)));
     pool.cas_.push_back(std::move(active));
   }
   if (pool.cas_.empty()) {

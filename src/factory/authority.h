@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "crypto/key_reference.h"
 #include "crypto/keys.h"
 #include "factory/home.h"
 #include "pki/certificate_profiles.h"
@@ -20,6 +21,9 @@ struct InitOptions {
   crypto::KeyType root_key_type = crypto::KeyType::p384;
   std::string organization = "Example Devices Inc.";
   std::string masa_url = "masa.example.com:8443";
+  // Where the root key is made: "" for an encrypted file in HOME/keys, or a
+  // pkcs11: URI naming a token (crypto::parse_key_store).
+  std::string key_store;
 };
 
 struct InitOutcome {
@@ -27,10 +31,21 @@ struct InitOutcome {
   std::string root_subject;
 };
 
-// Creates the home, its configuration, the root CA key (encrypted with
-// passphrase) and self-signed certificate, and records the root. Idempotent.
+// Creates the home, its configuration, the root CA key (on the token the
+// key store names, or encrypted with passphrase in HOME/keys) and
+// self-signed certificate, and records the root by its key reference.
+// Idempotent. If a step fails, nothing it made remains.
 Result<InitOutcome> init_pki(const Home& home, const InitOptions& options,
-                             const std::string& passphrase);
+                             const std::optional<std::string>& passphrase);
+
+// The root CA's certificate and its key reference, as recorded.
+Result<store::CaRecord> root_record(store::AssetStore& store);
+
+// A signer for a recorded CA key: a file decrypted with passphrase, or the
+// key on its token. A root split among officers says how to hold the
+// ceremony instead.
+Result<std::shared_ptr<const crypto::Signer>> open_ca_signer(
+    const store::CaRecord& ca, const std::optional<std::string>& passphrase);
 
 Result<std::unique_ptr<store::AssetStore>> open_store(const Home& home);
 
@@ -41,13 +56,19 @@ struct IssuingCaOptions {
   crypto::KeyType key_type = crypto::KeyType::p256;
   std::int64_t max_certificates = -1;  // -1: take the configured default
   std::int64_t max_age_days = -1;
+  std::string key_store;  // "" : an encrypted file in HOME/keys; else a pkcs11: token URI
 };
 
-// Creates an issuing CA signed by the root; its key is encrypted with the
-// same passphrase as the root's.
+// Creates an issuing CA signed by the root; its key goes to the key store
+// (a file key is encrypted with `passphrase`, as the root's is).
 Result<store::CaRecord> create_issuing_ca(const Home& home, store::AssetStore& store,
                                           const IssuingCaOptions& options,
-                                          const std::string& passphrase);
+                                          const std::optional<std::string>& passphrase);
+// The same with the root's signer in hand (a key rebuilt from its shares).
+Result<store::CaRecord> create_issuing_ca(const Home& home, store::AssetStore& store,
+                                          const IssuingCaOptions& options,
+                                          const crypto::Signer& root_signer,
+                                          const std::optional<std::string>& passphrase);
 
 // Stops issuance from the CA and destroys its private key (overwritten,
 // then unlinked). The certificate stays in the store and in certs/.
@@ -86,7 +107,8 @@ class IssuingCaPool {
   // issuing CA allowed for the product.
   static Result<IssuingCaPool> load(store::AssetStore& store, const FactoryConfig& config,
                                     const ProductConfig& product, const std::string& factory,
-                                    const std::string& ca_name, const std::string& passphrase);
+                                    const std::string& ca_name,
+                                    const std::optional<std::string>& passphrase);
   // The next CA to sign with, or an error when every CA is exhausted.
   Result<ActiveCa*> next();
   // Retires CAs that reached their limits; call after committing a batch.

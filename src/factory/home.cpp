@@ -7,6 +7,7 @@
 #include "core/config_schema.h"
 #include "core/file.h"
 #include "crypto/der.h"
+#include "crypto/keys.h"
 
 namespace vouchsafe::factory {
 
@@ -87,13 +88,23 @@ config::Schema<FactoryConfig> make_schema() {
       .required()
       .key("serial_prefix", &ProductConfig::serial_prefix,
            config::string_where("1 to 16 letters and digits", prefix_problem))
-      .required();
+      .required()
+      .key("masa_key_slots", &ProductConfig::masa_key_slots, config::integer<std::int64_t>(0, 1000))
+      .key("masa_key_rule", &ProductConfig::masa_key_rule,
+           config::one_of<MasaKeyRule>({{"serial-modulo", MasaKeyRule::serial_modulo},
+                                        {"date-window", MasaKeyRule::date_window}}))
+      .key("masa_key_window_days", &ProductConfig::masa_key_window_days,
+           config::integer<std::int64_t>(1, 36'500));
   config::Schema<S> s;
   s.section("pki")
       .key("organization", &S::organization, organization_type(),
            "The organization (subject O) of the CAs and IDevIDs.")
       .key("masa_url", &S::masa_url, masa_url_type(),
-           "The MASA's authority, written into every IDevID (RFC 8995 §2.3.2).");
+           "The MASA's authority, written into every IDevID (RFC 8995 §2.3.2).")
+      .key("voucher_authority_oid", &S::voucher_authority_oid,
+           config::string_where("a dotted OID such as \"1.3.6.1.4.1.99999.2.1\"", oid_problem),
+           "The certificate policy that marks MASA voucher signers certified under the IDevID "
+           "root (MASA key architecture 3): an OID of your private enterprise arc.");
   s.section("idevid")
       .key("organizational_unit", &S::idevid_organizational_unit, config::text(0, 64),
            "The IDevIDs' subject OU; \"\": none.")
@@ -109,7 +120,10 @@ config::Schema<FactoryConfig> make_schema() {
   s.tables("products", &S::products, product,
            "One table per product line: hw_type, the hardwareModuleName hwType OID (from your "
            "private enterprise arc), and serial_prefix, unique per product and none the prefix "
-           "of another.");
+           "of another. Rotating MASA keys (architecture 4): masa_key_slots = N binds each device "
+           "at manufacture to key \"PRODUCT-SLOT\" by masa_key_rule: \"serial-modulo\" (the "
+           "serial's trailing number mod N) or \"date-window\" (whole masa_key_window_days "
+           "windows since 1970, mod N).");
   return s;
 }
 
@@ -181,6 +195,32 @@ Result<FactoryConfig> load_config(const Home& home) {
                     (std::filesystem::exists(path) ? "" : " (run `vouchsafe pki init`)"));
   }
   return parse_config(as_text(*text), path);
+}
+
+std::string masa_key_id(const ProductConfig& product, const std::string& serial,
+                        std::int64_t issued_at) {
+  if (product.masa_key_slots <= 0) return {};
+  const auto slots = static_cast<std::uint64_t>(product.masa_key_slots);
+  std::uint64_t slot = 0;
+  if (product.masa_key_rule == MasaKeyRule::date_window) {
+    const std::int64_t window = product.masa_key_window_days * 86400;
+    slot = static_cast<std::uint64_t>(std::max<std::int64_t>(issued_at, 0) / window) % slots;
+  } else {
+    // The trailing digits, read modulo N as they come so any length fits.
+    std::size_t first = serial.size();
+    while (first > 0 && std::isdigit(static_cast<unsigned char>(serial[first - 1])) != 0) --first;
+    if (first < serial.size()) {
+      for (std::size_t i = first; i < serial.size(); ++i) {
+        slot = (slot * 10 + static_cast<std::uint64_t>(serial[i] - '0')) % slots;
+      }
+    } else {
+      const Bytes digest = crypto::sha256(as_bytes(serial));
+      std::uint64_t v = 0;
+      for (std::size_t i = 0; i < 8; ++i) v = (v << 8U) | digest[i];
+      slot = v % slots;
+    }
+  }
+  return product.name + "-" + std::to_string(slot);
 }
 
 Status check_structured_serial(const ProductConfig& product, const std::string& serial) {

@@ -24,12 +24,31 @@ struct Home {
 // --home if given, else $VOUCHSAFE_HOME, else ./var/vouchsafe.
 Home resolve_home(const std::string& flag);
 
+// How a device is bound to one of its product's MASA keys at manufacture
+// (MASA key architecture 4, masa-considerations §3.4; docs/masa-keys.md).
+enum class MasaKeyRule { serial_modulo, date_window };
+
 struct ProductConfig {
   std::string name;
   std::string hw_type_oid;    // hardwareModuleName hwType (RFC 4108)
   std::string serial_prefix;  // device serials are PREFIX-FACTORY-SEQUENCE
+  // Rotating MASA keys: 0 = none (the device trusts its product's or the
+  // MASA's anchor); N > 0 = the device is bound to key "<product>-<slot>",
+  // slot in 0..N-1 chosen by masa_key_rule.
+  std::int64_t masa_key_slots = 0;
+  MasaKeyRule masa_key_rule = MasaKeyRule::serial_modulo;
+  std::int64_t masa_key_window_days = 90;  // date-window: days per window
   friend bool operator==(const ProductConfig&, const ProductConfig&) = default;
 };
+
+// The MASA key id a device is bound to at manufacture, or "" when its
+// product has no rotating keys. serial-modulo: the number the serial ends
+// with (its sequence), modulo masa_key_slots; a serial that ends in no
+// digit uses the first 8 bytes of its SHA-256 instead. date-window: the
+// number of whole masa_key_window_days windows since 1970-01-01 at
+// issued_at, modulo masa_key_slots. Either way the id is "<product>-<slot>".
+std::string masa_key_id(const ProductConfig& product, const std::string& serial,
+                        std::int64_t issued_at);
 
 // The ranges of [issuing_ca] and of the flags that override it.
 constexpr std::int64_t k_max_issuing_ca_certificates = 1'000'000'000'000;
@@ -38,6 +57,10 @@ constexpr std::int64_t k_max_issuing_ca_age_days = 36'500;
 struct FactoryConfig {
   std::string organization = "Example Devices Inc.";
   std::string masa_url = "masa.example.com:8443";  // an authority, RFC 8995 §2.3.2
+  // The certificate policy marking the MASA's voucher signers under the
+  // IDevID root (MASA key architecture 3): an OID of the maker's private
+  // enterprise arc. Issuing CAs for IDevIDs never carry it.
+  std::string voucher_authority_oid = "1.3.6.1.4.1.99999.2.1";
   std::string idevid_organizational_unit;
   std::string idevid_common_name;  // "{serial}" is replaced; empty: no CN
   std::map<std::string, ProductConfig> products;

@@ -67,6 +67,7 @@ Result<store::DeviceRecord> sign_device(IssueContext& ctx, const std::string& se
   d.certificate_der = std::move(cert);
   d.key_mode = mode;
   d.issued_at = now_seconds();
+  d.masa_key_id = masa_key_id(ctx.product, serial, d.issued_at);
   return d;
 }
 
@@ -160,6 +161,7 @@ Result<std::vector<store::DeviceRecord>> compute_chunk(const IssueContext& ctx,
       d.certificate_der = std::move(cert).value();
       d.key_mode = mode;
       d.issued_at = issued_at;
+      d.masa_key_id = masa_key_id(ctx.product, d.serial, issued_at);
       results[i] = std::move(d);
     }
   };

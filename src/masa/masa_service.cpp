@@ -74,8 +74,14 @@ struct MasaService::State {
 
 MasaService::MasaService(MasaConfig config, store::AssetStore& store)
     : state_(std::make_unique<State>(std::move(config), store)) {
-  if (!state_->config.signer) {
-    throw std::invalid_argument("the MASA needs a voucher-signing key");
+  auto& c = state_->config;
+  if (!c.keys) {
+    if (!c.signer) throw std::invalid_argument("the MASA needs a voucher-signing key");
+    std::map<std::string, MasaKey> keys;
+    keys.emplace(std::string(k_default_key_id),
+                 MasaKey{std::string(k_default_key_id), c.signer, c.signer_chain});
+    c.keys = std::make_shared<KeyRing>(
+        std::make_shared<const KeySet>(KeyArchitecture::offline_ca, std::move(keys)));
   }
   if (!state_->config.customer_anchors.empty()) {
     std::vector<crypto::X509Ptr> anchors;
@@ -268,7 +274,14 @@ Outcome<MasaService::State::SignedVoucher> MasaService::State::request_voucher(
   }
   if (config.voucher_idevid_issuer) contents.idevid_issuer = optional_idevid_issuer(*v.idevid);
   const voucher::Voucher built = detail::build_voucher(contents);
-  MASA_ASSIGN(Bytes signed_voucher, detail::sign_voucher(built, answer_form.form, config));
+  // Step 7b: the key the architecture assigns this device (SPEC.md §6). The
+  // set is held to the end of the request, so a rollover meanwhile does not
+  // change the key under it.
+  const std::shared_ptr<const KeySet> keys = config.keys->current();
+  auto key = keys->for_device(v.device);
+  if (!key) return refuse(MasaError::signing_failure, "no voucher-signing key for this device");
+  MASA_ASSIGN(Bytes signed_voucher,
+              detail::sign_voucher(built, answer_form.form, **key, keys->bare_cose()));
   // The audit log names the nonce as the voucher's JSON does (RFC 8995 App. C
   // registrars send base64url and look for their own text).
   std::optional<std::string> nonce_text;

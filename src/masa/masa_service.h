@@ -17,6 +17,7 @@
 #include "crypto/certificate_cache.h"
 #include "crypto/handles.h"
 #include "crypto/signer.h"
+#include "masa/key_set.h"
 #include "masa/status_table.h"
 #include "store/asset_store.h"
 #include "voucher/model.h"
@@ -47,8 +48,13 @@ struct MasaRequest {
 
 struct MasaConfig {
   // The voucher-signing identity: key and chain, signer certificate first.
+  // Without `keys`, the only key (architecture 3.1).
   std::shared_ptr<const crypto::Signer> signer;
   std::vector<crypto::CertificateRef> signer_chain;
+  // The key architecture and its keys; replaced whole on rollover. When
+  // set, it decides which key signs each voucher and `signer` is only the
+  // default key readiness checks.
+  std::shared_ptr<KeyRing> keys;
 
   // Who may obtain vouchers: the device's own override, else its product's
   // policy, else this default.
@@ -110,8 +116,8 @@ struct MasaConfig {
 // its own connection.
 class MasaService {
  public:
-  // Throws std::invalid_argument for a configuration without a signer (a
-  // start-up failure, not a request error).
+  // Throws std::invalid_argument for a configuration without a signer or
+  // key set (a start-up failure, not a request error).
   MasaService(MasaConfig config, store::AssetStore& store);
   ~MasaService();
   MasaService(const MasaService&) = delete;

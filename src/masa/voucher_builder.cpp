@@ -3,6 +3,8 @@
 
 #include "crypto/keys.h"
 #include "voucher/artifact.h"
+#include "voucher/cbor_codec.h"
+#include "voucher/cose.h"
 
 namespace vouchsafe::masa::detail {
 
@@ -40,10 +42,19 @@ voucher::Voucher build_voucher(const VoucherContents& contents) {
   return v;
 }
 
-Outcome<Bytes> sign_voucher(const voucher::Voucher& v, voucher::Form form,
-                            const MasaConfig& config) {
-  voucher::SigningIdentity identity{config.signer.get(), config.signer_chain};
-  auto signed_voucher = voucher::sign_artifact(v, form, identity);
+Outcome<Bytes> sign_voucher(const voucher::Voucher& v, voucher::Form form, const MasaKey& key,
+                            bool bare_cose) {
+  voucher::SigningIdentity identity{key.signer.get(), key.chain};
+  Result<Bytes> signed_voucher = fail(ErrorCode::internal, "unsigned");
+  if (bare_cose && form == voucher::Form::cose) {
+    voucher::CoseSignOptions options;
+    options.include_x5bag = false;
+    options.kid = to_bytes(key.id);
+    if (auto valid = voucher::validate(v); !valid) return refuse(MasaError::signing_failure);
+    signed_voucher = voucher::sign_cose(voucher::encode_cbor(v), identity, options);
+  } else {
+    signed_voucher = voucher::sign_artifact(v, form, identity);
+  }
   if (!signed_voucher) return refuse(MasaError::signing_failure);
   return std::move(signed_voucher).value();
 }

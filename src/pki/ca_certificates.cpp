@@ -3,9 +3,13 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include <functional>
 #include <stdexcept>
 
 #include "crypto/algorithm.h"
+#include "crypto/der.h"
+#include "crypto/keys.h"
+#include "crypto/oids.h"
 #include "crypto/openssl_error.h"
 #include "pki/certificate_profiles.h"
 
@@ -20,13 +24,30 @@ constexpr std::size_t k_serial_octets = 16;
 constexpr std::size_t k_max_name_length = 64;
 
 // ECDSA PKI profile: P-256 signs with SHA-256, P-384 with SHA-384.
-Result<const EVP_MD*> digest_for_ca_key(EVP_PKEY* key) {
-  ASSIGN_OR_RETURN(auto alg, crypto::algorithm_for_key(key));
+Status check_ca_algorithm(crypto::SignatureAlgorithm alg) {
   if (alg != crypto::SignatureAlgorithm::es256 && alg != crypto::SignatureAlgorithm::es384) {
     return fail(ErrorCode::unsupported_algorithm,
                 "a CA key of this PKI must be ECDSA P-256 or P-384");
   }
-  return crypto::digest_for(alg);
+  return ok();
+}
+Status check_ca_key(EVP_PKEY* key) {
+  ASSIGN_OR_RETURN(auto alg, crypto::algorithm_for_key(key));
+  return check_ca_algorithm(alg);
+}
+
+// Whether the signer holds the key of `cert`.
+bool same_key(X509* cert, const crypto::Signer& signer) {
+  const bool same = EVP_PKEY_eq(X509_get0_pubkey(cert), signer.public_key()) == 1;
+  crypto::openssl_reason("");  // clear the queue
+  return same;
+}
+
+Result<crypto::X509Ptr> with_software_signer(
+    EVP_PKEY* key, const std::function<Result<crypto::X509Ptr>(const crypto::Signer&)>& make) {
+  if (key == nullptr) return fail(ErrorCode::internal, "no signing key given");
+  ASSIGN_OR_RETURN(auto signer, crypto::SoftwareSigner::create(crypto::share(key)));
+  return make(*signer);
 }
 
 Status check_ca_subject(const CaSubject& subject) {
@@ -84,9 +105,70 @@ Status add_extension(X509* cert, X509V3_CTX* ctx, int nid, const char* value) {
   return ok();
 }
 
-Status sign(X509* cert, EVP_PKEY* key, const EVP_MD* md) {
-  if (X509_sign(cert, key, md) <= 0) {
-    return crypto::openssl_fail(ErrorCode::bad_key, "cannot sign the CA certificate");
+// Signs the certificate through the Signer interface, so that a CA key on
+// an HSM signs as a key in memory does: the TBSCertificate is encoded with
+// its signature algorithm set, signed, and the Certificate (RFC 5280 §4.1.1)
+// assembled around it.
+Result<crypto::X509Ptr> sign(X509* cert, const crypto::Signer& signer) {
+  TRY(check_ca_algorithm(signer.algorithm()));
+  const bool p384 = signer.algorithm() == crypto::SignatureAlgorithm::es384;
+  // RFC 5758 §3.2: ecdsa-with-SHA256/384 without parameters.
+  auto* tbs_algorithm = const_cast<X509_ALGOR*>(X509_get0_tbs_sigalg(cert));
+  if (X509_ALGOR_set0(tbs_algorithm,
+                      OBJ_nid2obj(p384 ? NID_ecdsa_with_SHA384 : NID_ecdsa_with_SHA256),
+                      V_ASN1_UNDEF, nullptr) != 1) {
+    return crypto::openssl_fail(ErrorCode::internal, "cannot set the signature algorithm");
+  }
+  const Bytes tbs = crypto::to_der(cert, i2d_re_X509_tbs);
+  if (tbs.empty())
+    return crypto::openssl_fail(ErrorCode::internal, "cannot encode the certificate");
+  ASSIGN_OR_RETURN(const Bytes signature, signer.sign(tbs));
+  namespace der = crypto::der;
+  der::Writer w(tbs.size() + signature.size() + 32);
+  w.sequence([&](der::Writer& c) {
+    c.add_encoded(tbs);
+    c.sequence([&](der::Writer& alg) {
+      alg.add_oid(p384 ? ByteView(crypto::oid::ecdsa_with_sha384)
+                       : ByteView(crypto::oid::ecdsa_with_sha256));
+    });
+    Bytes bits{0};
+    bits.insert(bits.end(), signature.begin(), signature.end());
+    c.add(der::k_bit_string, bits);
+  });
+  const Bytes der_bytes = w.take();
+  ASSIGN_OR_RETURN(auto signed_cert, crypto::parse_certificate_der(der_bytes));
+  return signed_cert;
+}
+
+// RFC 5280 §4.2.1.4: certificatePolicies, non-critical, one policy OID
+// without qualifiers (the voucher-authorization policy of key architecture
+// 3); empty: none.
+Status add_policy(X509* cert, const std::string& policy) {
+  if (policy.empty()) return ok();
+  using PoliciesPtr =
+      std::unique_ptr<CERTIFICATEPOLICIES,
+                      crypto::Deleter<CERTIFICATEPOLICIES, CERTIFICATEPOLICIES_free>>;
+  ASN1_OBJECT* oid = crypto::der::oid_from_text(policy) ? OBJ_txt2obj(policy.c_str(), 1) : nullptr;
+  if (oid == nullptr) {
+    return fail(ErrorCode::invalid_value,
+                "the certificate policy '" + policy + "' is not a dotted OID");
+  }
+  PoliciesPtr policies(sk_POLICYINFO_new_null());
+  POLICYINFO* info = POLICYINFO_new();
+  if (!policies || info == nullptr) {
+    ASN1_OBJECT_free(oid);
+    POLICYINFO_free(info);
+    return crypto::openssl_fail(ErrorCode::internal, "cannot allocate certificatePolicies");
+  }
+  ASN1_OBJECT_free(info->policyid);
+  info->policyid = oid;
+  if (sk_POLICYINFO_push(policies.get(), info) <= 0) {
+    POLICYINFO_free(info);
+    return crypto::openssl_fail(ErrorCode::internal, "cannot build certificatePolicies");
+  }
+  if (X509_add1_ext_i2d(cert, NID_certificate_policies, policies.get(), 0, X509V3_ADD_DEFAULT) !=
+      1) {
+    return crypto::openssl_fail(ErrorCode::internal, "cannot add certificatePolicies");
   }
   return ok();
 }
@@ -112,8 +194,15 @@ Bytes random_certificate_serial() {
 }
 
 Result<crypto::X509Ptr> make_root_certificate(EVP_PKEY* key, const CaSubject& subject) {
+  return with_software_signer(
+      key, [&](const crypto::Signer& signer) { return make_root_certificate(signer, subject); });
+}
+
+Result<crypto::X509Ptr> make_root_certificate(const crypto::Signer& signer,
+                                              const CaSubject& subject) {
   TRY(check_ca_subject(subject));
-  ASSIGN_OR_RETURN(const EVP_MD* md, digest_for_ca_key(key));
+  TRY(check_ca_algorithm(signer.algorithm()));
+  EVP_PKEY* key = signer.public_key();
   crypto::X509Ptr cert(X509_new());
   if (!cert) return crypto::openssl_fail(ErrorCode::internal, "cannot allocate a certificate");
   TRY(set_common_fields(cert.get(), key));
@@ -130,20 +219,26 @@ Result<crypto::X509Ptr> make_root_certificate(EVP_PKEY* key, const CaSubject& su
   // self-signed certificate can repeat it (§4.2.1.1 allows AKI here).
   TRY(add_extension(cert.get(), &ctx, NID_subject_key_identifier, "hash"));
   TRY(add_extension(cert.get(), &ctx, NID_authority_key_identifier, "keyid:always"));
-  TRY(sign(cert.get(), key, md));
-  return cert;
+  return sign(cert.get(), signer);
 }
 
 Result<crypto::X509Ptr> make_issuing_ca_certificate(EVP_PKEY* subject_key, const CaSubject& subject,
                                                     X509* root, EVP_PKEY* root_key) {
-  if (root == nullptr || subject_key == nullptr || root_key == nullptr) {
+  return with_software_signer(root_key, [&](const crypto::Signer& signer) {
+    return make_issuing_ca_certificate(subject_key, subject, root, signer);
+  });
+}
+
+Result<crypto::X509Ptr> make_issuing_ca_certificate(EVP_PKEY* subject_key, const CaSubject& subject,
+                                                    X509* root, const crypto::Signer& root_signer,
+                                                    const std::string& certificate_policy) {
+  if (root == nullptr || subject_key == nullptr) {
     return fail(ErrorCode::internal, "make_issuing_ca_certificate: missing certificate or key");
   }
   TRY(check_ca_subject(subject));
-  TRY(digest_for_ca_key(subject_key));
-  ASSIGN_OR_RETURN(const EVP_MD* md, digest_for_ca_key(root_key));
-  if (X509_check_private_key(root, root_key) != 1) {
-    crypto::openssl_reason("");  // clear the queue
+  TRY(check_ca_key(subject_key));
+  TRY(check_ca_algorithm(root_signer.algorithm()));
+  if (!same_key(root, root_signer)) {
     return fail(ErrorCode::bad_key, "the root key does not belong to the root certificate");
   }
   if (X509_get0_subject_key_id(root) == nullptr) {
@@ -164,17 +259,24 @@ Result<crypto::X509Ptr> make_issuing_ca_certificate(EVP_PKEY* subject_key, const
   TRY(add_extension(cert.get(), &ctx, NID_key_usage, "critical,keyCertSign,cRLSign"));
   TRY(add_extension(cert.get(), &ctx, NID_subject_key_identifier, "hash"));
   TRY(add_extension(cert.get(), &ctx, NID_authority_key_identifier, "keyid:always"));
-  TRY(sign(cert.get(), root_key, md));
-  return cert;
+  TRY(add_policy(cert.get(), certificate_policy));
+  return sign(cert.get(), root_signer);
 }
 
 Result<crypto::X509Ptr> make_service_certificate(EVP_PKEY* subject_key, const CaSubject& subject,
                                                  X509* issuer, EVP_PKEY* issuer_key,
                                                  const ServiceProfile& profile) {
+  return with_software_signer(issuer_key, [&](const crypto::Signer& signer) {
+    return make_service_certificate(subject_key, subject, issuer, signer, profile);
+  });
+}
+
+Result<crypto::X509Ptr> make_service_certificate(EVP_PKEY* subject_key, const CaSubject& subject,
+                                                 X509* issuer, const crypto::Signer& issuer_signer,
+                                                 const ServiceProfile& profile) {
   TRY(check_ca_subject(subject));
-  ASSIGN_OR_RETURN(const EVP_MD* md, digest_for_ca_key(issuer_key));
-  if (X509_check_private_key(issuer, issuer_key) != 1) {
-    crypto::openssl_reason("");
+  TRY(check_ca_algorithm(issuer_signer.algorithm()));
+  if (!same_key(issuer, issuer_signer)) {
     return fail(ErrorCode::bad_key, "the issuer key does not belong to the issuer certificate");
   }
   crypto::X509Ptr cert(X509_new());
@@ -200,8 +302,8 @@ Result<crypto::X509Ptr> make_service_certificate(EVP_PKEY* subject_key, const Ca
   }
   TRY(add_extension(cert.get(), &ctx, NID_subject_key_identifier, "hash"));
   TRY(add_extension(cert.get(), &ctx, NID_authority_key_identifier, "keyid:always"));
-  TRY(sign(cert.get(), issuer_key, md));
-  return cert;
+  TRY(add_policy(cert.get(), profile.certificate_policy));
+  return sign(cert.get(), issuer_signer);
 }
 
 }  // namespace vouchsafe::pki

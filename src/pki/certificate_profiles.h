@@ -28,12 +28,23 @@ struct CaSubject {
   std::string common_name;
 };
 
+// Every certificate is signed through crypto::Signer (a key in memory or
+// on a token); the EVP_PKEY overloads wrap a private key in a SoftwareSigner.
+
 // Self-signed root: basicConstraints critical CA:TRUE; keyUsage critical
 // digitalSignature, keyCertSign, cRLSign; SKI; AKI; notAfter k_no_expiry.
+Result<crypto::X509Ptr> make_root_certificate(const crypto::Signer& signer,
+                                              const CaSubject& subject);
 Result<crypto::X509Ptr> make_root_certificate(EVP_PKEY* key, const CaSubject& subject);
 
 // Issuing CA under the root: CA:TRUE pathlen 0 (critical); keyUsage
-// critical keyCertSign, cRLSign; SKI; AKI; notAfter k_no_expiry.
+// critical keyCertSign, cRLSign; SKI; AKI; notAfter k_no_expiry; and, when
+// given, a certificatePolicies extension with `certificate_policy` (a dotted
+// OID: the voucher-authorization policy of MASA key architecture 3, which
+// issuing CAs for IDevIDs never carry).
+Result<crypto::X509Ptr> make_issuing_ca_certificate(EVP_PKEY* subject_key, const CaSubject& subject,
+                                                    X509* root, const crypto::Signer& root_signer,
+                                                    const std::string& certificate_policy = {});
 Result<crypto::X509Ptr> make_issuing_ca_certificate(EVP_PKEY* subject_key, const CaSubject& subject,
                                                     X509* root, EVP_PKEY* root_key);
 
@@ -44,7 +55,11 @@ struct ServiceProfile {
   std::string extended_key_usage;  // OpenSSL syntax, e.g. "serverAuth"; empty: none
   std::string subject_alt_names;   // e.g. "DNS:localhost,IP:127.0.0.1"; empty: none
   long validity_days = 0;          // 0: no expiry (99991231235959Z)
+  std::string certificate_policy;  // a dotted OID for certificatePolicies; empty: none
 };
+Result<crypto::X509Ptr> make_service_certificate(EVP_PKEY* subject_key, const CaSubject& subject,
+                                                 X509* issuer, const crypto::Signer& issuer_signer,
+                                                 const ServiceProfile& profile);
 Result<crypto::X509Ptr> make_service_certificate(EVP_PKEY* subject_key, const CaSubject& subject,
                                                  X509* issuer, EVP_PKEY* issuer_key,
                                                  const ServiceProfile& profile);

@@ -1,6 +1,11 @@
 // Wiring the MASA's store, service and listeners.
 #include "service/masa_server.h"
 
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
 #include "factory/authority.h"
 #include "masa/masa_service.h"
 #include "net/https_server.h"
@@ -13,14 +18,83 @@
 
 namespace vouchsafe::service {
 
-// Destroyed in reverse: the listeners stop before the service and the
-// store they call go.
+namespace {
+
+std::int64_t newest_id(const std::vector<store::MasaSignerRecord>& records) {
+  std::int64_t id = 0;
+  for (const auto& r : records) id = std::max(id, r.id);
+  return id;
+}
+
+// Reads the store's signer records every `interval` and, when a rollover
+// added one, swaps in a key set with the new key: every instance sharing
+// the store picks it up without a restart, and a request in flight keeps
+// the set it started with.
+class KeyRefresher {
+ public:
+  KeyRefresher(MasaSettings settings, store::AssetStore& store, std::shared_ptr<masa::KeyRing> ring,
+               std::int64_t seen)
+      : settings_(std::move(settings)), store_(store), ring_(std::move(ring)), seen_(seen) {
+    thread_ = std::thread([this] { run(); });
+  }
+  ~KeyRefresher() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+  KeyRefresher(const KeyRefresher&) = delete;
+  KeyRefresher& operator=(const KeyRefresher&) = delete;
+
+ private:
+  void run() {
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, settings_.key_refresh, [this] { return stopping_; })) {
+      lock.unlock();
+      refresh();
+      lock.lock();
+    }
+  }
+  void refresh() {
+    auto records = store_.list_masa_signers();
+    if (!records || newest_id(*records) <= seen_) return;
+    auto set = masa_key_set(settings_, *records);
+    if (!set) {
+      // The old keys keep signing; the operator sees why the new one does not.
+      (void)std::fprintf(stderr, "vouchsafe: masa: the rolled-over key is not used: %s\n",
+                         set.error().message.c_str());
+      seen_ = newest_id(*records);
+      return;
+    }
+    ring_->replace(std::move(set).value());
+    seen_ = newest_id(*records);
+    (void)std::fprintf(stderr, "vouchsafe: masa: signing with the key recorded by rollover %lld\n",
+                       static_cast<long long>(seen_));
+  }
+
+  MasaSettings settings_;
+  store::AssetStore& store_;
+  std::shared_ptr<masa::KeyRing> ring_;
+  std::int64_t seen_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+// Destroyed in reverse: the listeners and the key refresher stop before
+// the service and the store they call go.
 struct MasaServer::Parts {
   std::unique_ptr<store::AssetStore> store;
   std::unique_ptr<TicketRotation> tickets;
   std::unique_ptr<masa::MasaService> service;
   std::unique_ptr<net::HttpsServer> public_listener;
   std::unique_ptr<net::HttpsServer> admin_listener;
+  std::unique_ptr<KeyRefresher> refresher;
 };
 
 Result<std::unique_ptr<MasaServer>> MasaServer::start(const MasaSettings& settings) {
@@ -29,7 +103,13 @@ Result<std::unique_ptr<MasaServer>> MasaServer::start(const MasaSettings& settin
                                      ? factory::open_store(factory::Home{settings.home})
                                      : store::open_store(settings.store));
   ASSIGN_OR_RETURN(auto config, masa_config(settings));
-  std::shared_ptr<const crypto::Signer> signer = config.signer;
+  ASSIGN_OR_RETURN(auto records, parts->store->list_masa_signers());
+  if (!records.empty()) {
+    ASSIGN_OR_RETURN(auto key_set, masa_key_set(settings, records));
+    config.keys->replace(std::move(key_set));
+  }
+  std::shared_ptr<masa::KeyRing> ring = config.keys;
+  const std::int64_t seen = newest_id(records);
   auto classes = std::make_shared<CustomerClasses>(config.customer_anchors);
   parts->service = std::make_unique<masa::MasaService>(std::move(config), *parts->store);
 
@@ -54,15 +134,24 @@ Result<std::unique_ptr<MasaServer>> MasaServer::start(const MasaSettings& settin
       // Ready means a voucher can be issued now: its audit entry must be
       // writable, not only the store readable.
       {"store not writable", [store] { return store->check_writable(); }},
-      {"the signing key does not sign",
-       [signer]() -> Status {
-         TRY(signer->sign(as_bytes("readiness")));
+      // Every key of the current set, so that a token that went away or
+      // logged out shows here before vouchers fail.
+      {"a signing key does not sign",
+       [ring]() -> Status {
+         const auto keys = ring->current();
+         for (const auto& [id, key] : keys->keys()) {
+           if (auto signed_data = key.signer->sign(as_bytes("readiness")); !signed_data) {
+             return fail(ErrorCode::bad_key,
+                         "MASA key '" + id + "': " + signed_data.error().message);
+           }
+         }
          return ok();
        }},
   };
   ASSIGN_OR_RETURN(
       parts->admin_listener,
       net::HttpsServer::start(admin_options, admin_handler(std::move(readiness), metrics)));
+  parts->refresher = std::make_unique<KeyRefresher>(settings, *parts->store, ring, seen);
   return std::unique_ptr<MasaServer>(new MasaServer(std::move(parts)));
 }
 

@@ -10,6 +10,7 @@
 #include "core/config_schema.h"
 #include "core/file.h"
 #include "core/secrets.h"
+#include "crypto/key_reference.h"
 #include "crypto/keys.h"
 #include "crypto/signer.h"
 
@@ -54,6 +55,38 @@ config::Type<Listener> listener() {
       read_listener, format_listener);
 }
 
+// A key reference: a pkcs11: URI (checked for syntax here; the token is
+// reached when the key is opened), or the path of a key file that exists.
+config::Type<std::string> key_reference() {
+  return config::string_where(
+      "an encrypted key file that exists, or a pkcs11: URI (RFC 7512)",
+      [](std::string_view text) -> std::optional<std::string> {
+        auto ref = crypto::parse_key_reference(text);
+        if (!ref) return ref.error().message;
+        if (!ref->on_token() && !std::filesystem::is_regular_file(ref->path)) return "no such file";
+        return std::nullopt;
+      });
+}
+
+// A key reference that may be "" and whose file need not exist now: the
+// certifying CA's key is often kept offline, or split among officers.
+config::Type<std::string> optional_key_reference() {
+  return config::string_where("\"\", a key file path or a pkcs11: URI (RFC 7512)",
+                              [](std::string_view text) -> std::optional<std::string> {
+                                if (text.empty()) return std::nullopt;
+                                auto ref = crypto::parse_key_reference(text);
+                                if (!ref) return ref.error().message;
+                                return std::nullopt;
+                              });
+}
+
+config::Type<masa::KeyArchitecture> key_architecture() {
+  return config::one_of<masa::KeyArchitecture>({{"offline-ca", masa::KeyArchitecture::offline_ca},
+                                                {"per-product", masa::KeyArchitecture::per_product},
+                                                {"idevid-root", masa::KeyArchitecture::idevid_root},
+                                                {"rotating", masa::KeyArchitecture::rotating}});
+}
+
 config::Type<store::OwnershipPolicy> ownership() {
   return config::one_of<store::OwnershipPolicy>(
       {{"open", store::OwnershipPolicy::open},
@@ -88,14 +121,35 @@ config::Schema<MasaSettings> make_schema() {
       .key("key", &S::tls_key, config::file_path(false), "Its private key (PEM, encrypted).")
       .required();
   s->section("signing")
-      .key("key", &S::signing_key, config::file_path(false),
-           "The voucher-signing key (PEM, encrypted).")
+      .key("key", &S::signing_key, key_reference(),
+           "The voucher-signing key (the default one): an encrypted PEM file or a pkcs11: URI.")
       .required()
       .key("certificate", &S::signing_certificate, config::file_path(false),
            "Its certificate (PEM).")
       .required()
       .key("chain", &S::signing_chain, config::file_path(true),
-           "The certificates above it, up to the anchor pledges pin (PEM).");
+           "The certificates above it, up to the anchor pledges pin (PEM).")
+      .key("architecture", &S::architecture, key_architecture(),
+           "The MASA key architecture (docs/masa-keys.md): one offline MASA CA and an online "
+           "signer (offline-ca), a key and anchor per product (per-product), signers certified "
+           "under the IDevID root with the voucher-authority policy (idevid-root), or several "
+           "keys per product, each device bound to one (rotating).")
+      .key("ca_key", &S::signing_ca_key, optional_key_reference(),
+           "The key of the CA that certifies the signing key, for `vouchsafe masa key "
+           "rollover`; \"\" when it is kept elsewhere (give rollover --ca-key).")
+      .key("refresh", &S::key_refresh, config::duration<std::int64_t, std::milli>(100ms, 1h),
+           "How often the store is read for keys `vouchsafe masa key rollover` made active.");
+  config::Schema<MasaKeySettings> key_item;
+  key_item.key("key", &MasaKeySettings::key, key_reference())
+      .required()
+      .key("certificate", &MasaKeySettings::certificate, config::file_path(false))
+      .required()
+      .key("chain", &MasaKeySettings::chain, config::file_path(true))
+      .key("ca_key", &MasaKeySettings::ca_key, optional_key_reference());
+  s->tables("masa_keys", &S::masa_keys, key_item,
+            "Keys besides the default, by id: a product's name (architecture per-product) or "
+            "a key slot PRODUCT-SLOT (rotating). Each has key (a key reference), certificate "
+            "and chain (PEM files).");
   s->section("policy")
       .key("default_ownership", &S::default_ownership, ownership(),
            "Who gets vouchers for a device that has no policy of its own or of its product: "
@@ -245,23 +299,73 @@ std::string masa_settings_text(const MasaSettings& settings) {
   return schema().write(settings, k_preamble);
 }
 
-Result<masa::MasaConfig> masa_config(const MasaSettings& s) {
-  ASSIGN_OR_RETURN(auto pass, read_passphrase(s.passphrase_file, "VOUCHSAFE_MASA_PASSPHRASE"));
-  masa::MasaConfig c;
-  ASSIGN_OR_RETURN(auto key, crypto::load_private_key(s.signing_key, pass));
-  ASSIGN_OR_RETURN(auto certs, crypto::load_certificates(s.signing_certificate));
-  if (X509_check_private_key(certs.front().get(), key.get()) != 1) {
+namespace {
+
+Result<std::vector<crypto::CertificateRef>> certificate_refs(std::vector<crypto::X509Ptr> certs) {
+  std::vector<crypto::CertificateRef> out;
+  for (auto& cert : certs) out.push_back(crypto::make_certificate_ref(std::move(cert)));
+  return out;
+}
+
+Status check_holds_key(const masa::MasaKey& key, const std::string& what) {
+  if (key.chain.empty() ||
+      EVP_PKEY_eq(key.chain.front()->public_key.get(), key.signer->public_key()) != 1) {
     return fail(ErrorCode::bad_key,
-                s.signing_certificate + " does not hold the public key of " + s.signing_key);
+                what + " does not hold the public key of MASA key '" + key.id + "'");
   }
-  ASSIGN_OR_RETURN(auto signer, crypto::SoftwareSigner::create(std::move(key)));
-  c.signer = std::shared_ptr<const crypto::Signer>(std::move(signer));
-  for (auto& cert : certs) c.signer_chain.push_back(crypto::make_certificate_ref(std::move(cert)));
-  if (!s.signing_chain.empty()) {
-    ASSIGN_OR_RETURN(auto chain, crypto::load_certificates(s.signing_chain));
-    for (auto& cert : chain)
-      c.signer_chain.push_back(crypto::make_certificate_ref(std::move(cert)));
+  return ok();
+}
+
+}  // namespace
+
+Result<masa::MasaKey> load_masa_key(const std::string& id, const std::string& key_reference,
+                                    const std::string& certificate, const std::string& chain,
+                                    const std::optional<std::string>& passphrase) {
+  masa::MasaKey key;
+  key.id = id;
+  ASSIGN_OR_RETURN(key.signer, crypto::open_signer(key_reference, passphrase));
+  ASSIGN_OR_RETURN(auto certs, crypto::load_certificates(certificate));
+  ASSIGN_OR_RETURN(key.chain, certificate_refs(std::move(certs)));
+  if (!chain.empty()) {
+    ASSIGN_OR_RETURN(auto above, crypto::load_certificates(chain));
+    for (auto& cert : above) key.chain.push_back(crypto::make_certificate_ref(std::move(cert)));
   }
+  TRY(check_holds_key(key, certificate));
+  return key;
+}
+
+Result<std::shared_ptr<const masa::KeySet>> masa_key_set(
+    const MasaSettings& s, const std::vector<store::MasaSignerRecord>& records) {
+  ASSIGN_OR_RETURN(auto pass, read_passphrase(s.passphrase_file, "VOUCHSAFE_MASA_PASSPHRASE"));
+  std::map<std::string, masa::MasaKey> keys;
+  const std::string default_id(masa::k_default_key_id);
+  ASSIGN_OR_RETURN(keys[default_id], load_masa_key(default_id, s.signing_key, s.signing_certificate,
+                                                   s.signing_chain, pass));
+  for (const auto& [id, k] : s.masa_keys) {
+    ASSIGN_OR_RETURN(keys[id], load_masa_key(id, k.key, k.certificate, k.chain, pass));
+  }
+  // Rollover: the newest signer the store records for a scope replaces the
+  // configured one; the anchor stays, so earlier vouchers still verify.
+  for (const auto& [scope, record] : masa::active_signers(records)) {
+    const std::string id = scope.empty() ? default_id : scope;
+    masa::MasaKey key;
+    key.id = id;
+    ASSIGN_OR_RETURN(key.signer, crypto::open_signer(record.key_reference, pass));
+    ASSIGN_OR_RETURN(auto certs, crypto::parse_certificates(as_bytes(record.chain_pem)));
+    ASSIGN_OR_RETURN(key.chain, certificate_refs(std::move(certs)));
+    TRY(check_holds_key(key, "the store's signer record " + std::to_string(record.id)));
+    keys[id] = std::move(key);
+  }
+  return std::make_shared<const masa::KeySet>(s.architecture, std::move(keys));
+}
+
+Result<masa::MasaConfig> masa_config(const MasaSettings& s) {
+  masa::MasaConfig c;
+  ASSIGN_OR_RETURN(auto key_set, masa_key_set(s, {}));
+  const auto& default_key = key_set->keys().at(std::string(masa::k_default_key_id));
+  c.signer = default_key.signer;
+  c.signer_chain = default_key.chain;
+  c.keys = std::make_shared<masa::KeyRing>(std::move(key_set));
   c.default_ownership = s.default_ownership;
   c.product_ownership = s.product_ownership;
   c.pinning = s.pinning;

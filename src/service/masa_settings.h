@@ -23,13 +23,29 @@ struct Listener {
   friend bool operator==(const Listener&, const Listener&) = default;
 };
 
+// One key of [masa_keys.ID]: a product's key (architecture 2) or a key slot
+// "<product>-<slot>" (architecture 4).
+struct MasaKeySettings {
+  std::string key;          // a key reference: encrypted PEM file or pkcs11: URI
+  std::string certificate;  // its certificate (PEM)
+  std::string chain;        // the certificates above it, up to the anchor (PEM); "" none
+  std::string ca_key;       // the key reference of the CA that certifies it (rollover); "" none
+  friend bool operator==(const MasaKeySettings&, const MasaKeySettings&) = default;
+};
+
 struct MasaSettings {
   std::string home;   // the manufacturer home whose asset store the MASA reads
   std::string store;  // a PostgreSQL DSN or SQLite path; empty: the home's store
   Listener listen;
   Listener admin{"127.0.0.1", 8444};
   std::string tls_certificate, tls_key;
-  std::string signing_key, signing_certificate, signing_chain;
+  std::string signing_key, signing_certificate, signing_chain;  // signing_key: a key reference
+  std::string signing_ca_key;  // the certifying CA's key reference, for rollover; "" none
+  masa::KeyArchitecture architecture = masa::KeyArchitecture::offline_ca;
+  // How often the store's signer records are read, so that a rollover
+  // reaches every instance without a restart.
+  std::chrono::milliseconds key_refresh{5000};
+  std::map<std::string, MasaKeySettings> masa_keys;
   std::string passphrase_file;  // for the TLS and signing keys; else $VOUCHSAFE_MASA_PASSPHRASE
   store::OwnershipPolicy default_ownership = store::OwnershipPolicy::open;
   std::map<std::string, store::OwnershipPolicy> product_ownership;
@@ -73,9 +89,21 @@ Result<Listener> parse_listener(std::string_view text, std::string origin);
 MasaSettings initial_masa_settings(const std::string& home, const std::string& masa_dir);
 std::string masa_settings_text(const MasaSettings& settings);
 
-// The service's and the listeners' configuration from the settings; loads
-// and decrypts the keys.
+// The service's and the listeners' configuration from the settings; opens
+// the keys (files decrypted, token keys logged in) and builds the key set.
 Result<masa::MasaConfig> masa_config(const MasaSettings& s);
+
+// The key set of the settings' architecture: [signing] as the default key,
+// each [masa_keys.ID], and over them the newest store record of each scope
+// (`masa key rollover`; scope "" is the default key).
+Result<std::shared_ptr<const masa::KeySet>> masa_key_set(
+    const MasaSettings& s, const std::vector<store::MasaSignerRecord>& records);
+
+// A MASA key from its reference and certificate files; the certificate
+// must hold the key's public half.
+Result<masa::MasaKey> load_masa_key(const std::string& id, const std::string& key_reference,
+                                    const std::string& certificate, const std::string& chain,
+                                    const std::optional<std::string>& passphrase);
 Result<net::ServerOptions> public_listener(const MasaSettings& s);
 net::ServerOptions admin_listener(const MasaSettings& s);
 

@@ -26,7 +26,10 @@ struct CaRecord {
   std::string factory;  // empty: any factory
   std::string product;  // empty: any product
   Bytes certificate_der;
-  std::string key_path;  // encrypted private key file; empty once retired
+  // The CA key by reference (crypto/key_reference.h): an encrypted key
+  // file's path or a pkcs11: URI; "split:<split id>" once the key has been
+  // split among officers (key ceremonies); empty once retired.
+  std::string key_reference;
   CaStatus status = CaStatus::active;
   std::int64_t issued_count = 0;
   std::int64_t created_at = 0;  // Unix seconds
@@ -51,6 +54,21 @@ struct DeviceRecord {
   std::int64_t issued_at = 0;
   int reissue_count = 0;
   std::string reissue_reason;  // the latest reason, empty if never reissued
+  // The MASA key this device's firmware trusts (MASA key architecture 4:
+  // bound at manufacture, docs/masa-keys.md); empty: the product's or the
+  // MASA's default key.
+  std::string masa_key_id;
+};
+
+// One online voucher-signing key of the MASA, as `masa key rollover` (and
+// `masa init`) record it: every MASA instance reading the store signs the
+// scope's vouchers with the newest record of that scope.
+struct MasaSignerRecord {
+  std::int64_t id = 0;        // assigned by the store, increasing
+  std::string scope;          // "" (every voucher), a product, or a key id
+  std::string key_reference;  // file path or pkcs11: URI
+  std::string chain_pem;      // the signer's certificate, then its chain up to the anchor
+  std::int64_t created_at = 0;
 };
 
 // Who may obtain vouchers for a device (SPEC.md §6, issue "ownership
@@ -110,6 +128,8 @@ class AssetStore {
   virtual Result<std::optional<CaRecord>> find_ca(const std::string& name) = 0;
   virtual Result<std::vector<CaRecord>> list_cas() = 0;
   virtual Status retire_ca(const std::string& name, std::int64_t when) = 0;
+  // Where a CA's key now is (a key ceremony split it: "split:<id>").
+  virtual Status set_ca_key_reference(const std::string& name, const std::string& reference) = 0;
 
   // Adds devices in one transaction: all or none. A serial already present
   // is a duplicate_member error naming it. Each CA's issued_count grows by
@@ -182,6 +202,11 @@ class AssetStore {
   // Records the slot's key unless one is recorded (another instance was
   // first): every instance then reads back the same key.
   virtual Status add_ticket_key(const TicketKeyRecord& key) = 0;
+
+  // --- the MASA's online signing keys (rollover without downtime)
+  virtual Status add_masa_signer(const MasaSignerRecord& signer) = 0;
+  // Every record, oldest first.
+  virtual Result<std::vector<MasaSignerRecord>> list_masa_signers() = 0;
 
   // Whether the store answers (readiness probes).
   virtual Status ping() = 0;

@@ -112,6 +112,17 @@ constexpr const char* k_migrations[] = {
          id INTEGER PRIMARY KEY CHECK (id = 1),
          checked_at BIGINT NOT NULL);
        INSERT INTO store_health (id, checked_at) VALUES (1, 0);)",
+    // Keys in custody: CA keys by reference (a file or a pkcs11: URI), the
+    // MASA key each device trusts (architecture 4), and the MASA's online
+    // signers, newest per scope active (rollover).
+    R"(ALTER TABLE certificate_authority RENAME COLUMN key_path TO key_reference;
+       ALTER TABLE device ADD COLUMN masa_key_id TEXT NOT NULL DEFAULT '';
+       CREATE TABLE masa_signer (
+         id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+         scope TEXT NOT NULL,
+         key_reference TEXT NOT NULL,
+         chain_pem TEXT NOT NULL,
+         created_at BIGINT NOT NULL);)",
     // Session-ticket keys shared by the MASA's instances, one per slot.
     R"(CREATE TABLE tls_ticket_key (
          slot BIGINT PRIMARY KEY,
@@ -453,10 +464,11 @@ std::string placeholders(std::size_t rows, std::size_t columns) {
 }
 
 constexpr const char* k_ca_columns =
-    "name, role, factory, product, certificate, key_path, status, issued_count, created_at, "
+    "name, role, factory, product, certificate, key_reference, status, issued_count, created_at, "
     "retired_at, max_certificates, max_age_seconds";
 constexpr const char* k_device_columns =
-    "serial, product, issuing_ca, certificate, key_mode, issued_at, reissue_count, reissue_reason";
+    "serial, product, issuing_ca, certificate, key_mode, issued_at, reissue_count, reissue_reason, "
+    "masa_key_id";
 
 CaRecord read_ca(const PGresult* r, int row) {
   CaRecord ca;
@@ -465,7 +477,7 @@ CaRecord read_ca(const PGresult* r, int row) {
   ca.factory = text_at(r, row, 2);
   ca.product = text_at(r, row, 3);
   ca.certificate_der = bytes_at(r, row, 4);
-  ca.key_path = text_at(r, row, 5);
+  ca.key_reference = text_at(r, row, 5);
   ca.status = text_at(r, row, 6) == "active" ? CaStatus::active : CaStatus::retired;
   ca.issued_count = integer_at(r, row, 7);
   ca.created_at = integer_at(r, row, 8);
@@ -487,6 +499,7 @@ DeviceRecord read_device(const PGresult* r, int row) {
   d.issued_at = integer_at(r, row, 5);
   d.reissue_count = static_cast<int>(integer_at(r, row, 6));
   d.reissue_reason = text_at(r, row, 7);
+  d.masa_key_id = text_at(r, row, 8);
   return d;
 }
 
@@ -523,7 +536,7 @@ class PostgresStore final : public AssetStore {
         .text(ca.factory)
         .text(ca.product)
         .bytes(ca.certificate_der)
-        .text(ca.key_path)
+        .text(ca.key_reference)
         .text(std::string(ca.status == CaStatus::active ? "active" : "retired"))
         .integer(ca.issued_count)
         .integer(ca.created_at)
@@ -560,9 +573,21 @@ class PostgresStore final : public AssetStore {
   Status retire_ca(const std::string& name, std::int64_t when) override {
     return run_status(Mode::write, [&](Session& s) {
       return s.exec(
-          "UPDATE certificate_authority SET status = 'retired', key_path = '', retired_at = $1 "
+          "UPDATE certificate_authority SET status = 'retired', key_reference = '', retired_at = "
+          "$1 "
           "WHERE name = $2",
           Params().integer(when).text(name), "retire CA " + name);
+    });
+  }
+
+  Status set_ca_key_reference(const std::string& name, const std::string& reference) override {
+    return run(Mode::write, [&](Session& s) -> Status {
+      ASSIGN_OR_RETURN(auto r, s.exec("UPDATE certificate_authority SET key_reference = $1 "
+                                      "WHERE name = $2",
+                                      Params().text(reference).text(name),
+                                      "record where the key of CA " + name + " is"));
+      if (!one_row_changed(r.get())) return fail(ErrorCode::usage, "no CA named " + name);
+      return ok();
     });
   }
 
@@ -791,6 +816,34 @@ class PostgresStore final : public AssetStore {
     });
   }
 
+  Status add_masa_signer(const MasaSignerRecord& signer) override {
+    return run_status(Mode::write, [&](Session& s) {
+      return s.exec(
+          "INSERT INTO masa_signer (scope, key_reference, chain_pem, created_at) "
+          "VALUES ($1, $2, $3, $4)",
+          Params()
+              .text(signer.scope)
+              .text(signer.key_reference)
+              .text(signer.chain_pem)
+              .integer(signer.created_at),
+          "record a MASA signing key");
+    });
+  }
+
+  Result<std::vector<MasaSignerRecord>> list_masa_signers() override {
+    return run(Mode::read, [&](Session& s) -> Result<std::vector<MasaSignerRecord>> {
+      ASSIGN_OR_RETURN(auto r, s.exec("SELECT id, scope, key_reference, chain_pem, created_at "
+                                      "FROM masa_signer ORDER BY id",
+                                      Params(), "list the MASA signing keys"));
+      std::vector<MasaSignerRecord> out;
+      for (int i = 0; i < PQntuples(r.get()); ++i) {
+        out.push_back({integer_at(r.get(), i, 0), text_at(r.get(), i, 1), text_at(r.get(), i, 2),
+                       text_at(r.get(), i, 3), integer_at(r.get(), i, 4)});
+      }
+      return out;
+    });
+  }
+
   Status ping() override {
     return run_status(Mode::read, [&](Session& s) {
       return s.exec("SELECT 1", Params(), "ping the PostgreSQL store at " + pool_.target());
@@ -944,14 +997,15 @@ class PostgresStore final : public AssetStore {
             .text(std::string(key_mode_name(d.key_mode)))
             .integer(d.issued_at)
             .integer(d.reissue_count)
-            .text(d.reissue_reason);
+            .text(d.reissue_reason)
+            .text(d.masa_key_id);
         ++per_ca[d.issuing_ca];
       }
       const auto what = chunk.size() == 1
                             ? "device " + chunk.front().serial
                             : "devices " + chunk.front().serial + ".." + chunk.back().serial;
       TRY(s.exec(std::string("INSERT INTO device (") + k_device_columns + ") VALUES " +
-                     placeholders(chunk.size(), 8),
+                     placeholders(chunk.size(), 9),
                  p, what));
     }
     for (const auto& [ca, count] : per_ca) TRY(bump_count(s, ca, count));

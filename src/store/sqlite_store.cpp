@@ -109,6 +109,17 @@ constexpr const char* k_migrations[] = {
          id INTEGER PRIMARY KEY CHECK (id = 1),
          checked_at INTEGER NOT NULL);
        INSERT INTO store_health (id, checked_at) VALUES (1, 0);)",
+    // Keys in custody: CA keys by reference (a file or a pkcs11: URI), the
+    // MASA key each device trusts (architecture 4), and the MASA's online
+    // signers, newest per scope active (rollover).
+    R"(ALTER TABLE certificate_authority RENAME COLUMN key_path TO key_reference;
+       ALTER TABLE device ADD COLUMN masa_key_id TEXT NOT NULL DEFAULT '';
+       CREATE TABLE masa_signer (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         scope TEXT NOT NULL,
+         key_reference TEXT NOT NULL,
+         chain_pem TEXT NOT NULL,
+         created_at INTEGER NOT NULL);)",
     // Session-ticket keys shared by the MASA's instances, one per slot.
     R"(CREATE TABLE tls_ticket_key (
          slot INTEGER PRIMARY KEY,
@@ -116,10 +127,11 @@ constexpr const char* k_migrations[] = {
 };
 
 constexpr const char* k_ca_columns =
-    "name, role, factory, product, certificate, key_path, status, issued_count, created_at, "
+    "name, role, factory, product, certificate, key_reference, status, issued_count, created_at, "
     "retired_at, max_certificates, max_age_seconds";
 constexpr const char* k_device_columns =
-    "serial, product, issuing_ca, certificate, key_mode, issued_at, reissue_count, reissue_reason";
+    "serial, product, issuing_ca, certificate, key_mode, issued_at, reissue_count, reissue_reason, "
+    "masa_key_id";
 
 CaRecord read_ca(const Statement& s) {
   CaRecord ca;
@@ -128,7 +140,7 @@ CaRecord read_ca(const Statement& s) {
   ca.factory = s.text(2);
   ca.product = s.text(3);
   ca.certificate_der = s.blob(4);
-  ca.key_path = s.text(5);
+  ca.key_reference = s.text(5);
   ca.status = s.text(6) == "active" ? CaStatus::active : CaStatus::retired;
   ca.issued_count = s.integer(7);
   ca.created_at = s.integer(8);
@@ -148,6 +160,7 @@ DeviceRecord read_device(const Statement& s) {
   d.issued_at = s.integer(5);
   d.reissue_count = static_cast<int>(s.integer(6));
   d.reissue_reason = s.text(7);
+  d.masa_key_id = s.text(8);
   return d;
 }
 
@@ -225,7 +238,7 @@ class SqliteStore final : public AssetStore {
         .bind(3, ca.factory)
         .bind(4, ca.product)
         .bind(5, ca.certificate_der)
-        .bind(6, ca.key_path)
+        .bind(6, ca.key_reference)
         .bind(7, std::string(ca.status == CaStatus::active ? "active" : "retired"))
         .bind(8, ca.issued_count)
         .bind(9, ca.created_at);
@@ -264,10 +277,20 @@ class SqliteStore final : public AssetStore {
   Status retire_ca(const std::string& name, std::int64_t when) override {
     std::lock_guard guard(transaction_mutex_);
     ASSIGN_OR_RETURN(auto s, prepare("UPDATE certificate_authority SET status = 'retired', "
-                                     "key_path = '', retired_at = ? WHERE name = ?"));
+                                     "key_reference = '', retired_at = ? WHERE name = ?"));
     s.bind(1, when).bind(2, name);
     auto r = s.step("retire CA " + name);
     if (!r) return fail(r.error());
+    return ok();
+  }
+
+  Status set_ca_key_reference(const std::string& name, const std::string& reference) override {
+    std::lock_guard guard(transaction_mutex_);
+    ASSIGN_OR_RETURN(auto s,
+                     prepare("UPDATE certificate_authority SET key_reference = ? WHERE name = ?"));
+    s.bind(1, reference).bind(2, name);
+    TRY(s.step("record where the key of CA " + name + " is"));
+    if (sqlite3_changes(db_.get()) != 1) return fail(ErrorCode::usage, "no CA named " + name);
     return ok();
   }
 
@@ -455,7 +478,8 @@ class SqliteStore final : public AssetStore {
       const std::string& serial, const std::string& domain_id) override {
     ASSIGN_OR_RETURN(
         auto s, prepare("SELECT d.serial, d.product, d.issuing_ca, d.certificate, d.key_mode, "
-                        "d.issued_at, d.reissue_count, d.reissue_reason, d.stolen, d.ownership, "
+                        "d.issued_at, d.reissue_count, d.reissue_reason, d.masa_key_id, d.stolen, "
+                        "d.ownership, "
                         "EXISTS (SELECT 1 FROM audit_entry a WHERE a.serial = d.serial AND "
                         "a.domain_id = ?2), o.certificate "
                         "FROM device d LEFT JOIN owner_anchor o ON o.serial = d.serial "
@@ -468,13 +492,13 @@ class SqliteStore final : public AssetStore {
       if (!found) {
         found.emplace();
         found->device = read_device(s);
-        found->status.stolen = s.integer(8) != 0;
-        if (!s.is_null(9)) {
-          ASSIGN_OR_RETURN(found->status.ownership, parse_ownership_policy(s.text(9)));
+        found->status.stolen = s.integer(9) != 0;
+        if (!s.is_null(10)) {
+          ASSIGN_OR_RETURN(found->status.ownership, parse_ownership_policy(s.text(10)));
         }
-        found->audited_for_domain = s.integer(10) != 0;
+        found->audited_for_domain = s.integer(11) != 0;
       }
-      if (!s.is_null(11)) found->status.owner_anchors.push_back(s.blob(11));
+      if (!s.is_null(12)) found->status.owner_anchors.push_back(s.blob(12));
     }
     return found;
   }
@@ -500,6 +524,30 @@ class SqliteStore final : public AssetStore {
       TRY(s.step("record a session-ticket key"));
       return ok();
     });
+  }
+
+  Status add_masa_signer(const MasaSignerRecord& signer) override {
+    std::lock_guard guard(transaction_mutex_);
+    ASSIGN_OR_RETURN(auto s, prepare("INSERT INTO masa_signer (scope, key_reference, chain_pem, "
+                                     "created_at) VALUES (?, ?, ?, ?)"));
+    s.bind(1, signer.scope)
+        .bind(2, signer.key_reference)
+        .bind(3, signer.chain_pem)
+        .bind(4, signer.created_at);
+    TRY(s.step("record a MASA signing key"));
+    return ok();
+  }
+
+  Result<std::vector<MasaSignerRecord>> list_masa_signers() override {
+    ASSIGN_OR_RETURN(auto s, prepare("SELECT id, scope, key_reference, chain_pem, created_at "
+                                     "FROM masa_signer ORDER BY id"));
+    std::vector<MasaSignerRecord> out;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, s.step("list the MASA signing keys"));
+      if (!row) break;
+      out.push_back({s.integer(0), s.text(1), s.text(2), s.text(3), s.integer(4)});
+    }
+    return out;
   }
 
   Status ping() override {
@@ -581,7 +629,7 @@ class SqliteStore final : public AssetStore {
 
   Status insert_devices(std::span<const DeviceRecord> devices) {
     ASSIGN_OR_RETURN(auto s, prepare(std::string("INSERT INTO device (") + k_device_columns +
-                                     ") VALUES (?,?,?,?,?,?,?,?)"));
+                                     ") VALUES (?,?,?,?,?,?,?,?,?)"));
     std::vector<std::pair<std::string, std::int64_t>> per_ca;
     for (const auto& d : devices) {
       s.bind(1, d.serial)
@@ -591,7 +639,8 @@ class SqliteStore final : public AssetStore {
           .bind(5, std::string(key_mode_name(d.key_mode)))
           .bind(6, d.issued_at)
           .bind(7, static_cast<std::int64_t>(d.reissue_count))
-          .bind(8, d.reissue_reason);
+          .bind(8, d.reissue_reason)
+          .bind(9, d.masa_key_id);
       TRY(s.step("device " + d.serial));
       s.reset();
       auto it = std::find_if(per_ca.begin(), per_ca.end(),

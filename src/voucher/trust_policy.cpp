@@ -1,6 +1,8 @@
 // Signer and path checks shared by the CMS, COSE and JWS verifiers.
 #include "voucher/trust_policy.h"
 
+#include <openssl/x509v3.h>
+
 namespace vouchsafe::voucher {
 
 TrustPolicy TrustPolicy::with_anchors(std::vector<crypto::X509Ptr> anchors) {
@@ -85,7 +87,35 @@ Result<std::vector<crypto::CertificateRef>> check_signer(
   for (const auto& c : embedded) {
     if (c != signer_cert) untrusted.push_back(c);
   }
-  return policy.anchors->validate(signer_cert, untrusted, policy.at, policy.recorded_signer);
+  ASSIGN_OR_RETURN(auto path, policy.anchors->validate(signer_cert, untrusted, policy.at,
+                                                       policy.recorded_signer));
+  if (!policy.required_policy.empty())
+    TRY(require_certificate_policy(path, policy.required_policy));
+  return path;
+}
+
+Status require_certificate_policy(const std::vector<crypto::CertificateRef>& path,
+                                  const std::string& oid) {
+  using PoliciesPtr =
+      std::unique_ptr<CERTIFICATEPOLICIES,
+                      crypto::Deleter<CERTIFICATEPOLICIES, CERTIFICATEPOLICIES_free>>;
+  using ObjectPtr = std::unique_ptr<ASN1_OBJECT, crypto::Deleter<ASN1_OBJECT, ASN1_OBJECT_free>>;
+  const ObjectPtr wanted(OBJ_txt2obj(oid.c_str(), 1));
+  if (!wanted) return fail(ErrorCode::usage, "'" + oid + "' is not a dotted OID");
+  // RFC 5280 §4.2.1.4: certificatePolicies; the anchor itself does not count.
+  for (std::size_t i = 0; i + 1 < path.size(); ++i) {
+    X509* cert = path[i]->x509();
+    if (cert == nullptr) continue;
+    const PoliciesPtr policies(static_cast<CERTIFICATEPOLICIES*>(
+        X509_get_ext_d2i(cert, NID_certificate_policies, nullptr, nullptr)));
+    if (!policies) continue;
+    for (int p = 0; p < sk_POLICYINFO_num(policies.get()); ++p) {
+      if (OBJ_cmp(sk_POLICYINFO_value(policies.get(), p)->policyid, wanted.get()) == 0) return ok();
+    }
+  }
+  return fail(ErrorCode::untrusted_chain,
+              "no certificate of the signer's path carries the voucher-authority policy " + oid +
+                  ": the signer is not authorised to sign vouchers (masa-considerations §3.3)");
 }
 
 }  // namespace vouchsafe::voucher

@@ -36,6 +36,13 @@ struct TrustPolicy {
   // IDevID from the serial number, or from the registrar request's x5bag.
   std::vector<crypto::CertificateRef> candidate_signers;
 
+  // With anchors: the dotted OID of a certificate policy some certificate
+  // of the validated path below the anchor must carry (MASA key
+  // architecture 3, masa-considerations §3.3: the voucher-authority policy
+  // that only the MASA's signers carry, so a voucher signed with a device's
+  // own IDevID key, which chains to the same root, is refused). Empty: none.
+  std::string required_policy;
+
   // Inspection only: the signature is checked against the envelope's own
   // signer certificate when it has one, and no path is validated. For
   // showing what a file holds, never for accepting it.
@@ -81,5 +88,11 @@ Result<std::vector<crypto::CertificateRef>> check_signer(
     const TrustPolicy& policy, const std::function<Status(EVP_PKEY*)>& verify_signature);
 
 Status check_input_size(ByteView input, const TrustPolicy& policy);
+
+// Whether a certificate of `path` other than its last (the anchor) asserts
+// the certificate policy `oid` (dotted); untrusted_chain naming the OID if
+// none does. The pledge calls it through TrustPolicy::required_policy.
+Status require_certificate_policy(const std::vector<crypto::CertificateRef>& path,
+                                  const std::string& oid);
 
 }  // namespace vouchsafe::voucher

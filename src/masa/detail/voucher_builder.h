@@ -42,7 +42,10 @@ struct VoucherContents {
 // never a prior-signed-voucher-request.
 voucher::Voucher build_voucher(const VoucherContents& contents);
 
-Outcome<Bytes> sign_voucher(const voucher::Voucher& v, voucher::Form form,
-                            const MasaConfig& config);
+// Signs with `key`; with bare_cose (architecture 4) a COSE voucher names the
+// key by kid (its id, UTF-8) and carries no x5bag, as the device verifies it
+// with the bare public key in its firmware.
+Outcome<Bytes> sign_voucher(const voucher::Voucher& v, voucher::Form form, const MasaKey& key,
+                            bool bare_cose);
 
 }  // namespace vouchsafe::masa::detail

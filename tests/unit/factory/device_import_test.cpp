@@ -89,7 +89,7 @@ TEST_F(DeviceImport, AVendorCaIsRecordedKeylessAndShownAsImported) {
   auto found = *store_->find_ca("highway-test");
   ASSERT_TRUE(found);
   EXPECT_EQ(found->role, store::CaRole::issuing);
-  EXPECT_TRUE(found->key_path.empty());
+  EXPECT_TRUE(found->key_reference.empty());
   EXPECT_EQ(found->product, "highway");
   EXPECT_TRUE(is_imported(*found));
   EXPECT_FALSE(is_imported(**store_->find_ca("root")));

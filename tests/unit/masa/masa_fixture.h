@@ -446,6 +446,15 @@ class ForwardingStore : public store::AssetStore {
   Result<bool> audited_for_domain(const std::string& s, const std::string& d) override {
     return real_.audited_for_domain(s, d);
   }
+  Status set_ca_key_reference(const std::string& n, const std::string& r) override {
+    return real_.set_ca_key_reference(n, r);
+  }
+  Status add_masa_signer(const store::MasaSignerRecord& r) override {
+    return real_.add_masa_signer(r);
+  }
+  Result<std::vector<store::MasaSignerRecord>> list_masa_signers() override {
+    return real_.list_masa_signers();
+  }
   Status ping() override { return real_.ping(); }
   Status check_writable() override { return real_.check_writable(); }
   Result<std::vector<store::TicketKeyRecord>> ticket_keys(std::int64_t from) override {

@@ -89,6 +89,35 @@ TEST_P(StoreTest, RecordsDevicesAndCountsThemOnTheirCa) {
   EXPECT_EQ(*store_->count_devices(), 2);
 }
 
+TEST_P(StoreTest, KeepsEachDevicesMasaKeyId) {
+  auto bound = device("W-A-1");
+  bound.masa_key_id = "widget-3";
+  std::vector<DeviceRecord> batch = {bound, device("W-A-2")};
+  ASSERT_TRUE(store_->add_devices(batch));
+  EXPECT_EQ((*store_->find_device("W-A-1"))->masa_key_id, "widget-3");
+  EXPECT_EQ((*store_->find_device("W-A-2"))->masa_key_id, "");
+  auto for_voucher = store_->device_for_voucher("W-A-1", "domain");
+  ASSERT_TRUE(for_voucher && *for_voucher);
+  EXPECT_EQ((*for_voucher)->device.masa_key_id, "widget-3");
+}
+
+TEST_P(StoreTest, RecordsMasaSignersInOrderAndCaKeyReferences) {
+  ASSERT_TRUE(store_->add_masa_signer({0, "", "pkcs11:token=t;object=a", "PEM A", 10}));
+  ASSERT_TRUE(store_->add_masa_signer({0, "widget", "/keys/b.pem", "PEM B", 11}));
+  ASSERT_TRUE(store_->add_masa_signer({0, "", "pkcs11:token=t;object=c", "PEM C", 12}));
+  auto signers = store_->list_masa_signers();
+  ASSERT_TRUE(signers);
+  ASSERT_EQ(signers->size(), 3U);
+  EXPECT_LT((*signers)[0].id, (*signers)[2].id);
+  EXPECT_EQ((*signers)[2].key_reference, "pkcs11:token=t;object=c");
+  EXPECT_EQ((*signers)[1].scope, "widget");
+  EXPECT_EQ((*signers)[1].chain_pem, "PEM B");
+
+  ASSERT_TRUE(store_->set_ca_key_reference("factory-a", "split:00112233"));
+  EXPECT_EQ((*store_->find_ca("factory-a"))->key_reference, "split:00112233");
+  EXPECT_FALSE(store_->set_ca_key_reference("no-such-ca", "x"));
+}
+
 TEST_P(StoreTest, RejectsADuplicateSerialAndKeepsNoneOfTheBatch) {
   ASSERT_TRUE(store_->add_devices(std::vector<DeviceRecord>{device("W-A-1")}));
   std::vector<DeviceRecord> batch = {device("W-A-2"), device("W-A-1")};
@@ -133,7 +162,7 @@ TEST_P(StoreTest, KeepsEveryCaField) {
   ca.factory = "shenzhen";
   ca.product = "widget";
   ca.certificate_der = {0, 1, 0xff};
-  ca.key_path = "keys/root-1.key";
+  ca.key_reference = "keys/root-1.key";
   ca.status = CaStatus::retired;
   ca.issued_count = 7;
   ca.created_at = 50;
@@ -147,7 +176,7 @@ TEST_P(StoreTest, KeepsEveryCaField) {
   EXPECT_EQ(found->factory, "shenzhen");
   EXPECT_EQ(found->product, "widget");
   EXPECT_EQ(found->certificate_der, ca.certificate_der);
-  EXPECT_EQ(found->key_path, "keys/root-1.key");
+  EXPECT_EQ(found->key_reference, "keys/root-1.key");
   EXPECT_EQ(found->status, CaStatus::retired);
   EXPECT_EQ(found->issued_count, 7);
   EXPECT_EQ(found->retired_at, 60);
@@ -201,7 +230,7 @@ TEST_P(StoreTest, KeepsAnImportedDeviceUnderAKeylessCa) {
   EXPECT_EQ(found->key_mode, KeyMode::imported);
   EXPECT_EQ(found->issuing_ca, "highway-test");
   EXPECT_EQ(found->certificate_der, d.certificate_der);
-  EXPECT_TRUE((*store_->find_ca("highway-test"))->key_path.empty());
+  EXPECT_TRUE((*store_->find_ca("highway-test"))->key_reference.empty());
   int listed = 0;
   ASSERT_TRUE(store_->for_each_device({"highway", "highway-test"}, [&](const DeviceRecord& r) {
     EXPECT_EQ(r.key_mode, KeyMode::imported);
@@ -221,7 +250,7 @@ TEST_P(StoreTest, RetiringACaForgetsItsKeyPath) {
   ASSERT_TRUE(store_->retire_ca("factory-a", 300));
   auto ca = *store_->find_ca("factory-a");
   EXPECT_EQ(ca->status, CaStatus::retired);
-  EXPECT_TRUE(ca->key_path.empty());
+  EXPECT_TRUE(ca->key_reference.empty());
   EXPECT_EQ(ca->retired_at, 300);
 }
 
