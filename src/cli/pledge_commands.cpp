@@ -23,8 +23,8 @@ namespace {
 namespace fs = std::filesystem;
 
 struct BootstrapArgs {
-  std::string registrar, idevid, key, pkcs12, seed_file, firmware, masa_anchor, masa_pubkey, out,
-      form = "cms", passphrase_file, bundle_passphrase_file;
+  std::string registrar, idevid, key, pkcs12, seed_file, firmware, masa_anchor, masa_pubkey,
+      voucher_authority, out, form = "cms", passphrase_file, bundle_passphrase_file;
   int timeout = 30;
   bool json = false;
 };
@@ -68,6 +68,7 @@ Result<pledge::MasaTrust> load_masa_trust(const BootstrapArgs& a) {
     ASSIGN_OR_RETURN(trust.public_key, crypto::load_public_key(a.masa_pubkey));
   } else if (!a.masa_anchor.empty()) {
     ASSIGN_OR_RETURN(trust.anchors, crypto::load_certificates(a.masa_anchor));
+    trust.voucher_authority = a.voucher_authority;
   } else {
     return fail(ErrorCode::usage,
                 "give the MASA's anchor: --masa-anchor CERT or --masa-pubkey KEY");
@@ -230,6 +231,10 @@ void add_device_options(CLI::App* cmd, BootstrapArgs& a) {
   auto* pubkey = cmd->add_option("--masa-pubkey", a.masa_pubkey,
                                  "Or the MASA's voucher-signing public key, bare (PEM)");
   anchor->excludes(pubkey);
+  cmd->add_option("--require-voucher-authority", a.voucher_authority,
+                  "With --masa-anchor the manufacturer root (MASA key architecture 3): the "
+                  "certificate policy OID the voucher signer's chain must carry")
+      ->needs(anchor);
   cmd->add_option("--out", a.out, "Output directory (made 0700)")->required();
   cmd->add_option("--passphrase-file", a.passphrase_file,
                   "File whose first line is the pledge's passphrase (IDevID key, LDevID key)");

@@ -314,6 +314,7 @@ PledgeOutcome<voucher::VerifiedArtifact> check_voucher(ByteView body,
     std::vector<crypto::X509Ptr> anchors;
     for (const auto& a : masa.anchors) anchors.push_back(crypto::share(a.get()));
     policy = voucher::TrustPolicy::with_anchors(std::move(anchors));
+    policy.required_policy = masa.voucher_authority;
   }
   policy.at = at;
   // RFC 8995 §5.6.1: the signature, with the MASA's anchor built in.

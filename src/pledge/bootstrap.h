@@ -65,6 +65,11 @@ using PledgeOutcome = Outcome<T, PledgeError>;
 struct MasaTrust {
   std::vector<crypto::X509Ptr> anchors;
   crypto::PkeyPtr public_key;
+  // MASA key architecture 3 (the manufacturer root is the anchor): the
+  // certificate policy OID the voucher signer's chain must carry, so that
+  // a key certified for something else under that root (an IDevID) cannot
+  // sign vouchers. Empty: no such requirement.
+  std::string voucher_authority;
 };
 
 struct BootstrapOptions {

@@ -108,6 +108,24 @@ TEST_F(Bootstrap, RefusesAVoucherSignedByAnotherMasaKeyAndSaysSo) {
             std::string::npos);
 }
 
+// MASA key architecture 3: firmware that trusts the manufacturer root needs
+// the voucher signer's chain to carry the voucher-authority policy. This
+// MASA's chain carries none, so the voucher that onboards without the
+// requirement is refused with it.
+TEST_F(Bootstrap, RefusesAVoucherWhoseChainLacksTheVoucherAuthorityPolicy) {
+  const auto serial = device();
+  const auto identity = registrar::testing::device_identity(serial);
+  auto registrar = connect(identity);
+  auto trust = masa_trust();
+  trust.voucher_authority = "1.3.6.1.4.1.99999.2.1";
+  auto enrolled = bootstrap(identity, trust, registrar, {});
+  ASSERT_FALSE(enrolled);
+  EXPECT_EQ(enrolled.refusal().error, PledgeError::voucher_signature_invalid);
+  EXPECT_NE(enrolled.refusal().detail.find("1.3.6.1.4.1.99999.2.1"), std::string::npos)
+      << enrolled.refusal().detail;
+  EXPECT_TRUE((*store_->onboarding(serial))->ldevids.empty());
+}
+
 TEST_F(Bootstrap, RefusesAReplayedVoucher) {
   const auto identity = registrar::testing::device_identity(device());
   // A first onboarding leaves a voucher for this device behind...
