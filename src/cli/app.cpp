@@ -1,4 +1,5 @@
 // Top-level command parsing and error reporting.
+#include <cstdlib>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -44,6 +45,14 @@ int run(int argc, char** argv) {
              k_exit_codes_help);
   app.set_version_flag("--version", "vouchsafe 0.1.0");
   app.require_subcommand(1);
+  // One store selection for every command, given before or after the verb
+  // (a verb with a --store of its own, such as `masa serve`, reads it itself).
+  std::string store;
+  app.add_option("--store", store,
+                 "The asset store: a PostgreSQL DSN (postgresql://...) or a SQLite file; the same "
+                 "as $VOUCHSAFE_STORE, and over the home's `store` key. Default: assets.db in "
+                 "the home.");
+  app.fallthrough();
   Action action;
   add_pki_commands(app, action);
   add_idevid_commands(app, action);
@@ -52,6 +61,7 @@ int run(int argc, char** argv) {
   add_masa_commands(app, action);
   add_registrar_commands(app, action);
   add_pledge_commands(app, action);
+  add_store_commands(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -60,6 +70,7 @@ int run(int argc, char** argv) {
     app.exit(e);
     return k_exit_usage;
   }
+  if (!store.empty()) ::setenv("VOUCHSAFE_STORE", store.c_str(), 1);
   return action ? action() : k_exit_usage;
 }
 

@@ -36,6 +36,11 @@ void add_device_commands(CLI::App& app, Action& action);
 void add_masa_commands(CLI::App& app, Action& action);
 void add_registrar_commands(CLI::App& app, Action& action);
 void add_pledge_commands(CLI::App& app, Action& action);
+void add_store_commands(CLI::App& app, Action& action);
+
+// Brings the asset store at location up to date and says what was done:
+// `vouchsafe store migrate` and `vouchsafe masa migrate`.
+int migrate_store_command(const std::string& location);
 
 int run(int argc, char** argv);
 

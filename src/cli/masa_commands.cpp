@@ -158,8 +158,7 @@ int rollover_command(const KeyArgs& a) {
     }
     return report_error(settings.error());
   }
-  auto store = settings->store.empty() ? factory::open_store(factory::Home{settings->home})
-                                       : store::open_store(settings->store);
+  auto store = factory::open_store(factory::Home{settings->home, settings->store});
   if (!store) return report_error(store.error());
   auto pass =
       read_passphrase(a.passphrase_file.empty() ? settings->passphrase_file : a.passphrase_file,
@@ -170,7 +169,7 @@ int rollover_command(const KeyArgs& a) {
   options.ca_key = a.ca_key;
   options.passphrase = *pass;
   if (settings->architecture == masa::KeyArchitecture::idevid_root) {
-    auto config = factory::load_config(factory::Home{settings->home});
+    auto config = factory::load_config(factory::Home{settings->home, settings->store});
     if (!config) return report_error(config.error());
     options.voucher_authority_oid = config->voucher_authority_oid;
   }
@@ -260,6 +259,20 @@ int import_continuity_command(const ContinuityArgs& a) {
 }
 
 }  // namespace
+
+// The MASA's store: masa.toml's `store` (under $VOUCHSAFE_STORE and
+// --store), else the home's selection.
+int migrate_command(const KeyArgs& a) {
+  auto home = factory::resolve_home(a.home);
+  if (fs::exists(a.config.empty() ? default_config_path(home) : a.config)) {
+    auto settings = settings_for(a, home);
+    if (!settings) return report_error(settings.error());
+    home = factory::Home{settings->home, settings->store};
+  }
+  auto location = factory::store_location(home);
+  if (!location) return report_error(location.error());
+  return migrate_store_command(*location);
+}
 
 void add_masa_commands(CLI::App& app, Action& action) {
   auto* noun = app.add_subcommand("masa", "The MASA: the voucher service registrars call");
@@ -398,6 +411,20 @@ void add_masa_commands(CLI::App& app, Action& action) {
                                "  vouchsafe masa key rollover --product widget\n") +
                    k_exit_codes_help);
   rollover->callback([&action, ra] { action = [ra] { return rollover_command(*ra); }; });
+
+  auto ma = std::make_shared<KeyArgs>();
+  auto* migrate = noun->add_subcommand(
+      "migrate",
+      "Bring the MASA's store schema up to date, once, before starting or upgrading its\n"
+      "instances. On PostgreSQL it runs under an advisory lock, and `masa serve` refuses to\n"
+      "start on an older schema (it never runs DDL itself); a current schema is left alone.\n"
+      "An embedded SQLite store migrates whenever it is opened.");
+  migrate->add_option("--home", ma->home, k_home_help);
+  migrate->add_option("--config", ma->config, "Configuration (default: HOME/masa.toml)");
+  migrate->footer(std::string("\nEXAMPLES:\n"
+                              "  vouchsafe masa migrate --store 'postgresql://masa@db/assets'\n") +
+                  k_exit_codes_help);
+  migrate->callback([&action, ma] { action = [ma] { return migrate_command(*ma); }; });
 }
 
 }  // namespace vouchsafe::cli

@@ -333,8 +333,7 @@ int recover_command(const RecoverArgs& a) {
     auto settings = service::load_masa_settings(masa_config_path(home, a.config));
     if (!settings) return report_error(settings.error());
     if (settings->home.empty()) settings->home = home.root.string();
-    auto store = settings->store.empty() ? factory::open_store(factory::Home{settings->home})
-                                         : store::open_store(settings->store);
+    auto store = factory::open_store(factory::Home{settings->home, settings->store});
     if (!store) return report_error(store.error());
     auto pass = read_passphrase(a.masa_passphrase_file, "VOUCHSAFE_MASA_PASSPHRASE");
     if (!pass) return report_error(pass.error());

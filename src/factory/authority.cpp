@@ -102,10 +102,12 @@ Status check_ca_certificate(X509* cert, const std::string& path) {
 
 }  // namespace
 
-Result<std::unique_ptr<store::AssetStore>> open_store(const Home& home) {
+Result<std::unique_ptr<store::AssetStore>> open_store(const Home& home,
+                                                      store::SchemaChange schema_change) {
   TRY(create_private_directories(home.root.string()));
   warn_if_readable_by_others(home);
-  return store::open_sqlite_store(home.store_file().string());
+  ASSIGN_OR_RETURN(const auto location, store_location(home));
+  return store::open_store(location, schema_change);
 }
 
 Result<InitOutcome> init_pki(const Home& home, const InitOptions& options,

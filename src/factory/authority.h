@@ -47,7 +47,10 @@ Result<store::CaRecord> root_record(store::AssetStore& store);
 Result<std::shared_ptr<const crypto::Signer>> open_ca_signer(
     const store::CaRecord& ca, const std::optional<std::string>& passphrase);
 
-Result<std::unique_ptr<store::AssetStore>> open_store(const Home& home);
+// The home's asset store (store_location): the SQLite file in the home, or
+// the PostgreSQL store its configuration or $VOUCHSAFE_STORE names.
+Result<std::unique_ptr<store::AssetStore>> open_store(
+    const Home& home, store::SchemaChange schema_change = store::SchemaChange::migrate);
 
 struct IssuingCaOptions {
   std::string name;

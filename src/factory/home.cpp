@@ -12,11 +12,14 @@
 namespace vouchsafe::factory {
 
 Home resolve_home(const std::string& flag) {
-  if (!flag.empty()) return Home{flag};
-  if (const char* env = std::getenv("VOUCHSAFE_HOME"); env != nullptr && *env != '\0') {
-    return Home{env};
+  Home home{std::filesystem::path("var") / "vouchsafe", {}};
+  if (!flag.empty()) {
+    home.root = flag;
+  } else if (const char* env = std::getenv("VOUCHSAFE_HOME"); env != nullptr && *env != '\0') {
+    home.root = env;
   }
-  return Home{std::filesystem::path("var") / "vouchsafe"};
+  if (const char* env = std::getenv("VOUCHSAFE_STORE"); env != nullptr) home.store = env;
+  return home;
 }
 
 Result<const ProductConfig*> FactoryConfig::product(const std::string& name) const {
@@ -104,7 +107,11 @@ config::Schema<FactoryConfig> make_schema() {
       .key("voucher_authority_oid", &S::voucher_authority_oid,
            config::string_where("a dotted OID such as \"1.3.6.1.4.1.99999.2.1\"", oid_problem),
            "The certificate policy that marks MASA voucher signers certified under the IDevID "
-           "root (MASA key architecture 3): an OID of your private enterprise arc.");
+           "root (MASA key architecture 3): an OID of your private enterprise arc.")
+      .key("store", &S::store, config::text(0, 4096),
+           "The asset store every command uses, shared with the MASA: a PostgreSQL DSN "
+           "(postgresql://...); \"\": assets.db in this home. $VOUCHSAFE_STORE and --store "
+           "override it.");
   s.section("idevid")
       .key("organizational_unit", &S::idevid_organizational_unit, config::text(0, 64),
            "The IDevIDs' subject OU; \"\": none.")
@@ -195,6 +202,15 @@ Result<FactoryConfig> load_config(const Home& home) {
                     (std::filesystem::exists(path) ? "" : " (run `vouchsafe pki init`)"));
   }
   return parse_config(as_text(*text), path);
+}
+
+Result<std::string> store_location(const Home& home) {
+  if (!home.store.empty()) return home.store;
+  if (std::filesystem::exists(home.config_file())) {
+    ASSIGN_OR_RETURN(auto config, load_config(home));
+    if (!config.store.empty()) return config.store;
+  }
+  return home.store_file().string();
 }
 
 std::string masa_key_id(const ProductConfig& product, const std::string& serial,

@@ -14,6 +14,10 @@ namespace vouchsafe::factory {
 
 struct Home {
   std::filesystem::path root;
+  // The asset store chosen for this run ($VOUCHSAFE_STORE, which --store
+  // sets): a PostgreSQL DSN or a SQLite path. Empty: the configuration's
+  // `store` key, else store_file().
+  std::string store;
   [[nodiscard]] std::filesystem::path config_file() const { return root / "vouchsafe.toml"; }
   [[nodiscard]] std::filesystem::path store_file() const { return root / "assets.db"; }
   [[nodiscard]] std::filesystem::path keys_dir() const { return root / "keys"; }
@@ -21,7 +25,8 @@ struct Home {
   [[nodiscard]] std::filesystem::path root_cert_file() const { return certs_dir() / "root-ca.pem"; }
 };
 
-// --home if given, else $VOUCHSAFE_HOME, else ./var/vouchsafe.
+// --home if given, else $VOUCHSAFE_HOME, else ./var/vouchsafe; the store
+// from $VOUCHSAFE_STORE.
 Home resolve_home(const std::string& flag);
 
 // How a device is bound to one of its product's MASA keys at manufacture
@@ -61,6 +66,9 @@ struct FactoryConfig {
   // IDevID root (MASA key architecture 3): an OID of the maker's private
   // enterprise arc. Issuing CAs for IDevIDs never carry it.
   std::string voucher_authority_oid = "1.3.6.1.4.1.99999.2.1";
+  // The asset store every command uses, shared with the MASA: a PostgreSQL
+  // DSN; empty: the home's SQLite file.
+  std::string store;
   std::string idevid_organizational_unit;
   std::string idevid_common_name;  // "{serial}" is replaced; empty: no CN
   std::map<std::string, ProductConfig> products;
@@ -88,6 +96,10 @@ std::string config_text(const FactoryConfig& config);
 // with the line and key named.
 Result<FactoryConfig> parse_config(std::string_view toml_text, std::string_view origin);
 Result<FactoryConfig> load_config(const Home& home);
+
+// Where the home's asset store is: home.store, else the configuration's
+// `store` key (when the home has a configuration), else store_file().
+Result<std::string> store_location(const Home& home);
 
 // Serial numbers: "<product prefix>-<factory code>-<sequence>", for example
 // "WG-SZ1-00004711". Product prefixes are distinct and none is a prefix of

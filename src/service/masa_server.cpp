@@ -99,9 +99,10 @@ struct MasaServer::Parts {
 
 Result<std::unique_ptr<MasaServer>> MasaServer::start(const MasaSettings& settings) {
   auto parts = std::make_unique<Parts>();
-  ASSIGN_OR_RETURN(parts->store, settings.store.empty()
-                                     ? factory::open_store(factory::Home{settings.home})
-                                     : store::open_store(settings.store));
+  // Instances sharing a PostgreSQL store never migrate it behind each
+  // other's backs: `vouchsafe masa migrate` does, once.
+  ASSIGN_OR_RETURN(parts->store, factory::open_store(factory::Home{settings.home, settings.store},
+                                                     store::SchemaChange::refuse));
   ASSIGN_OR_RETURN(auto config, masa_config(settings));
   ASSIGN_OR_RETURN(auto records, parts->store->list_masa_signers());
   if (!records.empty()) {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/bytes.h"
@@ -218,20 +219,39 @@ class AssetStore {
   virtual Status check_writable() = 0;
 };
 
+// What opening a shared store does with a schema older than this build's.
+// Operator commands bring it up to date; a MASA instance refuses to start,
+// so that DDL runs once (`vouchsafe masa migrate`, under an advisory lock)
+// and never under instances still serving on the old schema. A schema newer
+// than this build's is refused either way.
+enum class SchemaChange { migrate, refuse };
+
 // Opens (creating if needed) the SQLite store at path, in WAL mode, and
-// brings its schema up to date.
+// brings its schema up to date: an embedded store has one writer host.
 Result<std::unique_ptr<AssetStore>> open_sqlite_store(const std::string& path);
 
 // Connects to the PostgreSQL store named by a libpq DSN (key=value pairs or a
-// postgresql:// URI) with a pool of up to pool_size connections, and brings
-// its schema up to date (under an advisory lock; a current schema costs one
-// SELECT and no DDL). Error messages never contain the DSN's password.
-Result<std::unique_ptr<AssetStore>> open_postgres_store(const std::string& dsn,
-                                                        std::size_t pool_size = 4);
+// postgresql:// URI) with a pool of up to pool_size connections, and checks
+// its schema: SchemaChange::migrate brings it up to date (under an advisory
+// lock; a current schema costs one SELECT and no DDL). Error messages never
+// contain the DSN's password.
+Result<std::unique_ptr<AssetStore>> open_postgres_store(
+    const std::string& dsn, std::size_t pool_size = 4,
+    SchemaChange schema_change = SchemaChange::migrate);
 
 // The backend a store location names: a "postgresql://" or "postgres://" URI
 // or a key=value DSN ("host=db port=5432 ...", any libpq keyword first) is
 // PostgreSQL with the default pool; anything else is the path of a SQLite file.
-Result<std::unique_ptr<AssetStore>> open_store(const std::string& dsn_or_path);
+bool names_postgres(std::string_view location);
+Result<std::unique_ptr<AssetStore>> open_store(const std::string& dsn_or_path,
+                                               SchemaChange schema_change = SchemaChange::migrate);
+
+// Brings the PostgreSQL store's schema up to date, once, under the advisory
+// lock. The versions before and after.
+struct SchemaMigration {
+  std::int64_t from = 0;
+  std::int64_t to = 0;
+};
+Result<SchemaMigration> migrate_postgres_store(const std::string& dsn);
 
 }  // namespace vouchsafe::store

@@ -22,15 +22,16 @@ bool starts_with_libpq_keyword(std::string_view location) {
   return false;
 }
 
+}  // namespace
+
 bool names_postgres(std::string_view location) {
   return location.starts_with("postgresql://") || location.starts_with("postgres://") ||
          starts_with_libpq_keyword(location);
 }
 
-}  // namespace
-
-Result<std::unique_ptr<AssetStore>> open_store(const std::string& dsn_or_path) {
-  if (names_postgres(dsn_or_path)) return open_postgres_store(dsn_or_path);
+Result<std::unique_ptr<AssetStore>> open_store(const std::string& dsn_or_path,
+                                               SchemaChange schema_change) {
+  if (names_postgres(dsn_or_path)) return open_postgres_store(dsn_or_path, 4, schema_change);
   return open_sqlite_store(dsn_or_path);
 }
 

@@ -512,21 +512,30 @@ class PostgresStore final : public AssetStore {
   PostgresStore(std::string dsn, std::string target, std::size_t pool_size)
       : pool_(std::move(dsn), std::move(target), pool_size) {}
 
-  // Brings the schema up to date. When it is current this is one SELECT:
-  // no DDL, no lock, so a role without CREATE rights can run the service.
-  Status migrate() {
+  // Brings the schema up to date, or with SchemaChange::refuse only checks
+  // it. When it is current this is one SELECT: no DDL, no lock, so a role
+  // without CREATE rights can run the service.
+  Result<SchemaMigration> migrate(SchemaChange schema_change) {
     ASSIGN_OR_RETURN(auto lease, pool_.acquire());
     Session session(lease.get());
     ASSIGN_OR_RETURN(auto version, schema_version(session));
-    if (version == k_latest_version) return ok();
+    if (version == k_latest_version) return SchemaMigration{version, version};
     if (version > k_latest_version) return too_new(version);
+    if (schema_change == SchemaChange::refuse) {
+      return fail(ErrorCode::io_error,
+                  "the PostgreSQL store (" + pool_.target() + ") is at schema version " +
+                      std::to_string(version) + " and this vouchsafe needs version " +
+                      std::to_string(k_latest_version) +
+                      "; run `vouchsafe masa migrate` once, then start the instances");
+    }
     TRY(session.command("BEGIN", "begin the schema migration of " + pool_.target()));
     auto migrated = apply_migrations(session);
     if (!migrated) {
       (void)session.command("ROLLBACK", "roll back");
-      return migrated;
+      return fail(std::move(migrated).error());
     }
-    return session.commit();
+    TRY(session.commit());
+    return SchemaMigration{version, k_latest_version};
   }
 
   Status add_ca(const CaRecord& ca) override {
@@ -962,7 +971,7 @@ class PostgresStore final : public AssetStore {
                                          "the schema (its owner) to migrate it, then use this one");
   }
 
-  Status too_new(std::int64_t version) const {
+  Unexpected too_new(std::int64_t version) const {
     return fail(ErrorCode::io_error, "the PostgreSQL store (" + pool_.target() +
                                          ") has schema version " + std::to_string(version) +
                                          ", newer than the " + std::to_string(k_latest_version) +
@@ -1028,14 +1037,21 @@ class PostgresStore final : public AssetStore {
 }  // namespace
 
 Result<std::unique_ptr<AssetStore>> open_postgres_store(const std::string& dsn,
-                                                        std::size_t pool_size) {
+                                                        std::size_t pool_size,
+                                                        SchemaChange schema_change) {
   if (pool_size == 0) {
     return fail(ErrorCode::usage, "the PostgreSQL connection pool needs at least one connection");
   }
   ASSIGN_OR_RETURN(auto target, describe_dsn(dsn));
   auto store = std::make_unique<PostgresStore>(dsn, std::move(target), pool_size);
-  TRY(store->migrate());
+  TRY(store->migrate(schema_change));
   return std::unique_ptr<AssetStore>(std::move(store));
+}
+
+Result<SchemaMigration> migrate_postgres_store(const std::string& dsn) {
+  ASSIGN_OR_RETURN(auto target, describe_dsn(dsn));
+  PostgresStore store(dsn, std::move(target), 1);
+  return store.migrate(SchemaChange::migrate);
 }
 
 }  // namespace vouchsafe::store
