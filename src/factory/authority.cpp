@@ -42,7 +42,7 @@ void warn_if_readable_by_others(const Home& home) {
   }
 }
 
-Result<crypto::X509Ptr> root_certificate(store::AssetStore& store) {
+Result<crypto::X509Ptr> root_certificate(store::CaRegistry& store) {
   ASSIGN_OR_RETURN(auto cas, store.list_cas());
   for (const auto& ca : cas) {
     if (ca.role == store::CaRole::root) return crypto::parse_certificate_der(ca.certificate_der);
@@ -68,7 +68,7 @@ Result<crypto::GeneratedKey> new_ca_key(const Home& home, const std::string& key
   return crypto::generate_key_in(where, type, name, passphrase);
 }
 
-Status check_new_ca_name(store::AssetStore& store, const std::string& name) {
+Status check_new_ca_name(store::CaRegistry& store, const std::string& name) {
   if (name.empty() || name.find_first_of("/\\ ") != std::string::npos) {
     return fail(ErrorCode::usage, "an issuing CA name is one word without '/' or spaces");
   }
@@ -161,7 +161,7 @@ Result<InitOutcome> init_pki(const Home& home, const InitOptions& options,
   return InitOutcome{true, crypto::certificate_subject(cert->get())};
 }
 
-Result<store::CaRecord> root_record(store::AssetStore& store) {
+Result<store::CaRecord> root_record(store::CaRegistry& store) {
   ASSIGN_OR_RETURN(auto root, store.find_ca("root"));
   if (!root)
     return fail(ErrorCode::usage, "no root CA in this home: run `vouchsafe pki init` first");
@@ -187,7 +187,7 @@ Result<std::shared_ptr<const crypto::Signer>> open_ca_signer(
   return crypto::open_signer(ca.key_reference, passphrase);
 }
 
-Result<store::CaRecord> create_issuing_ca(const Home& home, store::AssetStore& store,
+Result<store::CaRecord> create_issuing_ca(const Home& home, store::CaRegistry& store,
                                           const IssuingCaOptions& options,
                                           const std::optional<std::string>& passphrase) {
   TRY(check_new_ca_name(store, options.name));
@@ -196,7 +196,7 @@ Result<store::CaRecord> create_issuing_ca(const Home& home, store::AssetStore& s
   return create_issuing_ca(home, store, options, *root_signer, passphrase);
 }
 
-Result<store::CaRecord> create_issuing_ca(const Home& home, store::AssetStore& store,
+Result<store::CaRecord> create_issuing_ca(const Home& home, store::CaRegistry& store,
                                           const IssuingCaOptions& options,
                                           const crypto::Signer& root_signer,
                                           const std::optional<std::string>& passphrase) {
@@ -240,7 +240,7 @@ Result<store::CaRecord> create_issuing_ca(const Home& home, store::AssetStore& s
   return record;
 }
 
-Status retire_issuing_ca(store::AssetStore& store, const std::string& name) {
+Status retire_issuing_ca(store::CaRegistry& store, const std::string& name) {
   ASSIGN_OR_RETURN(auto ca, store.find_ca(name));
   if (!ca) return fail(ErrorCode::usage, "no CA named " + name);
   if (ca->role == store::CaRole::root)
@@ -253,7 +253,7 @@ Status retire_issuing_ca(store::AssetStore& store, const std::string& name) {
   return crypto::destroy_key(ref);
 }
 
-Result<store::CaRecord> import_issuing_ca(const Home& home, store::AssetStore& store,
+Result<store::CaRecord> import_issuing_ca(const Home& home, store::CaRegistry& store,
                                           const ImportCaOptions& options) {
   TRY(check_new_ca_name(store, options.name));
   if (!options.product.empty()) {
@@ -303,7 +303,7 @@ pki::IdevidProfile idevid_profile(const FactoryConfig& config, const ProductConf
   return p;
 }
 
-Result<IssuingCaPool> IssuingCaPool::load(store::AssetStore& store, const FactoryConfig& config,
+Result<IssuingCaPool> IssuingCaPool::load(store::CaRegistry& store, const FactoryConfig& config,
                                           const ProductConfig& product, const std::string& factory,
                                           const std::string& ca_name,
                                           const std::optional<std::string>& passphrase) {
@@ -375,7 +375,7 @@ Result<ActiveCa*> IssuingCaPool::next() {
               "another with `vouchsafe pki issuing-ca create`");
 }
 
-Status IssuingCaPool::retire_exhausted(store::AssetStore& store) {
+Status IssuingCaPool::retire_exhausted(store::CaRegistry& store) {
   for (const auto& ca : cas_) {
     if (exhausted(*ca)) TRY(retire_issuing_ca(store, ca->record.name));
   }

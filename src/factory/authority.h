@@ -39,7 +39,7 @@ Result<InitOutcome> init_pki(const Home& home, const InitOptions& options,
                              const std::optional<std::string>& passphrase);
 
 // The root CA's certificate and its key reference, as recorded.
-Result<store::CaRecord> root_record(store::AssetStore& store);
+Result<store::CaRecord> root_record(store::CaRegistry& store);
 
 // A signer for a recorded CA key: a file decrypted with passphrase, or the
 // key on its token. A root split among officers says how to hold the
@@ -64,18 +64,18 @@ struct IssuingCaOptions {
 
 // Creates an issuing CA signed by the root; its key goes to the key store
 // (a file key is encrypted with `passphrase`, as the root's is).
-Result<store::CaRecord> create_issuing_ca(const Home& home, store::AssetStore& store,
+Result<store::CaRecord> create_issuing_ca(const Home& home, store::CaRegistry& store,
                                           const IssuingCaOptions& options,
                                           const std::optional<std::string>& passphrase);
 // The same with the root's signer in hand (a key rebuilt from its shares).
-Result<store::CaRecord> create_issuing_ca(const Home& home, store::AssetStore& store,
+Result<store::CaRecord> create_issuing_ca(const Home& home, store::CaRegistry& store,
                                           const IssuingCaOptions& options,
                                           const crypto::Signer& root_signer,
                                           const std::optional<std::string>& passphrase);
 
 // Stops issuance from the CA and destroys its private key (overwritten,
 // then unlinked). The certificate stays in the store and in certs/.
-Status retire_issuing_ca(store::AssetStore& store, const std::string& name);
+Status retire_issuing_ca(store::CaRegistry& store, const std::string& name);
 
 struct ImportCaOptions {
   std::string name;
@@ -87,7 +87,7 @@ struct ImportCaOptions {
 // Records an issuing CA made by someone else (another vendor, a contract
 // manufacturer) by its certificate alone: the MASA then trusts the IDevIDs
 // it signed, and issuance never uses it, having no key.
-Result<store::CaRecord> import_issuing_ca(const Home& home, store::AssetStore& store,
+Result<store::CaRecord> import_issuing_ca(const Home& home, store::CaRegistry& store,
                                           const ImportCaOptions& options);
 
 // Whether a CA record is an imported one: active yet keyless (a CA we
@@ -108,14 +108,14 @@ class IssuingCaPool {
  public:
   // ca_name, when given, selects exactly that CA, which must be an active
   // issuing CA allowed for the product.
-  static Result<IssuingCaPool> load(store::AssetStore& store, const FactoryConfig& config,
+  static Result<IssuingCaPool> load(store::CaRegistry& store, const FactoryConfig& config,
                                     const ProductConfig& product, const std::string& factory,
                                     const std::string& ca_name,
                                     const std::optional<std::string>& passphrase);
   // The next CA to sign with, or an error when every CA is exhausted.
   Result<ActiveCa*> next();
   // Retires CAs that reached their limits; call after committing a batch.
-  Status retire_exhausted(store::AssetStore& store);
+  Status retire_exhausted(store::CaRegistry& store);
   [[nodiscard]] std::size_t size() const { return cas_.size(); }
 
  private:

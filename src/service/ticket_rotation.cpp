@@ -8,10 +8,10 @@
 
 namespace vouchsafe::service {
 
-TicketRotation::TicketRotation(store::AssetStore& store, TicketRotationOptions options)
+TicketRotation::TicketRotation(store::ServiceState& store, TicketRotationOptions options)
     : store_(store), options_(std::move(options)) {}
 
-Result<std::unique_ptr<TicketRotation>> TicketRotation::start(store::AssetStore& store,
+Result<std::unique_ptr<TicketRotation>> TicketRotation::start(store::ServiceState& store,
                                                               TicketRotationOptions options) {
   if (options.period.count() <= 0) {
     return fail(ErrorCode::usage, "the session-ticket key period must be positive");

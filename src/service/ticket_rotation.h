@@ -35,7 +35,7 @@ class TicketRotation {
  public:
   // Makes and loads the current keys once (an error stops start-up), then
   // refreshes them on a thread of its own until destroyed.
-  static Result<std::unique_ptr<TicketRotation>> start(store::AssetStore& store,
+  static Result<std::unique_ptr<TicketRotation>> start(store::ServiceState& store,
                                                        TicketRotationOptions options);
   ~TicketRotation();
   TicketRotation(const TicketRotation&) = delete;
@@ -46,10 +46,10 @@ class TicketRotation {
   Status refresh();
 
  private:
-  TicketRotation(store::AssetStore& store, TicketRotationOptions options);
+  TicketRotation(store::ServiceState& store, TicketRotationOptions options);
   void run();
 
-  store::AssetStore& store_;
+  store::ServiceState& store_;
   TicketRotationOptions options_;
   std::shared_ptr<net::TicketKeyring> keyring_ = std::make_shared<net::TicketKeyring>();
   std::mutex mutex_;

@@ -121,9 +121,13 @@ struct DeviceFilter {
   std::string issuing_ca;
 };
 
-class AssetStore {
+// The store is four concerns behind one handle; a caller that needs one
+// takes that interface.
+
+// The manufacturer's root and issuing CAs.
+class CaRegistry {
  public:
-  virtual ~AssetStore() = default;
+  virtual ~CaRegistry() = default;
 
   virtual Status add_ca(const CaRecord& ca) = 0;
   virtual Result<std::optional<CaRecord>> find_ca(const std::string& name) = 0;
@@ -131,6 +135,12 @@ class AssetStore {
   virtual Status retire_ca(const std::string& name, std::int64_t when) = 0;
   // Where a CA's key now is (a key ceremony split it: "split:<id>").
   virtual Status set_ca_key_reference(const std::string& name, const std::string& reference) = 0;
+};
+
+// Devices, their history, and who may obtain vouchers for them.
+class DeviceRegistry {
+ public:
+  virtual ~DeviceRegistry() = default;
 
   // Adds devices in one transaction: all or none. A serial already present
   // is a duplicate_member error naming it. Each CA's issued_count grows by
@@ -160,15 +170,51 @@ class AssetStore {
   // An event in the device's history (reissue, stolen report, refused request...).
   virtual Status record_event(const std::string& serial, const std::string& event,
                               const std::string& detail, std::int64_t when) = 0;
+};
 
-  // --- the audit log, append-only. append_audit returns once the entry is
-  // durable (committed and synced): the MASA returns no voucher before.
+// The audit log, append-only (RFC 8995 §5.8).
+class AuditLog {
+ public:
+  virtual ~AuditLog() = default;
+
+  // Returns once the entry is durable (committed and synced): the MASA
+  // returns no voucher before.
   virtual Status append_audit(const std::string& serial, const AuditEntry& entry) = 0;
-  // The same for callers that must not block while the entry is synced,
-  // with an event of the device's history written in the same transaction
-  // (the MASA's note of trust on first use): done(result) runs once,
-  // possibly on another thread, when both are durable or have failed. By
-  // default the writes run on the calling thread.
+  virtual Result<std::vector<AuditEntry>> audit_log(const std::string& serial) = 0;
+  // Whether any entry of the device's log names this domainID.
+  virtual Result<bool> audited_for_domain(const std::string& serial,
+                                          const std::string& domain_id) = 0;
+};
+
+// State the MASA's instances share through the store.
+class ServiceState {
+ public:
+  virtual ~ServiceState() = default;
+
+  // Session-ticket keys of slots from `from_slot` on, newest first.
+  virtual Result<std::vector<TicketKeyRecord>> ticket_keys(std::int64_t from_slot) = 0;
+  // Records the slot's key unless one is recorded (another instance was
+  // first): every instance then reads back the same key.
+  virtual Status add_ticket_key(const TicketKeyRecord& key) = 0;
+
+  // The MASA's online signing keys (rollover without downtime).
+  virtual Status add_masa_signer(const MasaSignerRecord& signer) = 0;
+  // Every record, oldest first.
+  virtual Result<std::vector<MasaSignerRecord>> list_masa_signers() = 0;
+};
+
+// One store: the four concerns, its health, and the operations that span
+// them, which a backend may answer in one round trip or transaction.
+class AssetStore : public CaRegistry,
+                   public DeviceRegistry,
+                   public AuditLog,
+                   public ServiceState {
+ public:
+  // append_audit for callers that must not block while the entry is
+  // synced, with an event of the device's history written in the same
+  // transaction (the MASA's note of trust on first use): done(result) runs
+  // once, possibly on another thread, when both are durable or have
+  // failed. By default the writes run on the calling thread.
   using AuditDone = std::function<void(Status)>;
   virtual void append_audit_async(const std::string& serial, AuditEntry entry,
                                   std::optional<DeviceEvent> event, AuditDone done) {
@@ -179,14 +225,9 @@ class AssetStore {
     }
     done(append_audit(serial, entry));
   }
-  virtual Result<std::vector<AuditEntry>> audit_log(const std::string& serial) = 0;
-  // Whether any entry of the device's log names this domainID.
-  virtual Result<bool> audited_for_domain(const std::string& serial,
-                                          const std::string& domain_id) = 0;
 
   // The device, its status and whether domain_id has had a voucher for it;
-  // nothing for an unknown serial. By default the three reads in turn; a
-  // backend may answer in one.
+  // nothing for an unknown serial. By default the three reads in turn.
   virtual Result<std::optional<DeviceForVoucher>> device_for_voucher(const std::string& serial,
                                                                      const std::string& domain_id) {
     ASSIGN_OR_RETURN(auto device, find_device(serial));
@@ -196,18 +237,6 @@ class AssetStore {
     return std::optional<DeviceForVoucher>(
         DeviceForVoucher{std::move(*device), std::move(status), audited});
   }
-
-  // --- service state shared by instances
-  // Session-ticket keys of slots from `from_slot` on, newest first.
-  virtual Result<std::vector<TicketKeyRecord>> ticket_keys(std::int64_t from_slot) = 0;
-  // Records the slot's key unless one is recorded (another instance was
-  // first): every instance then reads back the same key.
-  virtual Status add_ticket_key(const TicketKeyRecord& key) = 0;
-
-  // --- the MASA's online signing keys (rollover without downtime)
-  virtual Status add_masa_signer(const MasaSignerRecord& signer) = 0;
-  // Every record, oldest first.
-  virtual Result<std::vector<MasaSignerRecord>> list_masa_signers() = 0;
 
   // Whether the store answers (readiness probes).
   virtual Status ping() = 0;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "store/asset_store.h"
+#include "store/detail/migrations.h"
 #include "store/postgres_handles.h"
 
 namespace vouchsafe::store {
@@ -38,97 +39,8 @@ constexpr Oid k_bytea_oid = 17;
 constexpr Oid k_int8_oid = 20;
 constexpr Oid k_text_oid = 25;
 
-// Migration N brings the schema from version N to N+1, mirroring the SQLite
-// backend's numbering; never edit one that has shipped, add another. Serials
-// and CA names sort bytewise (COLLATE "C"), as SQLite sorts them.
-constexpr const char* k_migrations[] = {
-    R"(CREATE TABLE certificate_authority (
-         name TEXT COLLATE "C" PRIMARY KEY,
-         role TEXT NOT NULL CHECK (role IN ('root', 'issuing')),
-         factory TEXT NOT NULL DEFAULT '',
-         product TEXT NOT NULL DEFAULT '',
-         certificate BYTEA NOT NULL,
-         key_path TEXT NOT NULL DEFAULT '',
-         status TEXT NOT NULL CHECK (status IN ('active', 'retired')),
-         issued_count BIGINT NOT NULL DEFAULT 0,
-         created_at BIGINT NOT NULL,
-         retired_at BIGINT,
-         max_certificates BIGINT NOT NULL DEFAULT 0,
-         max_age_seconds BIGINT NOT NULL DEFAULT 0);
-       CREATE TABLE device (
-         serial TEXT COLLATE "C" PRIMARY KEY,
-         product TEXT NOT NULL,
-         issuing_ca TEXT COLLATE "C" NOT NULL REFERENCES certificate_authority(name),
-         certificate BYTEA NOT NULL,
-         key_mode TEXT NOT NULL CHECK (key_mode IN ('csr', 'generated', 'seed', 'dice')),
-         issued_at BIGINT NOT NULL,
-         reissue_count INTEGER NOT NULL DEFAULT 0,
-         reissue_reason TEXT NOT NULL DEFAULT '');
-       CREATE INDEX device_by_product ON device(product);
-       CREATE TABLE device_event (
-         id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-         serial TEXT COLLATE "C" NOT NULL REFERENCES device(serial),
-         at BIGINT NOT NULL,
-         event TEXT NOT NULL,
-         detail TEXT NOT NULL DEFAULT '');)",
-    R"(ALTER TABLE device ADD COLUMN stolen BOOLEAN NOT NULL DEFAULT false;
-       ALTER TABLE device ADD COLUMN ownership TEXT
-         CHECK (ownership IS NULL OR ownership IN ('open', 'known-customer'));
-       CREATE TABLE owner_anchor (
-         id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-         serial TEXT COLLATE "C" NOT NULL REFERENCES device(serial),
-         certificate BYTEA NOT NULL);
-       -- A certificate may outgrow a btree entry (2704 bytes): unique by digest.
-       CREATE UNIQUE INDEX owner_anchor_once ON owner_anchor (serial, sha256(certificate));
-       CREATE TABLE audit_entry (
-         id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-         serial TEXT COLLATE "C" NOT NULL REFERENCES device(serial),
-         date BIGINT NOT NULL,
-         domain_id TEXT NOT NULL,
-         nonce TEXT,
-         assertion TEXT NOT NULL,
-         registrar_fingerprint TEXT NOT NULL DEFAULT '');
-       CREATE INDEX audit_entry_by_serial ON audit_entry(serial, id);
-       -- RFC 8995 §5.8: the audit log is append-only. Statement-level, so that
-       -- even an UPDATE or DELETE matching no row is refused, and TRUNCATE too.
-       CREATE FUNCTION audit_entry_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-         BEGIN
-           RAISE EXCEPTION 'the audit log is append-only (% refused)', TG_OP;
-         END $$;
-       CREATE TRIGGER audit_entry_append_only
-         BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_entry
-         FOR EACH STATEMENT EXECUTE FUNCTION audit_entry_append_only();)",
-    // Key mode 'imported'. The new constraint admits every old row; adding
-    // it scans the table once, under the migration's lock.
-    R"(ALTER TABLE device DROP CONSTRAINT device_key_mode_check;
-       ALTER TABLE device ADD CONSTRAINT device_key_mode_check
-         CHECK (key_mode IN ('csr', 'generated', 'seed', 'dice', 'imported'));)",
-    // Whether a domain has had a voucher for a device: asked on every
-    // voucher request under the open policy (trust on first use).
-    R"(CREATE INDEX audit_entry_by_domain ON audit_entry(serial, domain_id);)",
-    // One row that readiness rewrites: a write on the audit log's path
-    // (AssetStore::check_writable).
-    R"(CREATE TABLE store_health (
-         id INTEGER PRIMARY KEY CHECK (id = 1),
-         checked_at BIGINT NOT NULL);
-       INSERT INTO store_health (id, checked_at) VALUES (1, 0);)",
-    // Keys in custody: CA keys by reference (a file or a pkcs11: URI), the
-    // MASA key each device trusts (architecture 4), and the MASA's online
-    // signers, newest per scope active (rollover).
-    R"(ALTER TABLE certificate_authority RENAME COLUMN key_path TO key_reference;
-       ALTER TABLE device ADD COLUMN masa_key_id TEXT NOT NULL DEFAULT '';
-       CREATE TABLE masa_signer (
-         id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-         scope TEXT NOT NULL,
-         key_reference TEXT NOT NULL,
-         chain_pem TEXT NOT NULL,
-         created_at BIGINT NOT NULL);)",
-    // Session-ticket keys shared by the MASA's instances, one per slot.
-    R"(CREATE TABLE tls_ticket_key (
-         slot BIGINT PRIMARY KEY,
-         material BYTEA NOT NULL);)",
-};
-constexpr auto k_latest_version = static_cast<std::int64_t>(std::size(k_migrations));
+// The schema this build brings a store to (store/detail/migrations.cpp).
+const auto k_latest_version = static_cast<std::int64_t>(detail::migrations().size());
 
 std::string one_line(std::string_view text) {
   std::string out;
@@ -953,7 +865,7 @@ class PostgresStore final : public AssetStore {
     if (version > k_latest_version) return too_new(version);
     for (auto v = version; v < k_latest_version; ++v) {
       TRY(with_privilege_hint(
-          session, session.command(k_migrations[v],
+          session, session.command(detail::migrations()[static_cast<std::size_t>(v)].postgres,
                                    "apply schema migration " + std::to_string(v + 1) +
                                        " to the PostgreSQL store (" + pool_.target() + ")")));
       TRY(session.exec("INSERT INTO schema_migrations (version) VALUES ($1)",

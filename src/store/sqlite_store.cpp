@@ -14,6 +14,7 @@
 #include <mutex>
 
 #include "store/asset_store.h"
+#include "store/detail/migrations.h"
 #include "store/detail/sqlite_statement.h"
 #include "store/detail/sqlite_writer.h"
 
@@ -24,107 +25,6 @@ using detail::db_error;
 using detail::DbPtr;
 using detail::Statement;
 using detail::StatementCache;
-
-// Migration N brings the schema from version N to N+1; never edit one that
-// has shipped, add another.
-constexpr const char* k_migrations[] = {
-    R"(CREATE TABLE certificate_authority (
-         name TEXT PRIMARY KEY,
-         role TEXT NOT NULL CHECK (role IN ('root', 'issuing')),
-         factory TEXT NOT NULL DEFAULT '',
-         product TEXT NOT NULL DEFAULT '',
-         certificate BLOB NOT NULL,
-         key_path TEXT NOT NULL DEFAULT '',
-         status TEXT NOT NULL CHECK (status IN ('active', 'retired')),
-         issued_count INTEGER NOT NULL DEFAULT 0,
-         created_at INTEGER NOT NULL,
-         retired_at INTEGER,
-         max_certificates INTEGER NOT NULL DEFAULT 0,
-         max_age_seconds INTEGER NOT NULL DEFAULT 0);
-       CREATE TABLE device (
-         serial TEXT PRIMARY KEY,
-         product TEXT NOT NULL,
-         issuing_ca TEXT NOT NULL REFERENCES certificate_authority(name),
-         certificate BLOB NOT NULL,
-         key_mode TEXT NOT NULL CHECK (key_mode IN ('csr', 'generated', 'seed', 'dice')),
-         issued_at INTEGER NOT NULL,
-         reissue_count INTEGER NOT NULL DEFAULT 0,
-         reissue_reason TEXT NOT NULL DEFAULT '');
-       CREATE INDEX device_by_product ON device(product);
-       CREATE TABLE device_event (
-         serial TEXT NOT NULL REFERENCES device(serial),
-         at INTEGER NOT NULL,
-         event TEXT NOT NULL,
-         detail TEXT NOT NULL DEFAULT '');)",
-    R"(ALTER TABLE device ADD COLUMN stolen INTEGER NOT NULL DEFAULT 0;
-       ALTER TABLE device ADD COLUMN ownership TEXT
-         CHECK (ownership IS NULL OR ownership IN ('open', 'known-customer'));
-       CREATE TABLE owner_anchor (
-         serial TEXT NOT NULL REFERENCES device(serial),
-         certificate BLOB NOT NULL,
-         PRIMARY KEY (serial, certificate));
-       CREATE TABLE audit_entry (
-         id INTEGER PRIMARY KEY AUTOINCREMENT,
-         serial TEXT NOT NULL REFERENCES device(serial),
-         date INTEGER NOT NULL,
-         domain_id TEXT NOT NULL,
-         nonce TEXT,
-         assertion TEXT NOT NULL,
-         registrar_fingerprint TEXT NOT NULL DEFAULT '');
-       CREATE INDEX audit_entry_by_serial ON audit_entry(serial, id);
-       -- RFC 8995 §5.8: the audit log is append-only.
-       CREATE TRIGGER audit_entry_no_update BEFORE UPDATE ON audit_entry
-         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-       CREATE TRIGGER audit_entry_no_delete BEFORE DELETE ON audit_entry
-         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;)",
-    // Key mode 'imported'. SQLite cannot alter a CHECK constraint, so the
-    // device table is rebuilt and renamed (sqlite.org/lang_altertable.html
-    // §7); the rows referring to it keep their foreign keys by name.
-    R"(CREATE TABLE device_rebuilt (
-         serial TEXT PRIMARY KEY,
-         product TEXT NOT NULL,
-         issuing_ca TEXT NOT NULL REFERENCES certificate_authority(name),
-         certificate BLOB NOT NULL,
-         key_mode TEXT NOT NULL
-           CHECK (key_mode IN ('csr', 'generated', 'seed', 'dice', 'imported')),
-         issued_at INTEGER NOT NULL,
-         reissue_count INTEGER NOT NULL DEFAULT 0,
-         reissue_reason TEXT NOT NULL DEFAULT '',
-         stolen INTEGER NOT NULL DEFAULT 0,
-         ownership TEXT
-           CHECK (ownership IS NULL OR ownership IN ('open', 'known-customer')));
-       INSERT INTO device_rebuilt (serial, product, issuing_ca, certificate, key_mode, issued_at,
-                                   reissue_count, reissue_reason, stolen, ownership)
-         SELECT serial, product, issuing_ca, certificate, key_mode, issued_at, reissue_count,
-                reissue_reason, stolen, ownership FROM device;
-       DROP TABLE device;
-       ALTER TABLE device_rebuilt RENAME TO device;
-       CREATE INDEX device_by_product ON device(product);)",
-    // Whether a domain has had a voucher for a device: asked on every
-    // voucher request under the open policy (trust on first use).
-    R"(CREATE INDEX audit_entry_by_domain ON audit_entry(serial, domain_id);)",
-    // One row that readiness rewrites: a write on the audit log's path
-    // (AssetStore::check_writable).
-    R"(CREATE TABLE store_health (
-         id INTEGER PRIMARY KEY CHECK (id = 1),
-         checked_at INTEGER NOT NULL);
-       INSERT INTO store_health (id, checked_at) VALUES (1, 0);)",
-    // Keys in custody: CA keys by reference (a file or a pkcs11: URI), the
-    // MASA key each device trusts (architecture 4), and the MASA's online
-    // signers, newest per scope active (rollover).
-    R"(ALTER TABLE certificate_authority RENAME COLUMN key_path TO key_reference;
-       ALTER TABLE device ADD COLUMN masa_key_id TEXT NOT NULL DEFAULT '';
-       CREATE TABLE masa_signer (
-         id INTEGER PRIMARY KEY AUTOINCREMENT,
-         scope TEXT NOT NULL,
-         key_reference TEXT NOT NULL,
-         chain_pem TEXT NOT NULL,
-         created_at INTEGER NOT NULL);)",
-    // Session-ticket keys shared by the MASA's instances, one per slot.
-    R"(CREATE TABLE tls_ticket_key (
-         slot INTEGER PRIMARY KEY,
-         material BLOB NOT NULL);)",
-};
 
 constexpr const char* k_ca_columns =
     "name, role, factory, product, certificate, key_reference, status, issued_count, created_at, "
@@ -212,7 +112,7 @@ class SqliteStore final : public AssetStore {
              "configure the store"));
     sqlite3_busy_timeout(db_.get(), 10000);
     ASSIGN_OR_RETURN(auto version, schema_version());
-    constexpr auto k_latest = static_cast<std::int64_t>(std::size(k_migrations));
+    const auto k_latest = static_cast<std::int64_t>(detail::migrations().size());
     if (version > k_latest) {
       return fail(ErrorCode::io_error, "the store's schema (version " + std::to_string(version) +
                                            ") is newer than this vouchsafe understands");
@@ -597,7 +497,7 @@ class SqliteStore final : public AssetStore {
     ASSIGN_OR_RETURN(auto current, schema_version());
     if (current > v) return ok();
     const auto name = "schema migration " + std::to_string(v + 1);
-    TRY(exec(k_migrations[v], "apply " + name));
+    TRY(exec(detail::migrations()[static_cast<std::size_t>(v)].sqlite, "apply " + name));
     ASSIGN_OR_RETURN(auto check, prepare("PRAGMA foreign_key_check"));
     ASSIGN_OR_RETURN(bool dangling, check.step("check the foreign keys after " + name));
     if (dangling) {

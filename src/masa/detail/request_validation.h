@@ -69,13 +69,13 @@ Check check_request_age(const voucher::Voucher& rvr, std::time_t now, std::chron
 // another process is picked up without a restart.
 class IdevidAnchors {
  public:
-  explicit IdevidAnchors(store::AssetStore& store) : store_(store) {}
+  explicit IdevidAnchors(store::CaRegistry& store) : store_(store) {}
   Outcome<std::shared_ptr<const crypto::TrustStore>> current();
   // Re-reads the store; true when the set of issuing CAs changed.
   Outcome<bool> reload();
 
  private:
-  store::AssetStore& store_;
+  store::CaRegistry& store_;
   std::mutex mutex_;
   std::shared_ptr<const crypto::TrustStore> trust_;
   std::string key_;  // the anchors' SHA-256s, to notice a change
