@@ -1,8 +1,6 @@
 // Bounded file reading, crash-safe file writing, private directories.
 #pragma once
 
-#include <cstddef>
-#include <istream>
 #include <optional>
 #include <string>
 
@@ -21,15 +19,6 @@ Status write_file_atomic(const std::string& path, ByteView data, unsigned mode =
 // Creates `path` and any missing parents as directories of mode 0700,
 // whatever the umask; directories that exist are left as they are.
 Status create_private_directories(const std::string& path);
-
-// One line of a text file read from outside (CSV batches, imports):
-// std::getline would read a line of any length into memory before the
-// caller can refuse it.
-enum class LineRead { line, end, too_long };
-// Reads up to '\n' into `line` (without it, and without a trailing '\r').
-// A line longer than max_length is consumed no further than max_length + 2
-// characters and reported as too_long; the stream is then left mid-line.
-LineRead read_line(std::istream& in, std::string& line, std::size_t max_length);
 
 // The permission bits of `path` (0755), or nullopt if it cannot be stat'ed.
 std::optional<unsigned> file_mode(const std::string& path);

@@ -1,7 +1,7 @@
 // Reading the sales system's owner CSV, line by bounded line.
 #include "factory/owner_import.h"
 
-#include "core/file.h"
+#include "core/text_lines.h"
 #include "crypto/keys.h"
 
 namespace vouchsafe::factory {

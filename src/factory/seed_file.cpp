@@ -4,7 +4,7 @@
 #include <openssl/crypto.h>
 
 #include "core/bytes.h"
-#include "core/file.h"
+#include "core/text_lines.h"
 
 namespace vouchsafe::factory {
 namespace {
