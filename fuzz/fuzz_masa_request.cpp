@@ -7,7 +7,8 @@
 // voucher; the seeds are those requests.
 //
 // Input: one header byte, then the body. Header bits 0-1 pick the
-// Content-Type, bit 2 the endpoint (requestvoucher / requestauditlog),
+// Content-Type, bit 2 the endpoint (requestvoucher, or requestvoucher then
+// requestauditlog with the same body),
 // bits 3-4 the Accept header, bits 5-6 whose vectors: the clock and the TLS
 // client certificate (RFC 8995 / JWS / cBRSKI / an unknown client).
 //
@@ -159,6 +160,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   request.client_certificate_der = family.client_der;
   request.client_fingerprint = hex_encode(crypto::sha256(family.client_der));
 
+  if (audit_log) {
+    // The same body as a voucher request first, so that the log has the
+    // entry the audit-log request then reads back (the store forgets every
+    // input's requests).
+    net::HttpRequest first = request;
+    first.target = std::string(service::k_brski_prefix) + std::string(masa::k_request_voucher);
+    int first_answers = 0;
+    world.routes(first, [&](const net::HttpResponse&) { ++first_answers; });
+    if (first_answers != 1) __builtin_trap();
+  }
   int answers = 0;
   net::HttpResponse response;
   world.routes(request, [&](net::HttpResponse r) {
@@ -166,6 +177,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     response = std::move(r);
   });
   if (answers != 1) __builtin_trap();
+  // FUZZ_MASA_VERBOSE=1: each answer's status and refusal, to see how far
+  // the seeds get.
+  static const bool verbose = std::getenv("FUZZ_MASA_VERBOSE") != nullptr;
+  if (verbose) std::fprintf(stderr, "%d %s\n", response.status, response.log_error.c_str());
   if (response.status != 200) {
     if (response.content_type != net::k_text_plain) __builtin_trap();
     return 0;
