@@ -16,7 +16,7 @@ py=/usr/bin/python3
 . "$(dirname "$0")/masa_lib.sh"
 started=$SECONDS
 kills=${CRASH_KILLS:-20}
-clients=8 max_requests=400 deadline=150
+clients=8 max_requests=1500 deadline=150
 trap '[ -n "$masa_pid" ] && kill -9 $masa_pid 2>/dev/null; touch "$work/stop"; wait; rm -rf "$work"' EXIT
 
 # --- the manufacturer and eight devices, one per client; the owner's registrar
@@ -47,7 +47,7 @@ client() {  # client DEVICE
       echo "$k 0" >> "results/$n.txt"
     else
       echo "$k 1" >> "results/$n.txt"
-      sleep 0.05  # the MASA is down: do not spin
+      sleep 0.2  # the MASA is down: do not spin through the request cap
     fi
   done
 }
