@@ -51,6 +51,13 @@ Result<std::optional<SeedLine>> SeedFileReader::next() {
     }
     auto seed = hex_decode(hex);
     if (!seed) return bad("the seed is not hexadecimal");
+    // hex_decode skips separators (' ', '\t', ':'), so 64 characters may
+    // hold fewer than 32 bytes: a short seed would derive a weak key.
+    if (seed->size() != 32) {
+      OPENSSL_cleanse(seed->data(), seed->size());
+      return bad("the seed must be 64 hex digits (256 bits), got " +
+                 std::to_string(seed->size() * 2) + " digits and separators");
+    }
     out.seed = crypto::SecretBytes(*seed);
     OPENSSL_cleanse(seed->data(), seed->size());
     return std::optional<SeedLine>(std::move(out));

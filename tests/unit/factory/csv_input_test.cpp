@@ -66,6 +66,16 @@ TEST(SeedFile, RefusesShortOrNonHexSeedsNamingTheLine) {
   EXPECT_NE(r.error().message.find("lot.csv:2: the seed is not hexadecimal"), std::string::npos);
 }
 
+// Found by fuzz_seeds_csv: 64 characters with separators inside passed the
+// length check and decoded to a seed shorter than 256 bits.
+TEST(SeedFile, RefusesSixtyFourCharactersThatHoldFewerThan256Bits) {
+  std::istringstream in("WG-1," + std::string(30, 'a') + "\t\t\t\t" + std::string(30, 'b') + "\n");
+  auto r = SeedFileReader(in, "lot.csv").next();
+  ASSERT_FALSE(r) << "accepted a seed of " << (*r)->seed.view().size() << " bytes";
+  EXPECT_NE(r.error().message.find("lot.csv:1: the seed must be 64 hex digits"), std::string::npos)
+      << r.error().message;
+}
+
 TEST(SeedFile, RefusesALineTooLongWithoutReadingItWhole) {
   CountingBuffer endless('7', std::size_t{8} << 20U);  // 8 MiB without a newline
   std::istream in(&endless);
