@@ -12,6 +12,7 @@
 #include "crypto/keys.h"
 #include "factory/authority.h"
 #include "factory/device_import.h"
+#include "factory/owner_import.h"
 
 namespace vouchsafe::cli {
 namespace {
@@ -150,39 +151,19 @@ int set_policy_command(const std::string& home, const std::string& serial,
   return k_exit_ok;
 }
 
-// One owner assignment, checked before anything is written.
-struct OwnerAssignment {
-  std::string serial;
-  Bytes anchor_der;
-};
-
-Result<std::vector<OwnerAssignment>> read_owner_file(store::AssetStore& store,
-                                                     const std::string& path) {
+// Every line of the sales system's file, parsed (factory/owner_import.h),
+// and each serial recorded, before anything is written.
+Result<std::vector<factory::OwnerAssignment>> read_owner_file(store::AssetStore& store,
+                                                              const std::string& path) {
   std::ifstream in(path);
   if (!in) return fail(ErrorCode::io_error, "cannot open " + path);
-  std::vector<OwnerAssignment> out;
-  std::string line;
-  std::int64_t number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty() || line[0] == '#' || line.rfind("serial,", 0) == 0) continue;
-    const auto where = path + ":" + std::to_string(number) + ": ";
-    const auto comma = line.find(',');
-    if (comma == std::string::npos) {
-      return fail(ErrorCode::invalid_value, where + "expected SERIAL,BASE64_DER_CERTIFICATE");
-    }
-    OwnerAssignment a;
-    a.serial = line.substr(0, comma);
-    auto der = base64_decode(line.substr(comma + 1));
-    if (!der) return fail(der.error().code, where + der.error().message);
-    if (auto cert = crypto::parse_certificate_der(*der); !cert) {
-      return fail(cert.error().code, where + "the owner anchor is not a certificate");
-    }
+  ASSIGN_OR_RETURN(auto out, factory::read_owner_assignments(in, path));
+  for (const auto& a : out) {
     ASSIGN_OR_RETURN(auto device, store.find_device(a.serial));
-    if (!device) return fail(ErrorCode::invalid_value, where + "no device with serial " + a.serial);
-    a.anchor_der = std::move(der).value();
-    out.push_back(std::move(a));
+    if (!device) {
+      return fail(ErrorCode::invalid_value,
+                  path + ":" + std::to_string(a.line) + ": no device with serial " + a.serial);
+    }
   }
   return out;
 }
@@ -195,7 +176,7 @@ int assign_owner_command(const std::string& home, const std::string& serial,
   }
   auto store = factory::open_store(factory::resolve_home(home));
   if (!store) return report_error(store.error());
-  std::vector<OwnerAssignment> assignments;
+  std::vector<factory::OwnerAssignment> assignments;
   if (!import_file.empty()) {
     auto read = read_owner_file(**store, import_file);
     if (!read) return report_error(read.error());
@@ -204,7 +185,7 @@ int assign_owner_command(const std::string& home, const std::string& serial,
     if (anchor_file.empty()) return report_error({ErrorCode::usage, "--anchor CERT is needed"});
     auto certs = crypto::load_certificates(anchor_file);
     if (!certs) return report_error(certs.error());
-    for (auto& c : *certs) assignments.push_back({serial, crypto::certificate_der(c.get())});
+    for (auto& c : *certs) assignments.push_back({0, serial, crypto::certificate_der(c.get())});
   }
   // Every line is checked before the first is applied; each assignment is
   // idempotent, so a re-run after a failure is safe.

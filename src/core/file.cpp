@@ -9,7 +9,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <ranges>
 #include <vector>
 
 namespace vouchsafe {
@@ -92,7 +91,10 @@ Status create_private_directories(const std::string& path) {
     missing.push_back(p);
     if (p == p.parent_path()) break;
   }
-  for (const auto& dir : std::views::reverse(missing)) {
+  // A reverse-iterator loop, not std::views::reverse: clang 14 (the fuzz
+  // preset) cannot compile libstdc++ 12's views.
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    const fs::path& dir = *it;
     if (::mkdir(dir.c_str(), 0700) != 0) {
       if (errno == EEXIST) continue;  // made meanwhile, by someone else: not ours to change
       return fail(ErrorCode::io_error,

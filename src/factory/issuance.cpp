@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <memory>
 #include <thread>
 #include <unordered_set>
 
@@ -15,6 +16,7 @@
 #include "crypto/secret.h"
 #include "crypto/seed_derivation.h"
 #include "factory/progress.h"
+#include "factory/seed_file.h"
 #include "pki/certificate_profiles.h"
 
 namespace vouchsafe::factory {
@@ -215,53 +217,29 @@ class ChunkWriter {
   BatchReport* report_ = nullptr;
 };
 
-// Reads "SERIAL,SEED" lines. Returns nullopt at the end of the input.
+// Reads "SERIAL,SEED" lines (factory/seed_file.h). Returns nullopt at the
+// end of the input.
 class SeedReader {
  public:
-  explicit SeedReader(const std::string& path) : in_(path), path_(path) {}
-  [[nodiscard]] bool opened() const { return static_cast<bool>(in_); }
+  explicit SeedReader(const std::string& path)
+      : in_(std::make_unique<std::ifstream>(path)),
+        reader_(std::make_unique<SeedFileReader>(*in_, path)) {}
+  [[nodiscard]] bool opened() const { return static_cast<bool>(*in_); }
 
   Result<std::optional<Job>> next() {
-    std::string text;
-    while (std::getline(in_, text)) {
-      ++line_;
-      if (text.size() > 512) return bad("line too long");
-      if (!text.empty() && text.back() == '\r') text.pop_back();
-      const auto first = text.find_first_not_of(" \t");
-      if (first == std::string::npos || text[first] == '#') continue;
-      const auto comma = text.find(',');
-      if (comma == std::string::npos) return bad("expected SERIAL,SEED");
-      Job job;
-      job.line = line_;
-      job.serial = trim(text.substr(0, comma));
-      const std::string hex = trim(text.substr(comma + 1));
-      if (hex.size() != 64) {
-        OPENSSL_cleanse(text.data(), text.size());
-        return bad("the seed must be 64 hex digits (256 bits), got " + std::to_string(hex.size()) +
-                   " characters");
-      }
-      auto seed = hex_decode(hex);
-      OPENSSL_cleanse(text.data(), text.size());
-      if (!seed) return bad("the seed is not hexadecimal");
-      job.seed = crypto::SecretBytes(*seed);
-      OPENSSL_cleanse(seed->data(), seed->size());
-      return std::optional<Job>(std::move(job));
-    }
-    return std::optional<Job>();
+    ASSIGN_OR_RETURN(auto seed, reader_->next());
+    if (!seed) return std::optional<Job>();
+    Job job;
+    job.line = seed->line;
+    job.serial = std::move(seed->serial);
+    job.seed = std::move(seed->seed);
+    return std::optional<Job>(std::move(job));
   }
 
  private:
-  static std::string trim(std::string s) {
-    const auto b = s.find_first_not_of(" \t");
-    const auto e = s.find_last_not_of(" \t");
-    return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
-  }
-  Unexpected bad(const std::string& why) const {
-    return fail(ErrorCode::invalid_value, path_ + ":" + std::to_string(line_) + ": " + why);
-  }
-  std::ifstream in_;
-  std::string path_;
-  std::int64_t line_ = 0;
+  // On the heap: the reader refers to the stream, and the pair is moved.
+  std::unique_ptr<std::ifstream> in_;
+  std::unique_ptr<SeedFileReader> reader_;
 };
 
 unsigned thread_count(const BatchOptions& options) {
