@@ -4,8 +4,9 @@
 // new-connection modes, and reports the rate, p50 / p99 latency, errors by
 // status and the CPU used by itself and by the server, next to the crypto
 // bound measured in the same process: cores / (3 verify + 1 sign), the
-// signatures a voucher costs once registrar chains are cached. Usage:
-// bench/masa_load.sh, or masa_load --help.
+// signatures a voucher costs once registrar chains are cached. With
+// --write-requests it only writes the requests to files, for another client
+// (scripts/faults) to send. Usage: bench/masa_load.sh, or masa_load --help.
 #include <openssl/evp.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -54,7 +55,8 @@ struct Options {
   std::size_t requests = 40000;  // per mode, at most
   unsigned concurrency = 8;
   std::string modes = "keep-alive,new-connection,resumed";
-  std::size_t hold = 0;  // connections to hold open at the end, for the MASA's memory
+  std::size_t hold = 0;        // connections to hold open at the end, for the MASA's memory
+  std::string write_requests;  // DIR: write the requests there and send nothing
   // The MASA's key is on a token: the bound takes the token's measured
   // C_Sign rate (all cores) in place of EVP_DigestSign; 0: a software key.
   double token_sign_rate = 0;
@@ -67,6 +69,11 @@ const char* const k_usage =
     "                 [--concurrency C=8] [--modes keep-alive,new-connection,resumed]\n"
     "                 [--hold N (max 5000): then hold N connections open, report the MASA's RSS]\n"
     "                 [--token-sign-rate R (the token's raw C_Sign/s, for the bound)]\n"
+    "       masa_load --write-requests DIR --requests N --registrars DIR --seeds SEEDS.csv\n"
+    "                 --devices DEVICES.csv\n"
+    "                 writes N registrar voucher-requests (CMS), DIR/NNNNNN.rvr, and\n"
+    "                 DIR/index.csv: file,registrar,serial,nonce (the nonce as the audit log\n"
+    "                 spells it); registrar K signs requests K-1, K-1+R, ... of R registrars.\n"
     "Each mode stops at SECONDS or after N requests, whichever comes first.\n"
     "Exit: 0 every request got a voucher, 1 some did not, 2 usage or set-up error.\n";
 
@@ -102,13 +109,16 @@ std::optional<Options> parse_args(int argc, char** argv) {
         o.hold = std::stoul(value);
       else if (flag == "--token-sign-rate")
         o.token_sign_rate = std::stod(value);
+      else if (flag == "--write-requests")
+        o.write_requests = value;
       else
         return std::nullopt;
     } catch (const std::exception&) {
       return std::nullopt;
     }
   }
-  if (o.url.empty() || o.ca_file.empty() || o.registrars.empty() || o.seeds.empty() ||
+  const bool sends = o.write_requests.empty();
+  if ((sends && (o.url.empty() || o.ca_file.empty())) || o.registrars.empty() || o.seeds.empty() ||
       o.devices.empty() || o.concurrency == 0 || o.requests == 0 || o.duration_s <= 0) {
     return std::nullopt;
   }
@@ -123,6 +133,7 @@ struct Identity {
   std::unique_ptr<crypto::SoftwareSigner> signer;
   voucher::SigningIdentity identity;
   std::string cert_file, key_file;  // registrars: also the TLS client identity
+  std::string serial;               // devices
 };
 
 Result<Identity> make_identity(crypto::PkeyPtr key, std::vector<crypto::X509Ptr> chain) {
@@ -187,6 +198,7 @@ Result<std::vector<Identity>> load_devices(const std::string& seeds_path,
     std::vector<crypto::X509Ptr> chain;
     chain.push_back(std::move(cert));
     ASSIGN_OR_RETURN(auto id, make_identity(std::move(key), std::move(chain)));
+    id.serial = f[0];
     out.push_back(std::move(id));
   }
   if (out.empty()) return fail(ErrorCode::usage, "no device of " + devices_path + " has a seed");
@@ -211,7 +223,7 @@ double best_time(int iterations, Op op) {
 struct Bound {
   double t_sign = 0, t_verify = 0;
   double t_tls_sign = 0;  // the TLS key's signature: software, wherever the voucher key is
-  double t_ecdhe = 0;  // X25519 key generation and agreement, one side
+  double t_ecdhe = 0;     // X25519 key generation and agreement, one side
   unsigned cores = 1;
   // A voucher on a kept-alive connection: 3 verifications (RVR, PVR,
   // IDevID path) and 1 signature.
@@ -333,6 +345,7 @@ MachineCpu machine_cpu() {
 
 struct Request {
   Bytes rvr;
+  std::string serial, nonce;  // the nonce in base64, as the audit log names it
 };
 
 struct Worker {
@@ -362,6 +375,9 @@ Status build_pools(std::vector<Worker>& workers, const std::vector<Identity>& de
       const auto& device = devices[k % devices.size()];
       pledge::PledgeRequestOptions p;
       p.nonce = pledge::fresh_nonce();
+      auto& request = w.pool[k / workers.size()];
+      request.serial = device.serial;
+      request.nonce = base64_encode(*p.nonce);
       auto pvr = pledge::make_pledge_voucher_request(device.identity,
                                                      w.registrar->identity.chain.front()->der, p);
       auto rvr = pvr ? registrar::make_registrar_voucher_request(w.registrar->identity, *pvr, {})
@@ -372,7 +388,7 @@ Status build_pools(std::vector<Worker>& workers, const std::vector<Identity>& de
         failed = true;
         return;
       }
-      w.pool[k / workers.size()].rvr = std::move(*rvr);
+      request.rvr = std::move(*rvr);
     }
   };
   std::vector<std::thread> threads;
@@ -656,14 +672,53 @@ int hold_connections(const Options& o, const net::Url& where,
   return failed == 0 ? 0 : 1;
 }
 
+// The requests as files for another client, one worker per registrar so
+// that registrar-K.pem is the TLS identity of the requests it signed.
+int write_requests(const Options& o, const std::vector<Identity>& registrars,
+                   const std::vector<Identity>& devices) {
+  std::vector<Worker> workers(registrars.size());
+  for (std::size_t i = 0; i < workers.size(); ++i) workers[i].registrar = &registrars[i];
+  if (auto built = build_pools(workers, devices, o.requests); !built) {
+    std::fprintf(stderr, "masa_load: %s\n", built.error().message.c_str());
+    return 2;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(o.write_requests, ec);
+  std::ofstream index(o.write_requests + "/index.csv");
+  index << "file,registrar,serial,nonce\n";
+  for (std::size_t k = 0; k < o.requests; ++k) {
+    const auto& request = workers[k % workers.size()].pool[k / workers.size()];
+    std::array<char, 32> name{};
+    std::snprintf(name.data(), name.size(), "%06zu.rvr", k);
+    // Plain writes, no fsync: scratch files, thousands of them.
+    std::ofstream body(o.write_requests + "/" + name.data(), std::ios::binary);
+    body.write(reinterpret_cast<const char*>(request.rvr.data()),
+               static_cast<std::streamsize>(request.rvr.size()));
+    if (!body) {
+      std::fprintf(stderr, "masa_load: cannot write %s/%s\n", o.write_requests.c_str(),
+                   name.data());
+      return 2;
+    }
+    index << name.data() << ',' << (k % workers.size()) + 1 << ',' << request.serial << ','
+          << request.nonce << '\n';
+  }
+  index.close();
+  if (!index) return std::fprintf(stderr, "masa_load: cannot write the index\n"), 2;
+  std::fprintf(stderr, "%zu voucher-requests written to %s\n", o.requests,
+               o.write_requests.c_str());
+  return 0;
+}
+
 int run(const Options& o) {
-  auto where = net::parse_https_url(o.url + "/.well-known/brski/requestvoucher");
+  auto where = net::parse_https_url((o.url.empty() ? std::string("https://127.0.0.1") : o.url) +
+                                    "/.well-known/brski/requestvoucher");
   if (!where) return std::fprintf(stderr, "masa_load: %s\n", where.error().message.c_str()), 2;
   auto registrars = load_registrars(o.registrars);
   if (!registrars)
     return std::fprintf(stderr, "masa_load: %s\n", registrars.error().message.c_str()), 2;
   auto devices = load_devices(o.seeds, o.devices);
   if (!devices) return std::fprintf(stderr, "masa_load: %s\n", devices.error().message.c_str()), 2;
+  if (!o.write_requests.empty()) return write_requests(o, *registrars, *devices);
   std::fprintf(stderr, "%zu registrars, %zu devices; measuring the crypto bound...\n",
                registrars->size(), devices->size());
 

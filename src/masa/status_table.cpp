@@ -136,7 +136,8 @@ MasaResponse refusal_response(MasaError error, std::string_view detail) {
   }
   text += "\n";
   return MasaResponse{entry.status, std::string(k_text_plain), to_bytes(text),
-                      std::string(entry.name)};
+                      std::string(entry.name),
+                      entry.status == 503 ? k_unavailable_retry_after_seconds : 0};
 }
 
 }  // namespace vouchsafe::masa

@@ -78,7 +78,13 @@ struct MasaResponse {
   Bytes body{};
   // A refusal's StatusEntry::name, for logs and metrics; empty on success.
   std::string error{};
+  // When to try again (RFC 9110 §10.2.3 Retry-After), for a 503; 0: not said.
+  int retry_after_seconds = 0;
 };
+
+// A 503 (the store is away: a restart, a fail-over, a full disk) tells the
+// registrar to come back shortly rather than give up.
+inline constexpr int k_unavailable_retry_after_seconds = 1;
 
 // The refusal as a response: the table's reason, then the detail (which
 // speaks only of the caller's own input, never of our internals) on a line

@@ -4,10 +4,14 @@
 namespace vouchsafe::service {
 
 net::HttpResponse to_http(masa::MasaResponse response) {
-  return net::HttpResponse{.status = response.status,
-                           .content_type = std::move(response.content_type),
-                           .body = std::move(response.body),
-                           .log_error = std::move(response.error)};
+  net::HttpResponse http{.status = response.status,
+                         .content_type = std::move(response.content_type),
+                         .body = std::move(response.body),
+                         .log_error = std::move(response.error)};
+  if (response.retry_after_seconds > 0) {
+    http.headers.emplace_back("Retry-After", std::to_string(response.retry_after_seconds));
+  }
+  return http;
 }
 
 net::AsyncHandler masa_routes(masa::MasaService& service) {

@@ -71,5 +71,17 @@ TEST(MasaBinding, ARefusalKeepsItsNameForTheLogButNotOnTheWire) {
   for (const auto& [name, value] : http.headers) EXPECT_NE(value, "device_stolen");
 }
 
+TEST(MasaBinding, AStoreFailureTellsTheRegistrarWhenToRetry) {
+  const auto http = to_http(masa::refusal_response(masa::MasaError::store_failure));
+  EXPECT_EQ(http.status, 503);
+  const std::pair<std::string, std::string> retry{"Retry-After", "1"};
+  EXPECT_EQ(http.headers, std::vector{retry});
+}
+
+TEST(MasaBinding, OtherRefusalsSayNothingOfRetrying) {
+  const auto http = to_http(masa::refusal_response(masa::MasaError::device_stolen));
+  EXPECT_TRUE(http.headers.empty());
+}
+
 }  // namespace
 }  // namespace vouchsafe::service

@@ -218,6 +218,29 @@ TEST_F(PostgresStoreTest, ReplacesConnectionsTheServerKilled) {
   EXPECT_EQ(store->audit_log("W-1")->size(), 1U);
 }
 
+TEST_F(PostgresStoreTest, AMultiHostDsnReachesTheFirstWritableHost) {
+  // What a MASA is given to follow a promoted replica: libpq tries the
+  // hosts in order. The first here has no server; the store opens on the
+  // second and keeps working after its sessions are killed.
+  const std::string& dsn = db_->dsn();
+  const auto at = dsn.find("host=");
+  ASSERT_NE(at, std::string::npos) << dsn;
+  const auto end = dsn.find(' ', at);
+  std::string host = dsn.substr(at + 5, end == std::string::npos ? end : end - at - 5);
+  // The fixture quotes its socket directory; a host list is quoted whole.
+  if (host.size() >= 2 && host.front() == '\'') host = host.substr(1, host.size() - 2);
+  // Later keywords override earlier ones: the list replaces the one host.
+  const std::string multi =
+      dsn + " host='/nonexistent/vouchsafe-no-server," + host + "' target_session_attrs=read-write";
+  auto store = open_postgres_store(multi, 2);
+  ASSERT_TRUE(store) << store.error().message;
+  EXPECT_TRUE((*store)->check_writable());
+  ASSERT_TRUE(
+      db_->exec("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE "
+                "datname = current_database() AND application_name = 'vouchsafe'"));
+  EXPECT_TRUE((*store)->check_writable());
+}
+
 TEST_F(PostgresStoreTest, AReadOnlyDatabaseAnswersPingButIsNotWritable) {
   // What a standby or a primary that cannot write looks like to the pool:
   // reads answer, writes are refused. Readiness asks for the writes.
