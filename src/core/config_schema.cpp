@@ -602,6 +602,19 @@ void read_table(const std::vector<SectionSpec>& specs, const toml::table& table,
   } else {
     for (const auto& [k, node] : in_file_order(table)) section_or_unknown(k->str(), *node);
   }
+  // A section left out has its required keys missing too: the defaults of
+  // required keys are no values (an empty path), and nothing would say so.
+  for (std::size_t i = 0; i < sections.size(); ++i) {
+    const auto& spec = specs[section_specs[i]];
+    if (spec.family || table.contains(sections[i])) continue;
+    std::vector<std::string> required;
+    for (const auto& key : spec.keys) {
+      if (key.required) required.push_back(key.name);
+    }
+    if (required.empty()) continue;
+    problems.push_back(std::string(origin) + ": " + section_headers[i] +
+                       " is missing; it must set " + list(required));
+  }
 }
 
 }  // namespace detail

@@ -102,14 +102,15 @@ Result<Pkcs11Uri> parse_pkcs11_uri(std::string_view text) {
         return bad_uri("'" + std::string(attr.substr(0, 64)) + "' is not NAME=VALUE");
       }
       const std::string name(attr.substr(0, eq));
-      if (attr.size() - eq - 1 > k_max_attribute) {
-        return bad_uri("attribute " + name + " is longer than " + std::to_string(k_max_attribute));
-      }
       for (const auto& s : seen) {
         if (s == name) return bad_uri("attribute " + name + " appears twice");
       }
       seen.push_back(name);
       ASSIGN_OR_RETURN(auto value, percent_decode(attr.substr(eq + 1), name));
+      // The value's own length: its written form may be encoded differently.
+      if (value.size() > k_max_attribute) {
+        return bad_uri("attribute " + name + " is longer than " + std::to_string(k_max_attribute));
+      }
       if (!in_query) {
         if (name == "token") {
           uri.token = value;
@@ -156,6 +157,12 @@ Result<Pkcs11Uri> parse_pkcs11_uri(std::string_view text) {
   };
   TRY(each(path, ';', false));
   TRY(each(query, '&', true));
+  // What we store and print is the canonical form (format_pkcs11_uri),
+  // which encodes differently: it must be readable back.
+  if (format_pkcs11_uri(uri).size() > k_max_key_reference) {
+    return bad_uri("written back in canonical form it is longer than " +
+                   std::to_string(k_max_key_reference) + " characters");
+  }
   return uri;
 }
 

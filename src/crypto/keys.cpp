@@ -56,10 +56,16 @@ T* unpack(const ASN1_ITEM* item, const ASN1_TYPE* parameter) {
 // 600,000 we write (OWASP 2023), and the ceiling Java's PKCS#12 reader has.
 // 2^31 iterations would hold the process for an hour before the passphrase
 // is even found wrong.
-constexpr std::int64_t k_max_pbe_iterations = 5'000'000;
 // scrypt's work grows with N * r * p; OpenSSL bounds its memory (32 MiB),
 // not its time. 2^20 * 8 * 1 is four times OWASP's N = 2^17, r = 8, p = 1.
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+constexpr std::int64_t k_max_pbe_iterations = 5'000'000;
 constexpr std::int64_t k_max_scrypt_work = std::int64_t{1} << 23U;
+#else
+// The fuzz build: the same checks with costs it can pay on every input.
+constexpr std::int64_t k_max_pbe_iterations = 2048;
+constexpr std::int64_t k_max_scrypt_work = std::int64_t{1} << 14U;
+#endif
 
 std::int64_t integer_or_max(const ASN1_INTEGER* v) {
   std::int64_t out = 0;

@@ -67,6 +67,23 @@ TEST(KeyReference, BoundsItsLength) {
   EXPECT_FALSE(parse_key_reference(""));
 }
 
+// Written back, an id is percent-encoded byte by byte (three characters
+// each): a URI that fits only in its compact form is refused as read, not
+// stored and then unreadable (found by fuzz_pkcs11_uri).
+TEST(KeyReference, WhatItAcceptsItCanReadBackInCanonicalForm) {
+  // About 2,000 characters as written here, over 6,000 written back.
+  auto compact = parse_key_reference("pkcs11:token=t;id=" + std::string(1000, 'a') +
+                                     ";object=" + std::string(1000, '/'));
+  ASSERT_FALSE(compact);
+  EXPECT_NE(compact.error().message.find("canonical form"), std::string::npos)
+      << compact.error().message;
+  auto fits = parse_key_reference("pkcs11:token=t;id=" + std::string(1000, 'a'));
+  ASSERT_TRUE(fits) << fits.error().message;
+  auto again = parse_key_reference(fits->text());
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(*again, *fits);
+}
+
 TEST(KeyReference, AKeyStoreNamesATokenNotAKey) {
   EXPECT_TRUE(parse_key_store("pkcs11:token=vouchsafe?module-path=/m.so"));
   EXPECT_FALSE(parse_key_store("pkcs11:token=vouchsafe;object=root?module-path=/m.so"));

@@ -131,6 +131,14 @@ TEST_F(MasaSettingsTest, AMisspelledKeyIsRefusedWithItsFileLineAndTheKeyMeant) {
                                "default_ownership?");
 }
 
+// Found by fuzz_config: an empty file read as the defaults, whose key paths
+// are empty, which nothing can read back.
+TEST_F(MasaSettingsTest, ASectionWithRequiredKeysCannotBeLeftOut) {
+  EXPECT_EQ(refusal(""),
+            "masa.toml: [tls] is missing; it must set certificate, key\n"
+            "masa.toml: [signing] is missing; it must set key, certificate");
+}
+
 TEST_F(MasaSettingsTest, AnUnknownSectionIsRefused) {
   const auto text = initial_text() + "\n[limit]\nthreads = 2\n";
   EXPECT_EQ(refusal(text), "masa.toml:" + std::to_string(line_of(text, "[limit]\n")) +
