@@ -77,7 +77,7 @@ std::int64_t integer_or_max(const ASN1_INTEGER* v) {
 
 // The cost of the key derivation an encrypted PKCS#8 key asks for, checked
 // before OpenSSL spends it: the file's parameters are not to be trusted.
-Status check_derivation_cost(ByteView pem) {
+Status check_pem_derivation_cost(ByteView pem) {
   auto bio = mem_bio(pem);
   const X509SigPtr sig(PEM_read_bio_PKCS8(bio.get(), nullptr, nullptr, nullptr));
   if (!sig) {
@@ -86,6 +86,15 @@ Status check_derivation_cost(ByteView pem) {
   }
   const X509_ALGOR* alg = nullptr;
   X509_SIG_get0(sig.get(), &alg, nullptr);
+  return check_derivation_cost(alg, "the private key's encryption",
+                               "re-encrypt it: openssl pkcs8 -topk8 -v2 aes-256-cbc -iter 600000");
+}
+
+}  // namespace
+
+Status check_derivation_cost(const X509_ALGOR* alg, const std::string& what,
+                             const std::string& hint) {
+  if (alg == nullptr) return ok();
   std::int64_t iterations = 0;
   if (OBJ_obj2nid(alg->algorithm) == NID_pbes2) {
     const Pbe2ParamPtr pbe2(unpack<PBE2PARAM>(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter));
@@ -104,12 +113,11 @@ Status check_derivation_cost(ByteView pem) {
       const auto par = integer_or_max(p->parallelizationParameter);
       if (n > k_max_scrypt_work || r > k_max_scrypt_work || par > k_max_scrypt_work ||
           n * r > k_max_scrypt_work || n * r * par > k_max_scrypt_work) {
-        return fail(ErrorCode::bad_key,
-                    "the private key's scrypt parameters (N " + std::to_string(n) + ", r " +
-                        std::to_string(r) + ", p " + std::to_string(par) +
-                        ") ask for more work than " + std::to_string(k_max_scrypt_work) +
-                        " (N * r * p); re-encrypt it: openssl pkcs8 -topk8 -v2 aes-256-cbc -iter "
-                        "600000");
+        return fail(ErrorCode::bad_key, what + " uses scrypt parameters (N " + std::to_string(n) +
+                                            ", r " + std::to_string(r) + ", p " +
+                                            std::to_string(par) + ") that ask for more work than " +
+                                            std::to_string(k_max_scrypt_work) + " (N * r * p); " +
+                                            hint);
       }
       return ok();
     }
@@ -117,20 +125,16 @@ Status check_derivation_cost(ByteView pem) {
     iterations = integer_or_max(p->iter);  // PKCS#5 v1.5 and PKCS#12 PBE schemes
   }
   if (iterations > k_max_pbe_iterations) {
-    return fail(ErrorCode::bad_key,
-                "the private key's encryption asks for " +
-                    (iterations == std::numeric_limits<std::int64_t>::max()
-                         ? std::string("an absurd number of")
-                         : std::to_string(iterations)) +
-                    " key-derivation iterations; more than " +
-                    std::to_string(k_max_pbe_iterations) +
-                    " are refused (re-encrypt it: openssl pkcs8 -topk8 -v2 aes-256-cbc -iter "
-                    "600000)");
+    return fail(ErrorCode::bad_key, what + " asks for " +
+                                        (iterations == std::numeric_limits<std::int64_t>::max()
+                                             ? std::string("an absurd number of")
+                                             : std::to_string(iterations)) +
+                                        " key-derivation iterations; more than " +
+                                        std::to_string(k_max_pbe_iterations) + " are refused; " +
+                                        hint);
   }
   return ok();
 }
-
-}  // namespace
 
 Result<KeyType> parse_key_type(std::string_view name) {
   if (name == "p256" || name == "P-256" || name == "prime256v1") return KeyType::p256;
@@ -162,7 +166,7 @@ Result<PkeyPtr> parse_private_key(ByteView data, const std::optional<std::string
   PkeyPtr key;
   if (looks_pem(data)) {
     if (pass != nullptr && as_text(data).find("ENCRYPTED PRIVATE KEY") != std::string_view::npos) {
-      TRY(check_derivation_cost(data));
+      TRY(check_pem_derivation_cost(data));
     }
     key.reset(
         PEM_read_bio_PrivateKey(bio.get(), nullptr, passphrase_cb, const_cast<std::string*>(pass)));

@@ -22,6 +22,13 @@ Result<PkeyPtr> parse_private_key(ByteView data, const std::optional<std::string
 Result<PkeyPtr> load_private_key(const std::string& path,
                                  const std::optional<std::string>& passphrase);
 
+// Whether the key derivation an encryption's AlgorithmIdentifier asks for
+// (PBES2 with PBKDF2 or scrypt; PKCS#5 v1.5 and PKCS#12 PBE) is within what
+// we spend, checked before OpenSSL runs it: a file's parameters are not to
+// be trusted. The message starts with `what` and ends with `hint`.
+Status check_derivation_cost(const X509_ALGOR* algorithm, const std::string& what,
+                             const std::string& hint);
+
 // A public key from a PEM/DER SubjectPublicKeyInfo, or from a certificate.
 Result<PkeyPtr> parse_public_key(ByteView data);
 Result<PkeyPtr> load_public_key(const std::string& path);

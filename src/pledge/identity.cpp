@@ -1,6 +1,7 @@
 // Loading the pledge's IDevID identity.
 #include "pledge/identity.h"
 
+#include <openssl/err.h>
 #include <openssl/pkcs12.h>
 
 #include <algorithm>
@@ -15,6 +16,63 @@ namespace vouchsafe::pledge {
 namespace {
 
 using Pkcs12Ptr = std::unique_ptr<PKCS12, crypto::Deleter<PKCS12, PKCS12_free>>;
+
+void free_authsafes(STACK_OF(PKCS7) * safes) {
+  sk_PKCS7_pop_free(safes, PKCS7_free);
+}
+void free_bags(STACK_OF(PKCS12_SAFEBAG) * bags) {
+  sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+}
+using AuthsafesPtr =
+    std::unique_ptr<STACK_OF(PKCS7), crypto::Deleter<STACK_OF(PKCS7), free_authsafes>>;
+using SafebagsPtr =
+    std::unique_ptr<STACK_OF(PKCS12_SAFEBAG), crypto::Deleter<STACK_OF(PKCS12_SAFEBAG), free_bags>>;
+
+constexpr const char* k_pkcs12_hint =
+    "export the bundle again with a current count (openssl pkcs12 -export -iter 600000)";
+
+// The keys in these bags, shrouded (PKCS#8-encrypted), in nested bags too.
+Status check_bag_costs(const STACK_OF(PKCS12_SAFEBAG) * bags, int depth) {
+  if (depth > 4)
+    return fail(ErrorCode::malformed_der, "the PKCS#12 bundle nests its bags too deep");
+  for (int i = 0; i < sk_PKCS12_SAFEBAG_num(bags); ++i) {
+    const PKCS12_SAFEBAG* bag = sk_PKCS12_SAFEBAG_value(bags, i);
+    if (PKCS12_SAFEBAG_get_nid(bag) == NID_pkcs8ShroudedKeyBag) {
+      const X509_ALGOR* alg = nullptr;
+      X509_SIG_get0(PKCS12_SAFEBAG_get0_pkcs8(bag), &alg, nullptr);
+      TRY(crypto::check_derivation_cost(alg, "the PKCS#12 bundle's key", k_pkcs12_hint));
+    } else if (PKCS12_SAFEBAG_get_nid(bag) == NID_safeContentsBag) {
+      TRY(check_bag_costs(PKCS12_SAFEBAG_get0_safes(bag), depth + 1));
+    }
+  }
+  return ok();
+}
+
+// Every encryption in a bundle states its own key derivation: each is
+// bounded before it is spent. An encrypted part is opened (at its checked
+// cost) to reach the keys inside; what cannot be read is left for
+// PKCS12_parse to report.
+Status check_bundle_costs(PKCS12* p12, const std::string& passphrase) {
+  const AuthsafesPtr safes(PKCS12_unpack_authsafes(p12));
+  if (!safes) return ok();
+  for (int i = 0; i < sk_PKCS7_num(safes.get()); ++i) {
+    PKCS7* part = sk_PKCS7_value(safes.get(), i);
+    SafebagsPtr bags;
+    if (PKCS7_type_is_data(part)) {
+      bags.reset(PKCS12_unpack_p7data(part));
+    } else if (PKCS7_type_is_encrypted(part)) {
+      const auto* encrypted = part->d.encrypted;
+      if (encrypted == nullptr || encrypted->enc_data == nullptr) continue;
+      TRY(crypto::check_derivation_cost(encrypted->enc_data->algorithm,
+                                        "the PKCS#12 bundle's certificates", k_pkcs12_hint));
+      bags.reset(
+          PKCS12_unpack_p7encdata(part, passphrase.c_str(), static_cast<int>(passphrase.size())));
+    }
+    if (bags) TRY(check_bag_costs(bags.get(), 0));
+  }
+  ERR_clear_error();
+  return ok();
+}
 
 // A bundle holds a key and two or three certificates.
 constexpr std::size_t k_max_bundle = std::size_t{64} << 10U;
@@ -77,6 +135,7 @@ Result<PledgeIdentity> identity_from_pkcs12(ByteView bundle, const std::string& 
                 "the PKCS#12 bundle asks for more than 5,000,000 PBKDF2 "
                 "iterations");
   }
+  TRY(check_bundle_costs(p12.get(), passphrase));
   if (PKCS12_verify_mac(p12.get(), passphrase.c_str(), static_cast<int>(passphrase.size())) != 1) {
     crypto::openssl_reason("");
     return fail(ErrorCode::bad_passphrase, "the PKCS#12 bundle's passphrase is wrong");
