@@ -8,19 +8,24 @@
 #include <string_view>
 #include <vector>
 
+#include "store/detail/postgres_values.h"
 #include "store/postgres_handles.h"
 #include "store/registrar_store.h"
 
 namespace vouchsafe::store {
 namespace {
 
+using detail::boolean_at;
+using detail::bytes_at;
+using detail::integer_at;
+using detail::null_at;
+using detail::one_line;
+using detail::Params;
+using detail::text_at;
+
 // pg_advisory_xact_lock key serialising migrations: "vsregist" in ASCII.
 constexpr std::int64_t k_migration_lock = 0x7673726567697374;
 
-constexpr Oid k_bytea_oid = 17;
-constexpr Oid k_int8_oid = 20;
-constexpr Oid k_text_oid = 25;
-constexpr Oid k_bool_oid = 16;
 
 constexpr const char* k_migrations[] = {
     R"(CREATE TABLE registrar_pledge (
@@ -62,56 +67,6 @@ constexpr const char* k_migrations[] = {
          checked_at BIGINT NOT NULL);
        INSERT INTO registrar_health (id, checked_at) VALUES (1, 0);)",
 };
-
-// A statement's parameters: text for text, integers and booleans; binary
-// for bytea.
-struct Params {
-  std::vector<std::optional<std::string>> values;
-  std::vector<Oid> types;
-  std::vector<int> formats;
-  Params& text(std::optional<std::string> v) { return add(std::move(v), k_text_oid, 0); }
-  Params& integer(std::int64_t v) { return add(std::to_string(v), k_int8_oid, 0); }
-  Params& boolean(bool v) { return add(std::string(v ? "t" : "f"), k_bool_oid, 0); }
-  Params& bytes(const Bytes& v) { return add(std::string(v.begin(), v.end()), k_bytea_oid, 1); }
-  Params& add(std::optional<std::string> v, Oid type, int format) {
-    values.push_back(std::move(v));
-    types.push_back(type);
-    formats.push_back(format);
-    return *this;
-  }
-};
-
-// Results arrive in binary: bytea as bytes, integers big-endian.
-std::string text_at(const PGresult* r, int row, int col) {
-  return {PQgetvalue(r, row, col), static_cast<std::size_t>(PQgetlength(r, row, col))};
-}
-Bytes bytes_at(const PGresult* r, int row, int col) {
-  const auto* p = reinterpret_cast<const std::uint8_t*>(PQgetvalue(r, row, col));
-  return {p, p + PQgetlength(r, row, col)};
-}
-std::int64_t integer_at(const PGresult* r, int row, int col) {
-  const auto* p = reinterpret_cast<const std::uint8_t*>(PQgetvalue(r, row, col));
-  std::uint64_t v = 0;
-  for (int i = 0; i < PQgetlength(r, row, col); ++i) v = (v << 8U) | p[i];
-  return static_cast<std::int64_t>(v);  // int8 columns: 8 bytes, two's complement
-}
-bool boolean_at(const PGresult* r, int row, int col) {
-  return PQgetlength(r, row, col) == 1 && *PQgetvalue(r, row, col) != 0;
-}
-bool null_at(const PGresult* r, int row, int col) {
-  return PQgetisnull(r, row, col) != 0;
-}
-
-std::string one_line(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-    if (c == ' ' && (out.empty() || out.back() == ' ')) continue;
-    out += c;
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
 
 class PostgresRegistrarStore final : public RegistrarStore {
  public:
@@ -181,7 +136,7 @@ class PostgresRegistrarStore final : public RegistrarStore {
             .text(v.masa_url)
             .text(v.form)
             .text(v.assertion)
-            .text(v.nonce)
+            .optional_text(v.nonce)
             .text(v.domain_id)
             .bytes(v.voucher),
         "record a voucher for " + v.serial);
@@ -313,15 +268,10 @@ class PostgresRegistrarStore final : public RegistrarStore {
 
   Result<PgResultPtr> run(const std::string& sql, const Params& params, const std::string& what) {
     for (int attempt = 0;; ++attempt) {
-      std::vector<const char*> values;
-      std::vector<int> lengths;
-      for (const auto& v : params.values) {
-        values.push_back(v ? v->data() : nullptr);
-        lengths.push_back(v ? static_cast<int>(v->size()) : 0);
-      }
-      PgResultPtr r(PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()),
-                                 params.types.data(), values.data(), lengths.data(),
-                                 params.formats.data(), 1));
+      const auto values = params.pointers();
+      const auto lengths = params.lengths();
+      PgResultPtr r(PQexecParams(conn_.get(), sql.c_str(), params.size(), params.types(),
+                                 values.data(), lengths.data(), params.formats(), 1));
       const auto status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
       if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return r;
       if (PQstatus(conn_.get()) != CONNECTION_OK && attempt == 0 && !in_transaction_) {

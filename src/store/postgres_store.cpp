@@ -1,12 +1,7 @@
-// PostgreSQL backend of the asset store: libpq behind a bounded connection
-// pool, numbered migrations applied under an advisory lock, and the SQLite
-// backend's schema and error codes.
-#include <poll.h>
-
-#include <chrono>
-#include <condition_variable>
+// PostgreSQL backend of the asset store: its queries and transactions over
+// the connection pool (detail/postgres_pool.h), the shared migrations
+// applied under an advisory lock, and the SQLite backend's error codes.
 #include <map>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -15,13 +10,25 @@
 
 #include "store/asset_store.h"
 #include "store/detail/migrations.h"
+#include "store/detail/postgres_pool.h"
+#include "store/detail/postgres_values.h"
 #include "store/postgres_handles.h"
 
 namespace vouchsafe::store {
 namespace {
 
-// How long an operation waits for a free connection before it gives up.
-constexpr auto k_acquire_timeout = std::chrono::seconds(10);
+using detail::boolean_at;
+using detail::bytes_at;
+using detail::ConnectionPool;
+using detail::describe_dsn;
+using detail::Failure;
+using detail::integer_at;
+using detail::null_at;
+using detail::one_line;
+using detail::Params;
+using detail::Session;
+using detail::text_at;
+
 // Rows per multi-row INSERT / IN list: 8 parameters a device stays far below
 // the protocol's 65535 and keeps each statement one round trip.
 constexpr std::size_t k_rows_per_statement = 1000;
@@ -33,332 +40,8 @@ constexpr int k_max_attempts = 5;
 // pg_advisory_xact_lock key serialising migrations: "vouchsaf" in ASCII.
 constexpr std::int64_t k_migration_lock = 0x766f756368736166;
 
-// Built-in type OIDs (catalog/pg_type.dat; fixed since PostgreSQL 7).
-constexpr Oid k_bool_oid = 16;
-constexpr Oid k_bytea_oid = 17;
-constexpr Oid k_int8_oid = 20;
-constexpr Oid k_text_oid = 25;
-
 // The schema this build brings a store to (store/detail/migrations.cpp).
 const auto k_latest_version = static_cast<std::int64_t>(detail::migrations().size());
-
-std::string one_line(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-    if (c == ' ' && (out.empty() || out.back() == ' ')) continue;
-    out += c;
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
-
-// libpq quotes the offending part of a DSN it cannot parse, which may be
-// (part of) the password: such details are only shown for DSNs without one.
-bool may_hold_password(std::string_view dsn) {
-  if (dsn.find("password") != std::string_view::npos) return true;
-  const auto scheme = dsn.find("://");
-  if (scheme == std::string_view::npos) return false;
-  const auto at = dsn.find('@', scheme);
-  return at != std::string_view::npos &&
-         dsn.substr(scheme, at - scheme).find(':', 3) != std::string_view::npos;
-}
-
-// "host=... port=... dbname=... user=...": where the store is, for error
-// messages. Built from the parsed DSN so that the password never appears.
-Result<std::string> describe_dsn(const std::string& dsn) {
-  char* raw_error = nullptr;
-  PgConninfoPtr options(PQconninfoParse(dsn.c_str(), &raw_error));
-  PgCharPtr error(raw_error);
-  if (!options) {
-    std::string message =
-        "the PostgreSQL store DSN cannot be parsed: write key=value pairs "
-        "('host=db.example port=5432 dbname=vouchsafe user=masa') or a URI "
-        "('postgresql://masa@db.example/vouchsafe')";
-    if (error && !may_hold_password(dsn)) message += " (" + one_line(error.get()) + ")";
-    return fail(ErrorCode::usage, message);
-  }
-  std::string out;
-  for (const auto* o = options.get(); o->keyword != nullptr; ++o) {
-    const std::string_view key = o->keyword;
-    if (o->val == nullptr || *o->val == '\0') continue;
-    if (key == "host" || key == "hostaddr" || key == "port" || key == "dbname" || key == "user") {
-      if (!out.empty()) out += ' ';
-      out += std::string(key) + '=' + o->val;
-    }
-  }
-  return out.empty() ? std::string("libpq defaults") : out;
-}
-
-// A statement's parameters: text for text and integers, binary for bytea.
-class Params {
- public:
-  Params& text(std::string v) { return add(std::move(v), k_text_oid, 0); }
-  Params& optional_text(const std::optional<std::string>& v) {
-    return v ? text(*v) : add(std::nullopt, k_text_oid, 0);
-  }
-  Params& integer(std::int64_t v) { return add(std::to_string(v), k_int8_oid, 0); }
-  Params& optional_integer(std::optional<std::int64_t> v) {
-    return v ? integer(*v) : add(std::nullopt, k_int8_oid, 0);
-  }
-  Params& boolean(bool v) { return add(std::string(v ? "t" : "f"), k_bool_oid, 0); }
-  Params& bytes(const Bytes& v) { return add(std::string(v.begin(), v.end()), k_bytea_oid, 1); }
-
-  [[nodiscard]] int size() const { return static_cast<int>(values_.size()); }
-  [[nodiscard]] const Oid* types() const { return types_.data(); }
-  [[nodiscard]] const int* formats() const { return formats_.data(); }
-  [[nodiscard]] std::vector<const char*> pointers() const {
-    std::vector<const char*> out;
-    out.reserve(values_.size());
-    for (const auto& v : values_) out.push_back(v ? v->data() : nullptr);
-    return out;
-  }
-  [[nodiscard]] std::vector<int> lengths() const {
-    std::vector<int> out;
-    out.reserve(values_.size());
-    for (const auto& v : values_) out.push_back(v ? static_cast<int>(v->size()) : 0);
-    return out;
-  }
-
- private:
-  Params& add(std::optional<std::string> v, Oid type, int format) {
-    values_.push_back(std::move(v));
-    types_.push_back(type);
-    formats_.push_back(format);
-    return *this;
-  }
-  std::vector<std::optional<std::string>> values_;
-  std::vector<Oid> types_;
-  std::vector<int> formats_;
-};
-
-// Column readers for binary-format results.
-std::string text_at(const PGresult* r, int row, int col) {
-  return {PQgetvalue(r, row, col), static_cast<std::size_t>(PQgetlength(r, row, col))};
-}
-Bytes bytes_at(const PGresult* r, int row, int col) {
-  const auto* p = reinterpret_cast<const std::uint8_t*>(PQgetvalue(r, row, col));
-  return {p, p + PQgetlength(r, row, col)};
-}
-bool null_at(const PGresult* r, int row, int col) {
-  return PQgetisnull(r, row, col) != 0;
-}
-// int2, int4 or int8, big-endian two's complement.
-std::int64_t integer_at(const PGresult* r, int row, int col) {
-  const auto* p = reinterpret_cast<const std::uint8_t*>(PQgetvalue(r, row, col));
-  const int n = PQgetlength(r, row, col);
-  std::uint64_t v = 0;
-  for (int i = 0; i < n; ++i) v = (v << 8U) | p[i];
-  if (n > 0 && n < 8 && (p[0] & 0x80U) != 0)
-    v |= ~std::uint64_t{0} << (8U * static_cast<unsigned>(n));
-  return static_cast<std::int64_t>(v);
-}
-bool boolean_at(const PGresult* r, int row, int col) {
-  return PQgetlength(r, row, col) == 1 && *PQgetvalue(r, row, col) != 0;
-}
-
-// Why a statement failed, for the retry decision.
-enum class Failure { none, connection, rolled_back, other };
-
-// One leased connection as seen by one attempt at an operation.
-class Session {
- public:
-  explicit Session(PGconn* conn) : conn_(conn) {}
-
-  Result<PgResultPtr> exec(const std::string& sql, const Params& params, const std::string& what) {
-    const auto values = params.pointers();
-    const auto lengths = params.lengths();
-    // Results in binary: bytea arrives as raw bytes, integers need no parsing.
-    return check(PgResultPtr(PQexecParams(conn_, sql.c_str(), params.size(), params.types(),
-                                          values.data(), lengths.data(), params.formats(), 1)),
-                 what);
-  }
-  // Parameterless commands, and the migrations' multi-statement scripts.
-  Status command(const char* sql, const std::string& what) {
-    auto r = check(PgResultPtr(PQexec(conn_, sql)), what);
-    if (!r) return fail(std::move(r).error());
-    return ok();
-  }
-  Status commit() {
-    commit_sent_ = true;
-    auto done = command("COMMIT", "commit");
-    if (!done && failure_ == Failure::connection) {
-      return fail(ErrorCode::io_error,
-                  done.error().message + "; whether the transaction was committed is unknown");
-    }
-    return done;
-  }
-
-  [[nodiscard]] Failure failure() const { return failure_; }
-  [[nodiscard]] const std::string& sqlstate() const { return sqlstate_; }
-  [[nodiscard]] bool commit_sent() const { return commit_sent_; }
-
- private:
-  Result<PgResultPtr> check(PgResultPtr r, const std::string& what) {
-    const auto status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
-    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return r;
-    const char* state = r ? PQresultErrorField(r.get(), PG_DIAG_SQLSTATE) : nullptr;
-    sqlstate_ = state != nullptr ? state : "";
-    // Class 08 and admin shutdown (57P01..57P03) end the session server-side.
-    if (PQstatus(conn_) != CONNECTION_OK || sqlstate_.starts_with("08") ||
-        sqlstate_.starts_with("57P")) {
-      failure_ = Failure::connection;
-      return fail(ErrorCode::io_error, what + ": lost the connection to the PostgreSQL store (" +
-                                           one_line(PQerrorMessage(conn_)) + ")");
-    }
-    failure_ = sqlstate_ == "40001" || sqlstate_ == "40P01" ? Failure::rolled_back : Failure::other;
-    if (sqlstate_ == "23505") {
-      return fail(ErrorCode::duplicate_member, what + ": already recorded" + detail(r.get()));
-    }
-    return fail(ErrorCode::io_error, what + ": " + server_message(r.get()));
-  }
-
-  std::string server_message(const PGresult* r) const {
-    const char* primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
-    std::string out = primary != nullptr ? primary : one_line(PQerrorMessage(conn_));
-    out += detail(r);
-    if (const char* hint = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_HINT) : nullptr) {
-      out += std::string("; ") + hint;
-    }
-    return out;
-  }
-  static std::string detail(const PGresult* r) {
-    const char* d = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : nullptr;
-    return d != nullptr ? std::string(" (") + d + ")" : std::string();
-  }
-
-  PGconn* conn_;
-  Failure failure_ = Failure::none;
-  std::string sqlstate_;
-  bool commit_sent_ = false;
-};
-
-// A bounded, thread-safe pool. Connections are opened on demand up to the
-// capacity; one found dead when leased, or left broken by its last user, is
-// closed and its slot reused for a fresh connection.
-class ConnectionPool {
- public:
-  class Lease {
-   public:
-    Lease(ConnectionPool* pool, PgConnPtr conn) : pool_(pool), conn_(std::move(conn)) {}
-    Lease(Lease&& other) noexcept
-        : pool_(std::exchange(other.pool_, nullptr)), conn_(std::move(other.conn_)) {}
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    Lease& operator=(Lease&&) = delete;
-    ~Lease() {
-      if (pool_ != nullptr) pool_->give_back(std::move(conn_));
-    }
-    [[nodiscard]] PGconn* get() const { return conn_.get(); }
-
-   private:
-    ConnectionPool* pool_;
-    PgConnPtr conn_;
-  };
-
-  ConnectionPool(std::string dsn, std::string target, std::size_t capacity)
-      : dsn_(std::move(dsn)), target_(std::move(target)), capacity_(capacity) {}
-  ConnectionPool(const ConnectionPool&) = delete;
-  ConnectionPool& operator=(const ConnectionPool&) = delete;
-
-  Result<Lease> acquire() {
-    std::vector<PgConnPtr> dead;  // declared first: closed after the lock is released
-    std::unique_lock lock(mutex_);
-    if (!available_.wait_for(lock, k_acquire_timeout,
-                             [&] { return !idle_.empty() || open_ < capacity_; })) {
-      return fail(ErrorCode::io_error,
-                  "all " + std::to_string(capacity_) + " connections to the PostgreSQL store (" +
-                      target_ + ") stayed busy for " + std::to_string(k_acquire_timeout.count()) +
-                      " s: raise the pool size or look for slow queries on the server");
-    }
-    while (!idle_.empty()) {
-      PgConnPtr conn = std::move(idle_.back());
-      idle_.pop_back();
-      if (idle_and_alive(conn.get())) return Lease(this, std::move(conn));
-      // Closed by the server (restart, pg_terminate_backend, idle timeout): replace it.
-      dead.push_back(std::move(conn));
-      --open_;
-    }
-    ++open_;
-    lock.unlock();
-    auto conn = connect();
-    if (!conn) {
-      lock.lock();
-      --open_;
-      lock.unlock();
-      available_.notify_one();
-      return fail(std::move(conn).error());
-    }
-    return Lease(this, std::move(conn).value());
-  }
-
-  [[nodiscard]] const std::string& target() const { return target_; }
-
- private:
-  Result<PgConnPtr> connect() const {
-    // Keywords before "dbname" are defaults the DSN (expanded from dbname)
-    // overrides. TCP keepalives notice a peer that vanished without closing
-    // (a failed-over primary, a dropped NAT entry) in about a minute, not hours.
-    const char* const keywords[] = {"fallback_application_name",
-                                    "connect_timeout",
-                                    "keepalives_idle",
-                                    "keepalives_interval",
-                                    "keepalives_count",
-                                    "dbname",
-                                    nullptr};
-    const char* const values[] = {"vouchsafe", "10", "30", "10", "3", dsn_.c_str(), nullptr};
-    PgConnPtr conn(PQconnectdbParams(keywords, values, 1));
-    if (!conn) return fail(ErrorCode::io_error, "out of memory connecting to PostgreSQL");
-    if (PQstatus(conn.get()) != CONNECTION_OK) {
-      return fail(ErrorCode::io_error, "cannot connect to the PostgreSQL store (" + target_ +
-                                           "): " + one_line(PQerrorMessage(conn.get())) +
-                                           "; check that the server runs and the DSN's host, "
-                                           "port, user and password");
-    }
-    // Notices ("already exists, skipping") carry nothing the store acts on.
-    PQsetNoticeProcessor(
-        conn.get(), [](void*, const char*) {}, nullptr);
-    // The audit log is durable when append_audit returns: a role or database
-    // default of synchronous_commit=off would silently break that promise.
-    Session session(conn.get());
-    auto durable = session.exec(
-        "SELECT set_config('synchronous_commit', 'on', false) "
-        "WHERE current_setting('synchronous_commit') = 'off'",
-        Params(), "configure the connection to " + target_);
-    if (!durable) return fail(std::move(durable).error());
-    return conn;
-  }
-
-  // An idle connection has nothing to read; anything readable is the server's
-  // goodbye (FATAL message, end of stream), so the connection is not reused.
-  static bool idle_and_alive(PGconn* conn) {
-    if (PQstatus(conn) != CONNECTION_OK || PQtransactionStatus(conn) != PQTRANS_IDLE) return false;
-    pollfd fd{PQsocket(conn), POLLIN, 0};
-    return ::poll(&fd, 1, 0) == 0;
-  }
-
-  void give_back(PgConnPtr conn) {
-    const bool reusable = conn && PQstatus(conn.get()) == CONNECTION_OK &&
-                          PQtransactionStatus(conn.get()) == PQTRANS_IDLE;
-    {
-      std::lock_guard lock(mutex_);
-      if (reusable) {
-        idle_.push_back(std::move(conn));
-      } else {
-        --open_;
-      }
-    }
-    available_.notify_one();
-  }  // a broken conn is closed here, outside the lock
-
-  const std::string dsn_;
-  const std::string target_;
-  const std::size_t capacity_;
-  std::mutex mutex_;
-  std::condition_variable available_;
-  std::vector<PgConnPtr> idle_;
-  std::size_t open_ = 0;  // idle plus leased
-};
 
 // "($1,$2,$3),($4,$5,$6)": placeholders for `rows` rows of `columns` values.
 std::string placeholders(std::size_t rows, std::size_t columns) {
