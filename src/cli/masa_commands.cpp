@@ -82,7 +82,7 @@ int init_command(const InitArgs& a) {
 }
 
 struct ServeArgs {
-  std::string home, config, listen, admin, store, ready_file;
+  std::string home, config, listen, admin, store, store_read, ready_file;
 };
 
 int serve_command(const ServeArgs& a) {
@@ -101,6 +101,7 @@ int serve_command(const ServeArgs& a) {
     settings->admin = *l;
   }
   if (!a.store.empty()) settings->store = a.store;
+  if (!a.store_read.empty()) settings->store_read = a.store_read;
   // No home in the file or $VOUCHSAFE_HOME: the one --home or the default names.
   if (settings->home.empty()) settings->home = home.root.string();
 
@@ -326,6 +327,9 @@ void add_masa_commands(CLI::App& app, Action& action) {
   serve->add_option("--listen", sa->listen, "HOST:PORT for registrars (port 0: any free port)");
   serve->add_option("--admin", sa->admin, "HOST:PORT for health and metrics");
   serve->add_option("--store", sa->store, "PostgreSQL DSN or SQLite path of the asset store");
+  serve->add_option("--store-read", sa->store_read,
+                    "A streaming replica's DSN: device and ownership reads go there first "
+                    "(the audit log and writes always go to --store)");
   serve->add_option("--ready-file", sa->ready_file,
                     "Write \"PUBLIC_PORT ADMIN_PORT\" here once listening");
   serve->footer(std::string("\nEXAMPLES:\n  vouchsafe masa serve\n"

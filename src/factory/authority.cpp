@@ -103,11 +103,12 @@ Status check_ca_certificate(X509* cert, const std::string& path) {
 }  // namespace
 
 Result<std::unique_ptr<store::AssetStore>> open_store(const Home& home,
-                                                      store::SchemaChange schema_change) {
+                                                      store::SchemaChange schema_change,
+                                                      const std::string& read_dsn) {
   TRY(create_private_directories(home.root.string()));
   warn_if_readable_by_others(home);
   ASSIGN_OR_RETURN(const auto location, store_location(home));
-  return store::open_store(location, schema_change);
+  return store::open_store(location, schema_change, read_dsn);
 }
 
 Result<InitOutcome> init_pki(const Home& home, const InitOptions& options,

@@ -49,8 +49,10 @@ Result<std::shared_ptr<const crypto::Signer>> open_ca_signer(
 
 // The home's asset store (store_location): the SQLite file in the home, or
 // the PostgreSQL store its configuration or $VOUCHSAFE_STORE names.
+// read_dsn: a streaming replica for device reads (store::open_store).
 Result<std::unique_ptr<store::AssetStore>> open_store(
-    const Home& home, store::SchemaChange schema_change = store::SchemaChange::migrate);
+    const Home& home, store::SchemaChange schema_change = store::SchemaChange::migrate,
+    const std::string& read_dsn = {});
 
 struct IssuingCaOptions {
   std::string name;

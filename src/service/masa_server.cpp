@@ -101,8 +101,9 @@ Result<std::unique_ptr<MasaServer>> MasaServer::start(const MasaSettings& settin
   auto parts = std::make_unique<Parts>();
   // Instances sharing a PostgreSQL store never migrate it behind each
   // other's backs: `vouchsafe masa migrate` does, once.
-  ASSIGN_OR_RETURN(parts->store, factory::open_store(factory::Home{settings.home, settings.store},
-                                                     store::SchemaChange::refuse));
+  ASSIGN_OR_RETURN(parts->store,
+                   factory::open_store(factory::Home{settings.home, settings.store},
+                                       store::SchemaChange::refuse, settings.store_read));
   ASSIGN_OR_RETURN(auto config, masa_config(settings));
   ASSIGN_OR_RETURN(auto records, parts->store->list_masa_signers());
   if (!records.empty()) {

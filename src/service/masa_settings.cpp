@@ -106,6 +106,10 @@ config::Schema<MasaSettings> make_schema() {
       .key("store", &S::store, config::string(),
            "A PostgreSQL DSN (postgresql://...) to share one store among instances; \"\": "
            "the home's SQLite store.")
+      .key("store_read", &S::store_read, config::string(),
+           "A streaming replica of that store (a DSN): device and ownership reads go there "
+           "first; the audit log, writes and devices the replica lacks go to the primary. "
+           "\"\": none.")
       .key("passphrase_file", &S::passphrase_file, config::file_path(true),
            "The TLS and signing keys' passphrase: this file's first line, else "
            "$VOUCHSAFE_MASA_PASSPHRASE.");
@@ -277,6 +281,7 @@ Result<MasaSettings> load_masa_settings(const std::string& path) {
     ASSIGN_OR_RETURN(s.admin, parse_listener(v, "VOUCHSAFE_MASA_ADMIN"));
   }
   if (const char* v = std::getenv("VOUCHSAFE_STORE")) s.store = v;
+  if (const char* v = std::getenv("VOUCHSAFE_STORE_READ")) s.store_read = v;
   if (const char* v = std::getenv("VOUCHSAFE_HOME"); v != nullptr && *v != '\0' && s.home.empty()) {
     ASSIGN_OR_RETURN(s.home,
                      config::parse_text(config::directory_path(false), v, "VOUCHSAFE_HOME"));

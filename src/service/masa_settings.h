@@ -34,8 +34,9 @@ struct MasaKeySettings {
 };
 
 struct MasaSettings {
-  std::string home;   // the manufacturer home whose asset store the MASA reads
-  std::string store;  // a PostgreSQL DSN or SQLite path; empty: the home's store
+  std::string home;        // the manufacturer home whose asset store the MASA reads
+  std::string store;       // a PostgreSQL DSN or SQLite path; empty: the home's store
+  std::string store_read;  // a streaming replica's DSN for device reads; empty: none
   Listener listen;
   Listener admin{"127.0.0.1", 8444};
   std::string tls_certificate, tls_key;

@@ -205,10 +205,7 @@ class ServiceState {
 
 // One store: the four concerns, its health, and the operations that span
 // them, which a backend may answer in one round trip or transaction.
-class AssetStore : public CaRegistry,
-                   public DeviceRegistry,
-                   public AuditLog,
-                   public ServiceState {
+class AssetStore : public CaRegistry, public DeviceRegistry, public AuditLog, public ServiceState {
  public:
   // append_audit for callers that must not block while the entry is
   // synced, with an event of the device's history written in the same
@@ -262,18 +259,22 @@ Result<std::unique_ptr<AssetStore>> open_sqlite_store(const std::string& path);
 // Connects to the PostgreSQL store named by a libpq DSN (key=value pairs or a
 // postgresql:// URI) with a pool of up to pool_size connections, and checks
 // its schema: SchemaChange::migrate brings it up to date (under an advisory
-// lock; a current schema costs one SELECT and no DDL). Error messages never
-// contain the DSN's password.
+// lock; a current schema costs one SELECT and no DDL). With read_dsn (a
+// streaming replica), device and ownership reads go there first; the audit
+// log, every write, and a device the replica lacks or cannot serve go to
+// the primary. Error messages never contain the DSN's password.
 Result<std::unique_ptr<AssetStore>> open_postgres_store(
     const std::string& dsn, std::size_t pool_size = 4,
-    SchemaChange schema_change = SchemaChange::migrate);
+    SchemaChange schema_change = SchemaChange::migrate, const std::string& read_dsn = {});
 
 // The backend a store location names: a "postgresql://" or "postgres://" URI
 // or a key=value DSN ("host=db port=5432 ...", any libpq keyword first) is
 // PostgreSQL with the default pool; anything else is the path of a SQLite file.
 bool names_postgres(std::string_view location);
+// read_dsn: a replica for device reads (PostgreSQL only; see above).
 Result<std::unique_ptr<AssetStore>> open_store(const std::string& dsn_or_path,
-                                               SchemaChange schema_change = SchemaChange::migrate);
+                                               SchemaChange schema_change = SchemaChange::migrate,
+                                               const std::string& read_dsn = {});
 
 // Brings the PostgreSQL store's schema up to date, once, under the advisory
 // lock. The versions before and after.

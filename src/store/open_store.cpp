@@ -30,8 +30,14 @@ bool names_postgres(std::string_view location) {
 }
 
 Result<std::unique_ptr<AssetStore>> open_store(const std::string& dsn_or_path,
-                                               SchemaChange schema_change) {
-  if (names_postgres(dsn_or_path)) return open_postgres_store(dsn_or_path, 4, schema_change);
+                                               SchemaChange schema_change,
+                                               const std::string& read_dsn) {
+  if (names_postgres(dsn_or_path)) {
+    return open_postgres_store(dsn_or_path, 4, schema_change, read_dsn);
+  }
+  if (!read_dsn.empty()) {
+    return fail(ErrorCode::usage, "a read replica (--store-read) needs a PostgreSQL store");
+  }
   return open_sqlite_store(dsn_or_path);
 }
 

@@ -1,7 +1,10 @@
 // PostgreSQL backend of the asset store: its queries and transactions over
 // the connection pool (detail/postgres_pool.h), the shared migrations
 // applied under an advisory lock, and the SQLite backend's error codes.
+#include <atomic>
+#include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -37,6 +40,8 @@ constexpr std::int64_t k_page_size = 500;
 // Attempts for a transaction the server rolled back (serialization failure,
 // deadlock) or whose connection died before COMMIT was sent.
 constexpr int k_max_attempts = 5;
+// How long device reads stay on the primary after the replica failed.
+constexpr auto k_replica_pause = std::chrono::seconds(5);
 // pg_advisory_xact_lock key serialising migrations: "vouchsaf" in ASCII.
 constexpr std::int64_t k_migration_lock = 0x766f756368736166;
 
@@ -106,6 +111,13 @@ class PostgresStore final : public AssetStore {
  public:
   PostgresStore(std::string dsn, std::string target, std::size_t pool_size)
       : pool_(std::move(dsn), std::move(target), pool_size) {}
+
+  // Device and ownership reads go to this server first (a streaming
+  // replica); the audit log, every write, and a device the replica does not
+  // have yet (or a replica that does not answer) go to the primary.
+  void read_from(std::string dsn, std::string target, std::size_t pool_size) {
+    replica_ = std::make_unique<ConnectionPool>(std::move(dsn), std::move(target), pool_size);
+  }
 
   // Brings the schema up to date, or with SchemaChange::refuse only checks
   // it. When it is current this is one SELECT: no DDL, no lock, so a role
@@ -222,7 +234,17 @@ class PostgresStore final : public AssetStore {
   }
 
   Result<std::optional<DeviceRecord>> find_device(const std::string& serial) override {
-    return run(Mode::read, [&](Session& s) -> Result<std::optional<DeviceRecord>> {
+    if (replica_usable()) {
+      auto there = find_device_in(*replica_, serial);
+      if (there && *there) return there;  // else it may be too new for the replica
+      if (!there) replica_failed(there.error());
+    }
+    return find_device_in(pool_, serial);
+  }
+
+  Result<std::optional<DeviceRecord>> find_device_in(ConnectionPool& pool,
+                                                     const std::string& serial) {
+    return run(pool, Mode::read, [&](Session& s) -> Result<std::optional<DeviceRecord>> {
       ASSIGN_OR_RETURN(auto r, s.exec(std::string("SELECT ") + k_device_columns +
                                           " FROM device WHERE serial = $1",
                                       Params().text(serial), "look up device " + serial));
@@ -277,7 +299,16 @@ class PostgresStore final : public AssetStore {
   }
 
   Result<DeviceStatus> device_status(const std::string& serial) override {
-    return run(Mode::read, [&](Session& s) -> Result<DeviceStatus> {
+    if (replica_usable()) {
+      auto there = device_status_in(*replica_, serial);
+      if (there) return there;
+      replica_failed(there.error());
+    }
+    return device_status_in(pool_, serial);
+  }
+
+  Result<DeviceStatus> device_status_in(ConnectionPool& pool, const std::string& serial) {
+    return run(pool, Mode::read, [&](Session& s) -> Result<DeviceStatus> {
       // One statement: the flags and anchors come from one snapshot.
       ASSIGN_OR_RETURN(auto r, s.exec("SELECT d.stolen, d.ownership, a.certificate FROM device d "
                                       "LEFT JOIN owner_anchor a ON a.serial = d.serial "
@@ -477,6 +508,19 @@ class PostgresStore final : public AssetStore {
     return run(Mode::read, [&](Session& s) { return s.exec(sql, p, "list devices"); });
   }
 
+  // A replica that fails to answer is left alone for a while, so that
+  // reads do not each wait for its connect timeout.
+  bool replica_usable() const {
+    return replica_ && std::chrono::steady_clock::now().time_since_epoch().count() >=
+                           replica_retry_at_.load(std::memory_order_relaxed);
+  }
+  void replica_failed(const Error& error) {
+    if (error.code != ErrorCode::io_error) return;  // "no such device": it may be too new
+    replica_retry_at_.store(
+        (std::chrono::steady_clock::now() + k_replica_pause).time_since_epoch().count(),
+        std::memory_order_relaxed);
+  }
+
   // read: retried once on a fresh connection if the connection died.
   // write: one autocommit statement, never retried once it may have run.
   // transaction: BEGIN ... COMMIT, retried when the server rolled it back
@@ -485,10 +529,16 @@ class PostgresStore final : public AssetStore {
 
   template <typename Body>
   auto run(Mode mode, Body&& body) -> decltype(body(std::declval<Session&>())) {
+    return run(pool_, mode, std::forward<Body>(body));
+  }
+
+  template <typename Body>
+  auto run(ConnectionPool& pool, Mode mode, Body&& body)
+      -> decltype(body(std::declval<Session&>())) {
     using Outcome = decltype(body(std::declval<Session&>()));
     bool reconnected = false;
     for (int attempt = 1;; ++attempt) {
-      ASSIGN_OR_RETURN(auto lease, pool_.acquire());
+      ASSIGN_OR_RETURN(auto lease, pool.acquire());
       Session session(lease.get());
       Outcome outcome = mode == Mode::transaction ? in_transaction(session, body) : body(session);
       if (outcome.has_value()) return outcome;
@@ -627,19 +677,26 @@ class PostgresStore final : public AssetStore {
   }
 
   ConnectionPool pool_;
+  std::unique_ptr<ConnectionPool> replica_;
+  std::atomic<std::chrono::steady_clock::rep> replica_retry_at_{0};
 };
 
 }  // namespace
 
 Result<std::unique_ptr<AssetStore>> open_postgres_store(const std::string& dsn,
                                                         std::size_t pool_size,
-                                                        SchemaChange schema_change) {
+                                                        SchemaChange schema_change,
+                                                        const std::string& read_dsn) {
   if (pool_size == 0) {
     return fail(ErrorCode::usage, "the PostgreSQL connection pool needs at least one connection");
   }
   ASSIGN_OR_RETURN(auto target, describe_dsn(dsn));
   auto store = std::make_unique<PostgresStore>(dsn, std::move(target), pool_size);
   TRY(store->migrate(schema_change));
+  if (!read_dsn.empty()) {
+    ASSIGN_OR_RETURN(auto read_target, describe_dsn(read_dsn));
+    store->read_from(read_dsn, std::move(read_target), pool_size);
+  }
   return std::unique_ptr<AssetStore>(std::move(store));
 }
 

@@ -241,6 +241,57 @@ TEST_F(PostgresStoreTest, AMultiHostDsnReachesTheFirstWritableHost) {
   EXPECT_TRUE((*store)->check_writable());
 }
 
+// --store-read: a second database stands in for a lagging replica whose
+// rows differ, so that where each read went shows in what it returns.
+TEST_F(PostgresStoreTest, DeviceReadsGoToTheReplicaAndTheAuditLogToThePrimary) {
+  auto replica_db = TestDatabase::create(label(".replica"));
+  ASSERT_TRUE(replica_db) << replica_db.error().message;
+  {
+    auto primary = open_with_ca();
+    ASSERT_TRUE(primary);
+    ASSERT_TRUE(primary->add_devices(std::vector<DeviceRecord>{device("W-1"), device("W-NEW")}));
+    auto replica = open_postgres_store(replica_db->dsn());
+    ASSERT_TRUE(replica);
+    CaRecord ca;
+    ca.name = "factory-a";
+    ca.certificate_der = {1};
+    ASSERT_TRUE((*replica)->add_ca(ca));
+    ASSERT_TRUE((*replica)->add_devices(std::vector<DeviceRecord>{device("W-1")}));
+    ASSERT_TRUE((*replica)->set_stolen("W-1", true, "only the replica says so", 5));
+  }
+  auto store = open_postgres_store(db_->dsn(), 2, SchemaChange::refuse, replica_db->dsn());
+  ASSERT_TRUE(store) << store.error().message;
+  auto status = (*store)->device_status("W-1");
+  ASSERT_TRUE(status) << status.error().message;
+  EXPECT_TRUE(status->stolen);  // read on the replica
+  auto newer = (*store)->find_device("W-NEW");
+  ASSERT_TRUE(newer && *newer);  // not on the replica yet: the primary answers
+  auto newer_status = (*store)->device_status("W-NEW");
+  EXPECT_TRUE(newer_status) << newer_status.error().message;
+  ASSERT_TRUE((*store)->append_audit("W-1", {10, "domain", std::string("n"), "logged", "f"}));
+  EXPECT_EQ(query("SELECT count(*) FROM audit_entry"), "1");  // written on the primary
+  auto log = (*store)->audit_log("W-1");
+  ASSERT_TRUE(log);
+  EXPECT_EQ(log->size(), 1U);  // and read there
+  EXPECT_EQ(*replica_db->query("SELECT count(*) FROM audit_entry"), "0");
+}
+
+TEST_F(PostgresStoreTest, AReplicaThatDoesNotAnswerLeavesReadsToThePrimary) {
+  auto primary = open_with_ca();
+  ASSERT_TRUE(primary);
+  ASSERT_TRUE(primary->add_devices(std::vector<DeviceRecord>{device("W-1")}));
+  auto store = open_postgres_store(db_->dsn(), 1, SchemaChange::refuse,
+                                   db_->dsn() + " dbname=no_such_replica");
+  ASSERT_TRUE(store) << store.error().message;
+  // The first read meets the failure and falls back; the next ones skip
+  // the replica for a while (k_replica_pause) and still answer.
+  for (int i = 0; i < 3; ++i) {
+    auto found = (*store)->find_device("W-1");
+    ASSERT_TRUE(found && *found);
+    EXPECT_TRUE((*store)->device_status("W-1"));
+  }
+}
+
 TEST_F(PostgresStoreTest, AReadOnlyDatabaseAnswersPingButIsNotWritable) {
   // What a standby or a primary that cannot write looks like to the pool:
   // reads answer, writes are refused. Readiness asks for the writes.
