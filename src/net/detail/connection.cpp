@@ -384,10 +384,15 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>>, public 
 
     void give(HttpResponse response) {
       if (given_.exchange(true)) return;
-      auto executor = connection_->stream_.get_executor();
-      asio::post(executor,
-                 [c = std::move(connection_), keep_alive = keep_alive_,
-                  r = std::move(response)]() mutable { c->answer(std::move(r), keep_alive); });
+      {
+        // The executor copy refers to the strand's service: it must be gone
+        // before the count lets stop() destroy the io_context (ASan saw the
+        // strand freed under this frame).
+        auto executor = connection_->stream_.get_executor();
+        asio::post(executor,
+                   [c = std::move(connection_), keep_alive = keep_alive_,
+                    r = std::move(response)]() mutable { c->answer(std::move(r), keep_alive); });
+      }
       state_->owed_responses.fetch_sub(1);
       state_->owed_responses.notify_all();
     }
