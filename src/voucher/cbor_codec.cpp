@@ -176,6 +176,7 @@ namespace {
 
 using detail::CborItemPtr;
 using detail::CborWriter;
+using detail::is_simple;
 
 std::string_view text_of(const cbor_item_t* item) {
   return {reinterpret_cast<const char*>(cbor_string_handle(item)), cbor_string_length(item)};
@@ -185,13 +186,6 @@ ByteView bytes_of(const cbor_item_t* item) {
   return {cbor_bytestring_handle(item), cbor_bytestring_length(item)};
 }
 
-// libcbor 0.8's cbor_is_bool and cbor_is_null assert (and Debian builds it
-// with assertions on) when handed a float, so simple values are told apart
-// from floats first.
-bool is_simple(const cbor_item_t* item, std::uint8_t value) {
-  return cbor_isa_float_ctrl(item) && cbor_float_ctrl_is_ctrl(item) &&
-         cbor_ctrl_value(item) == value;
-}
 bool is_bool(const cbor_item_t* item) {
   return is_simple(item, CBOR_CTRL_TRUE) || is_simple(item, CBOR_CTRL_FALSE);
 }

@@ -299,7 +299,7 @@ Result<VerifiedEnvelope> verify_cose(ByteView data, const TrustPolicy& policy) {
         "the payload is a bare CBOR map, as early cBRSKI drafts wrote it; RFC 9052 §4.2 "
         "wants the map encoded inside a byte string");
   }
-  if (cbor_is_null(parts[2])) {
+  if (detail::is_simple(parts[2], CBOR_CTRL_NULL)) {
     return not_cose("the payload is nil: detached payloads (RFC 9052 §2) are not vouchers");
   }
   if (!cbor_isa_bytestring(parts[2])) {

@@ -21,6 +21,14 @@ struct CborItemDeleter {
 };
 using CborItemPtr = std::unique_ptr<cbor_item_t, CborItemDeleter>;
 
+// Whether the item is this simple value (CBOR_CTRL_NULL, _TRUE, ...).
+// libcbor 0.8's cbor_is_null and cbor_is_bool assert (and Debian builds it
+// with assertions on) when handed a float, so use this instead.
+inline bool is_simple(const cbor_item_t* item, std::uint8_t value) {
+  return cbor_isa_float_ctrl(item) && cbor_float_ctrl_is_ctrl(item) &&
+         cbor_ctrl_value(item) == value;
+}
+
 // Decodes exactly one CBOR data item that fills `data`. Before libcbor builds
 // anything, a streaming pass checks that the input is well-formed, uses only
 // definite lengths, nests at most max_depth containers/tags deep, holds a

@@ -478,6 +478,14 @@ TEST(CoseRejects, APayloadThatIsABareMapSaysSoRatherThanDetached) {
   EXPECT_NE(detached.error().message.find("detached"), std::string::npos);
 }
 
+// Found by fuzz_cose: libcbor's cbor_is_null asserts (aborting the MASA)
+// when the payload is a float rather than a byte string or nil.
+TEST(CoseRejects, APayloadThatIsAFloat) {
+  Signing s(crypto::KeyType::p256);
+  EXPECT_EQ(verify_error(hex("D28443A10126A0FA3F8000004100"), s.pinned_key()),
+            ErrorCode::malformed_cbor);
+}
+
 TEST(CoseRejects, AlgorithmsWeDoNotSupport) {
   Signing s(crypto::KeyType::p256);
   EVP_PKEY* key = s.pki.signer_key.get();
