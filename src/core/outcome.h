@@ -1,7 +1,6 @@
 // Outcome<T, E>: a value or the named refusal (an error enum E and a detail
 // an operator can act on) that ends a protocol exchange, for services whose
-// refusals map to a status table (the registrar, the pledge). The MASA has
-// its own copy of this shape in masa/detail/outcome.h.
+// refusals map to a status table (the MASA, the registrar, the pledge).
 #pragma once
 
 #include <cassert>
