@@ -213,6 +213,8 @@ class AssetStore : public CaRegistry, public DeviceRegistry, public AuditLog, pu
   // once, possibly on another thread, when both are durable or have
   // failed. By default the writes run on the calling thread.
   using AuditDone = std::function<void(Status)>;
+  // By value: a backend that writes on another thread keeps them.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param)
   virtual void append_audit_async(const std::string& serial, AuditEntry entry,
                                   std::optional<DeviceEvent> event, AuditDone done) {
     if (event) {

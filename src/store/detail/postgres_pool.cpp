@@ -7,7 +7,7 @@ namespace vouchsafe::store::detail {
 namespace {
 
 std::string detail_of(const PGresult* r) {
-  const char* d = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : nullptr;
+  const char* d = r != nullptr ? PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : nullptr;
   return d != nullptr ? std::string(" (") + d + ")" : std::string();
 }
 
@@ -59,10 +59,10 @@ Result<PgResultPtr> Session::check(PgResultPtr r, const std::string& what) {
 }
 
 std::string Session::server_message(const PGresult* r) const {
-  const char* primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  const char* primary = r != nullptr ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
   std::string out = primary != nullptr ? primary : one_line(PQerrorMessage(conn_));
   out += detail_of(r);
-  if (const char* hint = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_HINT) : nullptr) {
+  if (const char* hint = r != nullptr ? PQresultErrorField(r, PG_DIAG_MESSAGE_HINT) : nullptr) {
     out += std::string("; ") + hint;
   }
   return out;
