@@ -2,7 +2,6 @@
 // translation into the service's and the listeners' configuration.
 #include "service/masa_settings.h"
 
-#include <arpa/inet.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -18,42 +17,6 @@ namespace vouchsafe::service {
 namespace {
 
 using namespace std::chrono_literals;
-
-Result<Listener> read_listener(std::string_view text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string_view::npos) return fail(ErrorCode::usage, "no :PORT");
-  Listener l;
-  l.address = std::string(text.substr(0, colon));
-  const bool bracketed =
-      l.address.size() > 2 && l.address.front() == '[' && l.address.back() == ']';
-  if (bracketed) {
-    l.address = l.address.substr(1, l.address.size() - 2);
-  } else if (l.address.find(':') != std::string::npos) {
-    return fail(ErrorCode::usage, "an IPv6 address goes in brackets, as in [::1]:8443");
-  }
-  in6_addr ignored{};
-  const int family = bracketed ? AF_INET6 : AF_INET;
-  if (::inet_pton(family, l.address.c_str(), &ignored) != 1) {
-    return fail(ErrorCode::usage, "not an IP address");
-  }
-  const auto port = config::detail::parse_int64(text.substr(colon + 1));
-  if (!port || *port < 0 || *port > 65535 || text.substr(colon + 1).size() > 5) {
-    return fail(ErrorCode::usage, "the port is not a number from 0 to 65535");
-  }
-  l.port = static_cast<unsigned short>(*port);
-  return l;
-}
-
-std::string format_listener(const Listener& l) {
-  const bool v6 = l.address.find(':') != std::string::npos;
-  return (v6 ? "[" + l.address + "]" : l.address) + ":" + std::to_string(l.port);
-}
-
-config::Type<Listener> listener() {
-  return config::parsed<Listener>(
-      "HOST:PORT with an IPv4 address or a bracketed IPv6 one, and a port from 0 to 65535",
-      read_listener, format_listener);
-}
 
 // A key reference: a pkcs11: URI (checked for syntax here; the token is
 // reached when the key is opened), or the path of a key file that exists.
@@ -114,9 +77,9 @@ config::Schema<MasaSettings> make_schema() {
            "The TLS and signing keys' passphrase: this file's first line, else "
            "$VOUCHSAFE_MASA_PASSPHRASE.");
   s->section("listen")
-      .key("public", &S::listen, listener(),
+      .key("public", &S::listen, listener_type(),
            "Registrars: HTTPS, a client certificate required. Port 0: any free port.")
-      .key("admin", &S::admin, listener(),
+      .key("admin", &S::admin, listener_type(),
            "/healthz /readyz /metrics: plain HTTP, keep it on loopback.");
   s->section("tls")
       .key("certificate", &S::tls_certificate, config::file_path(false),
@@ -255,10 +218,6 @@ constexpr std::string_view k_preamble =
     "# unknown, of the wrong type or out of range stops `vouchsafe masa serve`.\n";
 
 }  // namespace
-
-Result<Listener> parse_listener(std::string_view text, std::string origin) {
-  return config::parse_text(listener(), text, std::move(origin));
-}
 
 Result<MasaSettings> parse_masa_settings(std::string_view toml_text, std::string_view origin) {
   return config::parse(schema(), toml_text, origin);

@@ -14,14 +14,9 @@
 #include "core/result.h"
 #include "masa/masa_service.h"
 #include "net/server_options.h"
+#include "service/listener.h"
 
 namespace vouchsafe::service {
-
-struct Listener {
-  std::string address = "127.0.0.1";
-  unsigned short port = 8443;
-  friend bool operator==(const Listener&, const Listener&) = default;
-};
 
 // One key of [masa_keys.ID]: a product's key (architecture 2) or a key slot
 // "<product>-<slot>" (architecture 4).
@@ -81,9 +76,6 @@ Result<MasaSettings> parse_masa_settings(std::string_view toml_text, std::string
 // Reads the file, then applies VOUCHSAFE_MASA_LISTEN / _ADMIN (HOST:PORT),
 // VOUCHSAFE_STORE and VOUCHSAFE_HOME, each checked as the file's keys are.
 Result<MasaSettings> load_masa_settings(const std::string& path);
-
-// HOST:PORT as [listen] takes it, from a flag or variable named `origin`.
-Result<Listener> parse_listener(std::string_view text, std::string origin);
 
 // The configuration `masa init` writes for a home: the defaults, with the
 // home and the key files under masa_dir.

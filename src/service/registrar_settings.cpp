@@ -2,7 +2,6 @@
 // their translation into the service's and the listeners' configuration.
 #include "service/registrar_settings.h"
 
-#include <arpa/inet.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -19,41 +18,6 @@ namespace {
 using namespace std::chrono_literals;
 
 // HOST:PORT, as masa.toml's listeners (see masa_settings.cpp).
-Result<Listener> read_listener(std::string_view text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string_view::npos) return fail(ErrorCode::usage, "no :PORT");
-  Listener l;
-  l.address = std::string(text.substr(0, colon));
-  const bool bracketed =
-      l.address.size() > 2 && l.address.front() == '[' && l.address.back() == ']';
-  if (bracketed) {
-    l.address = l.address.substr(1, l.address.size() - 2);
-  } else if (l.address.find(':') != std::string::npos) {
-    return fail(ErrorCode::usage, "an IPv6 address goes in brackets, as in [::1]:9443");
-  }
-  in6_addr ignored{};
-  if (::inet_pton(bracketed ? AF_INET6 : AF_INET, l.address.c_str(), &ignored) != 1) {
-    return fail(ErrorCode::usage, "not an IP address");
-  }
-  const auto port = config::detail::parse_int64(text.substr(colon + 1));
-  if (!port || *port < 0 || *port > 65535 || text.substr(colon + 1).size() > 5) {
-    return fail(ErrorCode::usage, "the port is not a number from 0 to 65535");
-  }
-  l.port = static_cast<unsigned short>(*port);
-  return l;
-}
-
-std::string format_listener(const Listener& l) {
-  const bool v6 = l.address.find(':') != std::string::npos;
-  return (v6 ? "[" + l.address + "]" : l.address) + ":" + std::to_string(l.port);
-}
-
-config::Type<Listener> listener() {
-  return config::parsed<Listener>(
-      "HOST:PORT with an IPv4 address or a bracketed IPv6 one, and a port from 0 to 65535",
-      read_listener, format_listener);
-}
-
 // RFC 8995 §2.3.2: an authority, "host[:port]", no scheme, no path.
 config::Type<std::string> authority() {
   return config::string_where("a MASA authority such as masa.example.com:443 (no scheme, no path)",
@@ -93,10 +57,10 @@ config::Schema<RegistrarSettings> make_schema() {
       .key("organization", &S::organization, config::text(0, 64),
            "Subject O of the LDevIDs the domain CA issues; \"\": none.");
   s->section("listen")
-      .key("public", &S::listen, listener(),
+      .key("public", &S::listen, listener_type(),
            "Pledges: HTTPS, their IDevID required as client certificate. Port 0: any free "
            "port.")
-      .key("admin", &S::admin, listener(),
+      .key("admin", &S::admin, listener_type(),
            "/healthz /readyz /metrics: plain HTTP, keep it on loopback.");
   s->section("tls")
       .key("certificate", &S::tls_certificate, config::file_path(false),
@@ -213,10 +177,11 @@ Result<RegistrarSettings> load_registrar_settings(const std::string& path) {
   }
   ASSIGN_OR_RETURN(auto s, parse_registrar_settings(as_text(*text), path));
   if (const char* v = std::getenv("VOUCHSAFE_REGISTRAR_LISTEN")) {
-    ASSIGN_OR_RETURN(s.listen, config::parse_text(listener(), v, "VOUCHSAFE_REGISTRAR_LISTEN"));
+    ASSIGN_OR_RETURN(s.listen,
+                     config::parse_text(listener_type(), v, "VOUCHSAFE_REGISTRAR_LISTEN"));
   }
   if (const char* v = std::getenv("VOUCHSAFE_REGISTRAR_ADMIN")) {
-    ASSIGN_OR_RETURN(s.admin, config::parse_text(listener(), v, "VOUCHSAFE_REGISTRAR_ADMIN"));
+    ASSIGN_OR_RETURN(s.admin, config::parse_text(listener_type(), v, "VOUCHSAFE_REGISTRAR_ADMIN"));
   }
   if (const char* v = std::getenv("VOUCHSAFE_REGISTRAR_STORE")) s.store = v;
   return s;
