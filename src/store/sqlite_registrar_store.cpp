@@ -299,19 +299,7 @@ class SqliteRegistrarStore final : public RegistrarStore {
 }  // namespace
 
 Result<std::unique_ptr<RegistrarStore>> open_sqlite_registrar_store(const std::string& path) {
-  if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) {
-    return fail(ErrorCode::usage, "the registrar store must be a file path, not '" + path + "'");
-  }
-  TRY(detail::create_private_file(path, "the registrar store"));
-  sqlite3* raw = nullptr;
-  const int rc =
-      sqlite3_open_v2(path.c_str(), &raw,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
-  DbPtr db(raw);
-  if (rc != SQLITE_OK) {
-    return fail(ErrorCode::io_error, "cannot open the registrar store " + path + ": " +
-                                         (raw ? sqlite3_errmsg(raw) : "out of memory"));
-  }
+  ASSIGN_OR_RETURN(auto db, detail::open_database_file(path, "the registrar store"));
   auto store = std::make_unique<SqliteRegistrarStore>(std::move(db));
   TRY(store->migrate());
   TRY(store->open_writer(path));

@@ -623,19 +623,7 @@ Result<KeyMode> parse_key_mode(std::string_view name) {
 Result<std::unique_ptr<AssetStore>> open_sqlite_store(const std::string& path) {
   // The audit log has a connection of its own, which must reach the same
   // database: a file, not a private in-memory one.
-  if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) {
-    return fail(ErrorCode::usage, "the asset store must be a file path, not '" + path + "'");
-  }
-  TRY(detail::create_private_file(path, "the asset store"));
-  sqlite3* raw = nullptr;
-  const int rc =
-      sqlite3_open_v2(path.c_str(), &raw,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
-  DbPtr db(raw);
-  if (rc != SQLITE_OK) {
-    return fail(ErrorCode::io_error, "cannot open the asset store " + path + ": " +
-                                         (raw ? sqlite3_errmsg(raw) : "out of memory"));
-  }
+  ASSIGN_OR_RETURN(auto db, detail::open_database_file(path, "the asset store"));
   auto store = std::make_unique<SqliteStore>(std::move(db));
   TRY(store->migrate());
   TRY(store->open_writer(path));

@@ -124,4 +124,21 @@ void StatementCache::give_back(std::string sql, StmtPtr stmt) {
   if (idle.size() < k_idle_per_text) idle.push_back(std::move(stmt));
 }
 
+Result<DbPtr> open_database_file(const std::string& path, const std::string& what) {
+  if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) {
+    return fail(ErrorCode::usage, what + " must be a file path, not '" + path + "'");
+  }
+  TRY(create_private_file(path, what));
+  sqlite3* raw = nullptr;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  DbPtr db(raw);
+  if (rc != SQLITE_OK) {
+    return fail(ErrorCode::io_error, "cannot open " + what + " " + path + ": " +
+                                         (raw != nullptr ? sqlite3_errmsg(raw) : "out of memory"));
+  }
+  return db;
+}
+
 }  // namespace vouchsafe::store::detail

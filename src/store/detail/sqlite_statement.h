@@ -31,6 +31,12 @@ using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalize>;
 // left as it is. `what` names the store in messages.
 Status create_private_file(const std::string& path, const std::string& what);
 
+// Opens (creating, mode 0600) the store's database file for reading and
+// writing, shared by threads. The store has a second connection (its
+// writer) to the same database, so `path` must be a file, not ":memory:"
+// or a "file:" URI. `what` names the store in messages.
+Result<DbPtr> open_database_file(const std::string& path, const std::string& what);
+
 // The store error for the connection's last failure; constraint violations
 // on a key become duplicate_member.
 Unexpected db_error(sqlite3* db, const std::string& what);
