@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "core/date_time.h"
+#include "core/text_lines.h"
 #include "crypto/keys.h"
 #include "factory/authority.h"
 #include "factory/device_import.h"
@@ -43,10 +44,86 @@ std::string csv_field(const std::string& s) {
 }
 
 struct ListArgs {
-  std::string home, product, issuing_ca, format = "text", out, serial;
+  std::string home, product, issuing_ca, format = "text", out, serial, serials_file;
   bool json_output = false;
   bool pem = false;
 };
+
+// One device as a JSON array member, a CSV row or a text line.
+class DeviceWriter {
+ public:
+  DeviceWriter(std::ostream& out, std::string format, bool full_export)
+      : out_(out), format_(std::move(format)), full_export_(full_export) {
+    if (format_ == "json") out_ << "[";
+    if (format_ == "csv") {
+      out_ << "serial,product,issuing_ca,key_mode,issued_at,reissue_count,certificate_sha256"
+           << (full_export_ ? ",certificate" : "") << "\r\n";
+    }
+  }
+
+  bool write(const store::DeviceRecord& d) {
+    const json j = device_json(d, full_export_);
+    if (format_ == "json") {
+      out_ << (first_ ? "\n  " : ",\n  ") << j.dump();
+    } else if (format_ == "csv") {
+      out_ << csv_field(d.serial) << "," << csv_field(d.product) << "," << csv_field(d.issuing_ca)
+           << "," << j["key_mode"].get<std::string>() << "," << j["issued_at"].get<std::string>()
+           << "," << d.reissue_count << "," << j["certificate_sha256"].get<std::string>();
+      if (full_export_) out_ << "," << base64_encode(d.certificate_der);
+      out_ << "\r\n";
+    } else {
+      out_ << d.serial << "\t" << d.product << "\t" << d.issuing_ca << "\t"
+           << j["key_mode"].get<std::string>() << "\t" << j["issued_at"].get<std::string>() << "\n";
+    }
+    first_ = false;
+    return static_cast<bool>(out_);
+  }
+
+  void finish() {
+    if (format_ == "json") out_ << (first_ ? "]\n" : "\n]\n");
+    out_.flush();
+  }
+
+ private:
+  std::ostream& out_;
+  std::string format_;
+  bool full_export_;
+  bool first_ = true;
+};
+
+constexpr std::size_t k_max_serial_line = 256;
+
+// The devices named in a file, one serial per line, in its order: a
+// shipment's devices out of millions, each found by its key. A serial the
+// store lacks is an error once the others are written.
+Status export_listed(store::AssetStore& store, const std::string& path, DeviceWriter& writer) {
+  std::ifstream in(path);
+  if (!in) return fail(ErrorCode::io_error, "cannot read " + path);
+  std::size_t missing = 0;
+  std::string first_missing;
+  std::size_t line_number = 0;
+  std::string line;
+  for (LineRead read; (read = read_line(in, line, k_max_serial_line)) != LineRead::end;) {
+    ++line_number;
+    if (read == LineRead::too_long) {
+      return fail(ErrorCode::invalid_value,
+                  path + ":" + std::to_string(line_number) + ": longer than a serial");
+    }
+    if (line.empty() || line[0] == '#') continue;
+    ASSIGN_OR_RETURN(auto device, store.find_device(line));
+    if (!device) {
+      if (missing++ == 0) first_missing = line;
+      continue;
+    }
+    if (!writer.write(*device)) return fail(ErrorCode::io_error, "write failed");
+  }
+  if (in.bad()) return fail(ErrorCode::io_error, "cannot read " + path);
+  if (missing != 0) {
+    return fail(ErrorCode::invalid_value, std::to_string(missing) + " serial(s) of " + path +
+                                              " not in the store, the first: " + first_missing);
+  }
+  return {};
+}
 
 int list_command(const ListArgs& a, bool full_export) {
   auto store = factory::open_store(factory::resolve_home(a.home));
@@ -57,37 +134,15 @@ int list_command(const ListArgs& a, bool full_export) {
     if (!file) return report_error({ErrorCode::io_error, "cannot write " + a.out});
   }
   std::ostream& out = a.out.empty() ? std::cout : file;
-  const std::string format = a.json_output ? "json" : a.format;
-  bool first = true;
-  if (format == "json") out << "[";
-  if (format == "csv") {
-    out << "serial,product,issuing_ca,key_mode,issued_at,reissue_count,certificate_sha256"
-        << (full_export ? ",certificate" : "") << "\r\n";
-  }
+  DeviceWriter writer(out, a.json_output ? "json" : a.format, full_export);
   // Streams: an export of millions of devices never sits in memory.
-  auto status =
-      (*store)->for_each_device({a.product, a.issuing_ca}, [&](const store::DeviceRecord& d) {
-        const json j = device_json(d, full_export);
-        if (format == "json") {
-          out << (first ? "\n  " : ",\n  ") << j.dump();
-        } else if (format == "csv") {
-          out << csv_field(d.serial) << "," << csv_field(d.product) << ","
-              << csv_field(d.issuing_ca) << "," << j["key_mode"].get<std::string>() << ","
-              << j["issued_at"].get<std::string>() << "," << d.reissue_count << ","
-              << j["certificate_sha256"].get<std::string>();
-          if (full_export) out << "," << base64_encode(d.certificate_der);
-          out << "\r\n";
-        } else {
-          out << d.serial << "\t" << d.product << "\t" << d.issuing_ca << "\t"
-              << j["key_mode"].get<std::string>() << "\t" << j["issued_at"].get<std::string>()
-              << "\n";
-        }
-        first = false;
-        return static_cast<bool>(out);
-      });
-  if (format == "json") out << (first ? "]\n" : "\n]\n");
+  const auto status =
+      a.serials_file.empty()
+          ? (*store)->for_each_device({a.product, a.issuing_ca},
+                                      [&](const store::DeviceRecord& d) { return writer.write(d); })
+          : export_listed(**store, a.serials_file, writer);
+  writer.finish();
   if (!status) return report_error(status.error());
-  out.flush();
   if (!out) return report_error({ErrorCode::io_error, "write failed"});
   return k_exit_ok;
 }
@@ -269,8 +324,14 @@ void add_device_commands(CLI::App& app, Action& action) {
       ->capture_default_str();
   exp->add_option("--out", ea->out, "Output file (default: standard output)");
   exp->add_option("--product", ea->product, "Only this product");
+  exp->add_option("--serials", ea->serials_file,
+                  "Only the devices named in FILE, one serial per line, in its order; a serial\n"
+                  "the store lacks is reported after the others are written (exit 1)")
+      ->excludes("--product");
   exp->footer(
-      std::string("\nEXAMPLES:\n  vouchsafe device export --format csv --out devices.csv\n") +
+      std::string(
+          "\nEXAMPLES:\n  vouchsafe device export --format csv --out devices.csv\n"
+          "  vouchsafe device export --format csv --serials shipment.txt --out shipment.csv\n") +
       k_exit_codes_help);
   exp->callback([&action, ea] { action = [ea] { return list_command(*ea, true); }; });
   auto ia = std::make_shared<ImportArgs>();

@@ -221,6 +221,20 @@ check "without a terminal, plain lines" 0 sh -c "\"$vs\" idevid batch --product 
 # --- listings for the sales systems
 check "export as JSON parses" 0 sh -c "\"$vs\" device export --format json | $py -c 'import json,sys; d=json.load(sys.stdin); assert all(\"certificate\" in x for x in d)'"
 check "show an unknown device" 1 "$vs" device show WG-NOPE-1
+# A shipment's devices by serial, in the file's order, the same rows as the full export.
+printf '# shipment 7\nWG-SZ3-00000007\nWG-SZ2-00000003\n' > shipment.txt
+check "export of listed serials" 0 sh -c "\"$vs\" device export --format csv --serials shipment.txt > shipment.csv"
+same "listed serials come out in the file's order" "$(cut -d, -f1 shipment.csv | tr -d '\r' | paste -sd' ')" \
+  "serial WG-SZ3-00000007 WG-SZ2-00000003"
+same "a listed device's row is its row of the full export" \
+  "$(grep '^WG-SZ2-00000003,' shipment.csv)" "$(grep '^WG-SZ2-00000003,' export.csv)"
+printf 'WG-SZ3-00000007\nWG-NOPE-1\nWG-NOPE-2\n' > unknown.txt
+check "an unknown listed serial fails" 1 sh -c "\"$vs\" device export --format csv --serials unknown.txt >unknown.csv 2>unknown.err"
+check "naming how many and the first" 0 grep -q '2 serial(s) of unknown.txt not in the store, the first: WG-NOPE-1' unknown.err
+check "after writing the known ones" 0 grep -q '^WG-SZ3-00000007,' unknown.csv
+head -c 2000 /dev/zero | tr '\0' 'A' > long.txt
+check "an overlong line is refused" 1 "$vs" device export --serials long.txt
+check "naming file and line" 0 grep -q 'long.txt:1: longer than a serial' err
 
 # --- what the MASA needs to know: stolen devices, owners, policies
 check "report a device stolen" 0 "$vs" device report-stolen WG-SZ1-00000001 --reason "case 7"
