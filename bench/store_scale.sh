@@ -14,8 +14,11 @@
 #   --large N        devices in the large store (default 10000000)
 #   --small N        devices in the small store (default 10000)
 #   --backends LIST  sqlite,postgresql (default both)
-#   --sample K       devices the load draws from each store (default 40000;
-#                    at least the requests sent, so none repeats)
+#   --sample K       devices drawn at random from each store for the load
+#                    (default and at most --small: both stores see the same
+#                    number of distinct devices; each request costs a device
+#                    lookup and an audit-log write whether its device repeats
+#                    or not)
 #   --duration S     seconds of load per store and round (default 20)
 #   --rounds R       load rounds, alternating small and large (default 2;
 #                    the best round of each is reported)
@@ -42,7 +45,7 @@ build=$(cd "$build" && pwd)
 vs=$build/bin/vouchsafe
 load=$build/bin/masa_load
 
-large=10000000 small=10000 backends=sqlite,postgresql sample=40000 duration=20 rounds=2
+large=10000000 small=10000 backends=sqlite,postgresql sample=10000 duration=20 rounds=2
 concurrency=8 work=
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -102,31 +105,29 @@ since() { echo "$(now) - $1" | bc -l; }
 export VOUCHSAFE_CA_PASSPHRASE=bench-ca-passphrase
 export VOUCHSAFE_MASA_PASSPHRASE=bench-masa-passphrase
 
-# ---- inputs: seeds for each size, a random sample of each for the load
-make_seeds() {  # make_seeds N FILE SAMPLE-FILE
-  [ -s "$2" ] && [ -s "$3" ] && return 0
-  /usr/bin/python3 - "$1" "$2" "$3" "$sample" <<'EOF'
-import os, random, sys
-n, path, sample_path, k = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
-chosen = set(random.sample(range(1, n + 1), min(k, n)))
-with open(path + ".tmp", "w") as out, open(sample_path + ".tmp", "w") as picked:
+# ---- inputs: seeds for each size, and the same number of devices drawn at
+# random from each for the load
+make_seeds() {  # make_seeds N FILE
+  [ -s "$2" ] && return 0
+  /usr/bin/python3 - "$1" "$2" <<'EOF'
+import os, sys
+n, path = int(sys.argv[1]), sys.argv[2]
+with open(path + ".tmp", "w") as out:
     for start in range(1, n + 1, 100000):
         count = min(100000, n + 1 - start)
         hex_seeds = os.urandom(32 * count).hex()
-        lines = []
-        for i in range(count):
-            line = "WG-F1-%08d,%s\n" % (start + i, hex_seeds[64 * i:64 * i + 64])
-            lines.append(line)
-            if start + i in chosen:
-                picked.write(line)
-        out.write("".join(lines))
+        out.write("".join("WG-F1-%08d,%s\n" % (start + i, hex_seeds[64 * i:64 * i + 64])
+                          for i in range(count)))
 os.rename(path + ".tmp", path)
-os.rename(sample_path + ".tmp", sample_path)
 EOF
 }
 say "work directory $work"
-make_seeds "$small" "$work/seeds-small.csv" "$work/sample-small.csv"
-make_seeds "$large" "$work/seeds-large.csv" "$work/sample-large.csv"
+make_seeds "$small" "$work/seeds-small.csv"
+make_seeds "$large" "$work/seeds-large.csv"
+[ "$sample" -le "$small" ] || sample=$small
+for size in small large; do
+  [ -s "$work/sample-$size-$sample.csv" ] || shuf -n "$sample" "$work/seeds-$size.csv" >"$work/sample-$size-$sample.csv"
+done
 
 # ---- the owner's registrars (TLS client certificates with id-kp-cmcRA)
 if [ ! -s "$work/registrars/registrar-4.pem" ]; then
@@ -208,10 +209,10 @@ issue() {  # issue BACKEND SIZE COUNT
   batch_seconds[$1-$2]=$(cut -d' ' -f1 "$home/batch.done")
   bytes_used[$1-$2]=$(cat "$home/bytes")
   # The load's devices: the sample's IDevIDs, found by serial.
-  if [ ! -s "$home/sample-devices.csv" ]; then
-    cut -d, -f1 "$work/sample-$2.csv" >"$home/sample.serials"
-    VOUCHSAFE_HOME=$home/home VOUCHSAFE_STORE=$store \
-      "$vs" device export --format csv --serials "$home/sample.serials" --out "$home/sample-devices.csv"
+  if [ ! -s "$home/sample-devices-$sample.csv" ]; then
+    cut -d, -f1 "$work/sample-$2-$sample.csv" >"$home/sample.serials"
+    VOUCHSAFE_HOME=$home/home VOUCHSAFE_STORE=$store "$vs" device export --format csv \
+      --serials "$home/sample.serials" --out "$home/sample-devices-$sample.csv"
   fi
 }
 
@@ -242,8 +243,8 @@ serve_and_load() {  # serve_and_load BACKEND SIZE
   fi
   read -r port _ <"$home/ready"
   out=$("$load" --url "https://127.0.0.1:$port" --ca "$home/home/masa/masa-ca.pem" \
-    --registrars "$work/registrars" --seeds "$work/sample-$2.csv" --devices "$home/sample-devices.csv" \
-    --server-pid "$masa_pid" --modes keep-alive --duration "$duration" --requests "$sample" \
+    --registrars "$work/registrars" --seeds "$work/sample-$2-$sample.csv" --devices "$home/sample-devices-$sample.csv" \
+    --server-pid "$masa_pid" --modes keep-alive --duration "$duration" --requests 100000 \
     --concurrency "$concurrency")
   echo "$out" >>"$home/load.log"
   kill "$masa_pid"
