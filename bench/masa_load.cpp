@@ -7,6 +7,7 @@
 // signatures a voucher costs once registrar chains are cached. With
 // --write-requests it only writes the requests to files, for another client
 // (scripts/faults) to send. Usage: bench/masa_load.sh, or masa_load --help.
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -31,6 +32,7 @@
 #include "crypto/keys.h"
 #include "crypto/seed_derivation.h"
 #include "crypto/signer.h"
+#include "handshake_floor.h"
 #include "net/https_connection.h"
 #include "pledge/voucher_request.h"
 #include "registrar/voucher_request.h"
@@ -236,6 +238,15 @@ struct Bound {
   }
   // A resumed handshake (psk_dhe_ke) costs the server its ECDHE alone.
   [[nodiscard]] double resumed_rate() const { return cores / (t_ecdhe + 3 * t_verify + t_sign); }
+  // What raw OpenSSL spends per server handshake (handshake_floor.h) in
+  // place of the handshake's public-key operations alone.
+  HandshakeFloor floor;
+  [[nodiscard]] double fresh_floor_rate() const {
+    return cores / (floor.t_full + 3 * t_verify + t_sign);
+  }
+  [[nodiscard]] double resumed_floor_rate() const {
+    return cores / (floor.t_resumed + 3 * t_verify + t_sign);
+  }
 };
 
 // Raw EVP_DigestSign / EVP_DigestVerify, ECDSA P-256 with SHA-256, over a
@@ -592,6 +603,13 @@ Result<ModeResult> run_mode(const Options& o, const net::Url& where,
     std::printf("; per MASA CPU: %.0f/s if it had every core = %.1f%% of the bound\n", alone,
                 100 * alone / limit);
     result.alone = alone;
+    if (mode != Mode::keep_alive && bound.floor.t_full > 0) {
+      const double floor =
+          mode == Mode::new_connection ? bound.fresh_floor_rate() : bound.resumed_floor_rate();
+      std::printf(
+          "  vs OpenSSL's own handshake + the voucher's crypto %.0f/s: per MASA CPU %.1f%%\n",
+          floor, 100 * alone / floor);
+    }
   } else {
     std::printf("\n");
   }
@@ -723,6 +741,12 @@ int run(const Options& o) {
                registrars->size(), devices->size());
 
   Bound bound = measure_bound();
+  if (auto floor =
+          measure_handshake_floor(registrars->front().cert_file, registrars->front().key_file)) {
+    bound.floor = *floor;
+  } else {
+    std::fprintf(stderr, "masa_load: no handshake floor: %s\n", floor.error().message.c_str());
+  }
   if (o.token_sign_rate > 0) {
     // Per-core seconds of a token signature: the token's rate on every core.
     bound.t_sign = bound.cores / o.token_sign_rate;
@@ -735,6 +759,15 @@ int run(const Options& o) {
       "  on a fresh connection (+ X25519 %.1f us, a signature and a verification): %.0f/s;"
       " resumed (+ X25519): %.0f/s\n",
       bound.t_ecdhe * 1e6, bound.fresh_rate(), bound.resumed_rate());
+  if (bound.floor.t_full > 0) {
+    std::printf(
+        "OpenSSL %s itself, server side, one thread, memory BIOs: full handshake with the\n"
+        "  registrar's certificate chain %.1f us, resumed %.1f us; with the voucher's crypto:\n"
+        "  %.0f/s fresh, %.0f/s resumed (d2i_X509 of that certificate alone: %.1f us)\n",
+        OpenSSL_version(OPENSSL_VERSION_STRING), bound.floor.t_full * 1e6,
+        bound.floor.t_resumed * 1e6, bound.fresh_floor_rate(), bound.resumed_floor_rate(),
+        bound.floor.t_certificate_decode * 1e6);
+  }
   std::printf("(the load client runs on the same cores as the MASA; see the CPU lines)\n");
   std::fflush(stdout);
 
