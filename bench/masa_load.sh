@@ -4,7 +4,7 @@
 # effective rate limit; runs bench/masa_load against it in keep-alive and
 # new-connection modes; stops the MASA and removes everything at the end.
 #
-#   cmake --preset release && cmake --build --preset release --target vouchsafe masa_load
+#   cmake --preset release && cmake --build --preset release --target vouchsafe masa_load gnutls_floor
 #   bench/masa_load.sh [BUILD_DIR=build/release] [masa_load flags...]
 #   e.g. bench/masa_load.sh build/release --duration 10 --concurrency 16
 #
@@ -113,5 +113,9 @@ status=0
 if [ "$status" -ne 0 ]; then
   echo "--- last lines of the MASA log" >&2
   tail -n 20 masa.log >&2
+fi
+# The same handshakes in GnuTLS, for comparison with OpenSSL's floor above.
+if [ -x "$build/bin/gnutls_floor" ]; then
+  "$build/bin/gnutls_floor" registrars/registrar-1.pem registrars/registrar-1.key || true
 fi
 exit "$status"

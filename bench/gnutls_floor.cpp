@@ -1,0 +1,228 @@
+// The server's share of TLS 1.3 handshakes in GnuTLS, measured as
+// handshake_floor.cpp measures OpenSSL's: a client presenting a
+// registrar's certificate chain, a server with a P-256 key that asks for a
+// client certificate (any issuer) and issues one session ticket, in one
+// thread over in-memory transport, the server's calls timed. It tells what
+// moving the MASA's listener to GnuTLS would buy (docs/cluster.md).
+//
+//   gnutls_floor CLIENT-CHAIN.pem CLIENT-KEY.pem
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <string>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr int k_handshakes = 300;  // per round
+
+// One direction of the in-memory transport.
+struct Pipe {
+  std::deque<unsigned char> bytes;
+};
+struct Endpoint {
+  Pipe* in = nullptr;
+  Pipe* out = nullptr;
+  gnutls_session_t session = nullptr;
+};
+
+ssize_t push(gnutls_transport_ptr_t ptr, const void* data, size_t size) {
+  auto* e = static_cast<Endpoint*>(ptr);
+  const auto* p = static_cast<const unsigned char*>(data);
+  e->out->bytes.insert(e->out->bytes.end(), p, p + size);
+  return static_cast<ssize_t>(size);
+}
+
+ssize_t pull(gnutls_transport_ptr_t ptr, void* data, size_t size) {
+  auto* e = static_cast<Endpoint*>(ptr);
+  if (e->in->bytes.empty()) {
+    gnutls_transport_set_errno(e->session, EAGAIN);
+    return -1;
+  }
+  const size_t n = std::min(size, e->in->bytes.size());
+  std::copy_n(e->in->bytes.begin(), n, static_cast<unsigned char*>(data));
+  e->in->bytes.erase(e->in->bytes.begin(), e->in->bytes.begin() + static_cast<long>(n));
+  return static_cast<ssize_t>(n);
+}
+
+void attach(Endpoint& e) {
+  gnutls_transport_set_ptr(e.session, &e);
+  gnutls_transport_set_push_function(e.session, push);
+  gnutls_transport_set_pull_function(e.session, pull);
+}
+
+bool check(int rc, const char* what) {
+  if (rc >= 0) return true;
+  (void)std::fprintf(stderr, "gnutls_floor: %s: %s\n", what, gnutls_strerror(rc));
+  return false;
+}
+
+struct Setup {
+  gnutls_certificate_credentials_t server_cred = nullptr;
+  gnutls_certificate_credentials_t client_cred = nullptr;
+  gnutls_datum_t ticket_key{};
+};
+
+// Returns the server's seconds for one handshake, or a negative value on
+// failure; `resumed` says whether it resumed `ticket` (replaced by the new
+// one the client received).
+std::string g_last_desc;  // how the last handshake went, for the report
+
+double handshake(const Setup& s, gnutls_datum_t& ticket, bool& resumed) {
+  Pipe to_server;
+  Pipe to_client;
+  Endpoint server{&to_server, &to_client};
+  Endpoint client{&to_client, &to_server};
+  double server_seconds = 0;
+  auto timed = [&](auto call) {
+    const auto start = Clock::now();
+    auto r = call();
+    server_seconds += std::chrono::duration<double>(Clock::now() - start).count();
+    return r;
+  };
+  bool ok = timed([&] {
+    return gnutls_init(&server.session, GNUTLS_SERVER | GNUTLS_NONBLOCK) >= 0 &&
+           gnutls_priority_set_direct(server.session, "NORMAL:-VERS-ALL:+VERS-TLS1.3", nullptr) >=
+               0 &&
+           gnutls_credentials_set(server.session, GNUTLS_CRD_CERTIFICATE, s.server_cred) >= 0 &&
+           gnutls_session_ticket_enable_server(server.session, &s.ticket_key) >= 0;
+  });
+  if (!ok) return -1;
+  timed([&] {
+    // Ask for a certificate, accept any issuer: as the MASA does.
+    gnutls_certificate_server_set_request(server.session, GNUTLS_CERT_REQUIRE);
+    return 0;
+  });
+  attach(server);
+  if (!check(gnutls_init(&client.session, GNUTLS_CLIENT | GNUTLS_NONBLOCK), "client init") ||
+      !check(gnutls_priority_set_direct(client.session, "NORMAL:-VERS-ALL:+VERS-TLS1.3", nullptr),
+             "client priority") ||
+      !check(gnutls_credentials_set(client.session, GNUTLS_CRD_CERTIFICATE, s.client_cred),
+             "client credentials")) {
+    return -1;
+  }
+  attach(client);
+  if (ticket.size > 0 && !check(gnutls_session_set_data(client.session, ticket.data, ticket.size),
+                                "offer the ticket")) {
+    return -1;
+  }
+  bool server_done = false;
+  bool client_done = false;
+  for (int round = 0; round < 20 && !(server_done && client_done); ++round) {
+    if (!client_done) {
+      const int r = gnutls_handshake(client.session);
+      if (r == GNUTLS_E_SUCCESS) {
+        client_done = true;
+      } else if (r != GNUTLS_E_AGAIN && !check(r, "client handshake")) {
+        return -1;
+      }
+    }
+    if (!server_done) {
+      const int r = timed([&] { return gnutls_handshake(server.session); });
+      if (r == GNUTLS_E_SUCCESS) {
+        server_done = true;
+      } else if (r != GNUTLS_E_AGAIN && !check(r, "server handshake")) {
+        return -1;
+      }
+    }
+  }
+  if (!server_done || !client_done) return -1;
+  // The identity the MASA needs: the client's certificate, as DER.
+  unsigned int count = 0;
+  const bool has_peer = timed(
+      [&] { return gnutls_certificate_get_peers(server.session, &count) != nullptr && count > 0; });
+  if (!has_peer) return -1;
+  resumed = timed([&] { return gnutls_session_is_resumed(server.session) != 0; });
+  const char* group = gnutls_group_get_name(gnutls_group_get(server.session));
+  g_last_desc = std::string("(key exchange group: ") + (group != nullptr ? group : "none") + ")";
+  // The client reads the NewSessionTicket.
+  unsigned char byte = 0;
+  (void)gnutls_record_recv(client.session, &byte, 1);
+  gnutls_free(ticket.data);
+  ticket = {};
+  if (!check(gnutls_session_get_data2(client.session, &ticket), "client ticket")) return -1;
+  timed([&] {
+    gnutls_deinit(server.session);
+    return 0;
+  });
+  gnutls_deinit(client.session);
+  return server_seconds;
+}
+
+double best_of_three(const Setup& s, bool resume) {
+  double best = 1e9;
+  for (int round = 0; round < 3; ++round) {
+    gnutls_datum_t ticket{};
+    bool resumed = false;
+    if (resume && handshake(s, ticket, resumed) < 0) return -1;
+    double total = 0;
+    for (int i = 0; i < k_handshakes; ++i) {
+      if (!resume) {
+        gnutls_free(ticket.data);
+        ticket = {};
+      }
+      const double t = handshake(s, ticket, resumed);
+      if (t < 0 || resumed != resume) {
+        (void)std::fprintf(stderr, "gnutls_floor: a handshake %s\n",
+                           t < 0 ? "failed" : "did not resume as expected");
+        return -1;
+      }
+      total += t;
+    }
+    gnutls_free(ticket.data);
+    best = std::min(best, total / k_handshakes);
+  }
+  return best;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    (void)std::fputs("usage: gnutls_floor CLIENT-CHAIN.pem CLIENT-KEY.pem\n", stderr);
+    return 2;
+  }
+  Setup s;
+  // A throw-away P-256 server key and self-signed certificate.
+  gnutls_x509_privkey_t key = nullptr;
+  gnutls_x509_crt_t cert = nullptr;
+  if (!check(gnutls_global_init(), "global init") ||
+      !check(gnutls_x509_privkey_init(&key), "key init") ||
+      !check(gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+                                          GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0),
+             "server key") ||
+      !check(gnutls_x509_crt_init(&cert), "cert init") ||
+      !check(gnutls_x509_crt_set_version(cert, 3), "version") ||
+      !check(gnutls_x509_crt_set_serial(cert, "\x01", 1), "serial") ||
+      !check(gnutls_x509_crt_set_dn_by_oid(cert, GNUTLS_OID_X520_COMMON_NAME, 0, "floor.test", 10),
+             "subject") ||
+      !check(gnutls_x509_crt_set_activation_time(cert, time(nullptr) - 60), "not before") ||
+      !check(gnutls_x509_crt_set_expiration_time(cert, time(nullptr) + 3600), "not after") ||
+      !check(gnutls_x509_crt_set_key(cert, key), "public key") ||
+      !check(gnutls_x509_crt_sign2(cert, cert, key, GNUTLS_DIG_SHA256, 0), "self-sign") ||
+      !check(gnutls_certificate_allocate_credentials(&s.server_cred), "server credentials") ||
+      !check(gnutls_certificate_set_x509_key(s.server_cred, &cert, 1, key), "server identity") ||
+      !check(gnutls_certificate_allocate_credentials(&s.client_cred), "client credentials") ||
+      !check(gnutls_certificate_set_x509_key_file(s.client_cred, argv[1], argv[2],
+                                                  GNUTLS_X509_FMT_PEM),
+             "client identity") ||
+      !check(gnutls_session_ticket_key_generate(&s.ticket_key), "ticket key")) {
+    return 2;
+  }
+  const double full = best_of_three(s, false);
+  const std::string full_desc = g_last_desc;
+  const double resumed = best_of_three(s, true);
+  if (full < 0 || resumed < 0) return 1;
+  std::printf(
+      "GnuTLS %s, server side, one thread, memory transport: full handshake with the\n"
+      "  client's certificate chain %.1f us %s,\n  resumed %.1f us %s\n",
+      gnutls_check_version(nullptr), full * 1e6, full_desc.c_str(), resumed * 1e6,
+      g_last_desc.c_str());
+  return 0;
+}
