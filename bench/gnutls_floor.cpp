@@ -17,7 +17,11 @@
 #include <deque>
 #include <string>
 
+#include "call_timer.h"
+
 namespace {
+
+using vouchsafe::bench::CallTimer;
 
 using Clock = std::chrono::steady_clock;
 constexpr int k_handshakes = 300;  // per round
@@ -79,13 +83,7 @@ double handshake(const Setup& s, gnutls_datum_t& ticket, bool& resumed) {
   Pipe to_client;
   Endpoint server{&to_server, &to_client};
   Endpoint client{&to_client, &to_server};
-  double server_seconds = 0;
-  auto timed = [&](auto call) {
-    const auto start = Clock::now();
-    auto r = call();
-    server_seconds += std::chrono::duration<double>(Clock::now() - start).count();
-    return r;
-  };
+  CallTimer timed;
   bool ok = timed([&] {
     return gnutls_init(&server.session, GNUTLS_SERVER | GNUTLS_NONBLOCK) >= 0 &&
            gnutls_priority_set_direct(server.session, "NORMAL:-VERS-ALL:+VERS-TLS1.3", nullptr) >=
@@ -152,7 +150,7 @@ double handshake(const Setup& s, gnutls_datum_t& ticket, bool& resumed) {
     return 0;
   });
   gnutls_deinit(client.session);
-  return server_seconds;
+  return timed.seconds();
 }
 
 double best_of_three(const Setup& s, bool resume) {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <memory>
 
+#include "call_timer.h"
 #include "crypto/handles.h"
 #include "crypto/keys.h"
 
@@ -92,13 +93,7 @@ struct Handshake {
 // One handshake over a BIO pair; returns the server's seconds and, through
 // `session`, the ticket the client received (offered when given).
 Result<Handshake> handshake(const Contexts& c, SessionPtr& session) {
-  double server_seconds = 0;
-  auto timed = [&](auto call) {
-    const auto start = Clock::now();
-    auto r = call();
-    server_seconds += std::chrono::duration<double>(Clock::now() - start).count();
-    return r;
-  };
+  CallTimer timed;
   SslPtr server(timed([&] { return SSL_new(c.server.get()); }));
   SslPtr client(SSL_new(c.client.get()));
   BIO* server_bio = nullptr;
@@ -145,7 +140,7 @@ Result<Handshake> handshake(const Contexts& c, SessionPtr& session) {
     server.reset();
     return 0;
   });
-  return Handshake{server_seconds, resumed};
+  return Handshake{timed.seconds(), resumed};
 }
 
 // Resuming: a first, untimed full handshake gets the ticket; every timed
