@@ -109,10 +109,12 @@ Status export_listed(store::AssetStore& store, const std::string& path, DeviceWr
       return fail(ErrorCode::invalid_value,
                   path + ":" + std::to_string(line_number) + ": longer than a serial");
     }
-    if (line.empty() || line[0] == '#') continue;
-    ASSIGN_OR_RETURN(auto device, store.find_device(line));
+    const auto first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#') continue;
+    const std::string serial = line.substr(first, line.find_last_not_of(" \t") - first + 1);
+    ASSIGN_OR_RETURN(auto device, store.find_device(serial));
     if (!device) {
-      if (missing++ == 0) first_missing = line;
+      if (missing++ == 0) first_missing = serial;
       continue;
     }
     if (!writer.write(*device)) return fail(ErrorCode::io_error, "write failed");

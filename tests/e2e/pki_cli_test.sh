@@ -222,7 +222,7 @@ check "without a terminal, plain lines" 0 sh -c "\"$vs\" idevid batch --product 
 check "export as JSON parses" 0 sh -c "\"$vs\" device export --format json | $py -c 'import json,sys; d=json.load(sys.stdin); assert all(\"certificate\" in x for x in d)'"
 check "show an unknown device" 1 "$vs" device show WG-NOPE-1
 # A shipment's devices by serial, in the file's order, the same rows as the full export.
-printf '# shipment 7\nWG-SZ3-00000007\nWG-SZ2-00000003\n' > shipment.txt
+printf '# shipment 7\nWG-SZ3-00000007\n\n  WG-SZ2-00000003 \r\n' > shipment.txt
 check "export of listed serials" 0 sh -c "\"$vs\" device export --format csv --serials shipment.txt > shipment.csv"
 same "listed serials come out in the file's order" "$(cut -d, -f1 shipment.csv | tr -d '\r' | paste -sd' ')" \
   "serial WG-SZ3-00000007 WG-SZ2-00000003"
