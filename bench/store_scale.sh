@@ -28,7 +28,7 @@
 #                    measures the load. Without it a temporary directory is
 #                    used and removed.
 #
-# Space: about 1 KiB per device and backend (10^7 devices: some 25 GB for
+# Space: about 1 KiB per device and backend (10^7 devices: some 20 GB for
 # both, seeds included); time on 2 cores: the batch runs at the rate
 # bench_factory reports, the load phase takes 2 x backends x rounds x S.
 # PostgreSQL runs in the work directory on a Unix socket, with Debian's
@@ -100,7 +100,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 say() { echo "store_scale: $*" >&2; }
 now() { date +%s.%N; }
-since() { echo "$(now) - $1" | bc -l; }
+calc() { awk "BEGIN { printf \"%.9g\", ($1) }"; }  # calc EXPRESSION: floating point
+since() { calc "$(now) - $1"; }
 
 export VOUCHSAFE_CA_PASSPHRASE=bench-ca-passphrase
 export VOUCHSAFE_MASA_PASSPHRASE=bench-masa-passphrase
@@ -238,7 +239,7 @@ serve_and_load() {  # serve_and_load BACKEND SIZE
   [ -s "$home/ready" ] || { say "the MASA did not start:"; cat "$home/masa.log" >&2; exit 2; }
   local up
   up=$(since "$started")
-  if [ -z "${startup[$1-$2]:-}" ] || [ "$(echo "$up < ${startup[$1-$2]}" | bc -l)" = 1 ]; then
+  if [ -z "${startup[$1-$2]:-}" ] || [ "$(calc "$up < ${startup[$1-$2]}")" = 1 ]; then
     startup[$1-$2]=$up
   fi
   read -r port _ <"$home/ready"
@@ -253,7 +254,7 @@ serve_and_load() {  # serve_and_load BACKEND SIZE
   rate=$(echo "$out" | awk '/vouchers\/s:/ {print $2}')
   p99=$(echo "$out" | awk '/latency:/ {gsub(",", ""); print $6}')
   say "$1 $2: $rate vouchers/s, p99 $p99 ms, start-up $up s"
-  if [ -z "${best_rate[$1-$2]:-}" ] || [ "$(echo "$rate > ${best_rate[$1-$2]}" | bc -l)" = 1 ]; then
+  if [ -z "${best_rate[$1-$2]:-}" ] || [ "$(calc "$rate > ${best_rate[$1-$2]}")" = 1 ]; then
     best_rate[$1-$2]=$rate
     best_p99[$1-$2]=$p99
   fi
@@ -271,12 +272,12 @@ for b in "${backend_list[@]}"; do
   for s in small large; do
     n=$([ $s = small ] && echo "$small" || echo "$large")
     printf '%-11s %11d %10.1f %12.0f %9.0f %12.2f %10.0f %12.2f\n' "$b" "$n" \
-      "${batch_seconds[$b-$s]}" "$(echo "$n / ${batch_seconds[$b-$s]}" | bc -l)" \
-      "$(echo "${bytes_used[$b-$s]} / $n" | bc -l)" "${startup[$b-$s]}" \
+      "${batch_seconds[$b-$s]}" "$(calc "$n / ${batch_seconds[$b-$s]}")" \
+      "$(calc "${bytes_used[$b-$s]} / $n")" "${startup[$b-$s]}" \
       "${best_rate[$b-$s]}" "${best_p99[$b-$s]}"
   done
   printf '  %s: large/small vouchers/s %.1f%%, p99 %.1f%%; marginal %.0f bytes per device\n' "$b" \
-    "$(echo "100 * ${best_rate[$b-large]} / ${best_rate[$b-small]}" | bc -l)" \
-    "$(echo "100 * ${best_p99[$b-large]} / ${best_p99[$b-small]}" | bc -l)" \
-    "$(echo "(${bytes_used[$b-large]} - ${bytes_used[$b-small]}) / ($large - $small)" | bc -l)"
+    "$(calc "100 * ${best_rate[$b-large]} / ${best_rate[$b-small]}")" \
+    "$(calc "100 * ${best_p99[$b-large]} / ${best_p99[$b-small]}")" \
+    "$(calc "(${bytes_used[$b-large]} - ${bytes_used[$b-small]}) / ($large - $small)")"
 done
