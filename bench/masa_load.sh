@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Sets up a throw-away manufacturer (PKI, seed-derived devices), an owner
 # with N registrars, and a MASA on loopback with its SQLite store and no
-# effective rate limit; runs bench/masa_load against it in keep-alive and
-# new-connection modes; stops the MASA and removes everything at the end.
+# effective rate limit; runs bench/masa_load against it in keep-alive,
+# new-connection and resumed modes, then bench/gnutls_floor (the same
+# handshakes in GnuTLS) when it is built; stops the MASA and removes
+# everything at the end.
 #
 #   cmake --preset release && cmake --build --preset release --target vouchsafe masa_load gnutls_floor
 #   bench/masa_load.sh [BUILD_DIR=build/release] [masa_load flags...]
