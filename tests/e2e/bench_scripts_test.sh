@@ -20,7 +20,7 @@ if [ ! "$build/bin/masa_load" -ef "$load" ]; then
   echo "FAIL: masa_load ($load) is not beside vouchsafe ($vs)"
   exit 1
 fi
-cd "$work"
+cd "$work" || exit 1
 chmod 755 "$work"  # the postgres user walks into the store bench's data directory
 
 check "masa_load.sh runs its three modes" 0 env TMPDIR="$work" "$src/bench/masa_load.sh" "$build" \
