@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Writes the seed files of the fuzz targets added for issue 9 (masa_request,
-# csr, x509, pem_key, pkcs12, accept, seeds_csv, sales_csv) from the
+# csr, x509, pem_key, pkcs12, accept, seeds_csv, sales_csv; serial_list of
+# issue 12) from the
 # published vectors and the openssl CLI. Run from the repository root; it
 # overwrites only the files it names. The minimised corpora committed beside
 # them came from fuzzing these (scripts/fuzz; fuzz/README.md).
@@ -8,7 +9,7 @@ set -euo pipefail
 vectors=${VOUCHSAFE_VECTORS_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/shared/vectors}
 c=fuzz/corpus
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-mkdir -p $c/{masa_request,csr,x509,pem_key,pkcs12,accept,seeds_csv,sales_csv}
+mkdir -p $c/{masa_request,csr,x509,pem_key,pkcs12,accept,seeds_csv,sales_csv,serial_list}
 
 # masa_request: a header byte, then the body (fuzz_masa_request.cpp).
 with_header() { { printf "\\x$1"; cat "$2"; } > "$3"; }
@@ -95,6 +96,11 @@ printf '# lot 17\nWG-1,%s\r\n\n  WG-2 , %s\n' "$(printf 'ab%.0s' $(seq 32))" "$(
   > $c/seeds_csv/two-seeds.csv
 printf 'WG-1,abcd\n' > $c/seeds_csv/short-seed.csv
 printf 'WG-1;%s\n' "$(printf 'ab%.0s' $(seq 32))" > $c/seeds_csv/no-comma.csv
+
+# serial_list: the serials `device export --serials` reads.
+printf '# shipment 7\nWG-1\n\n  WG-2 \r\n\t# not this\nWG 3\n' > $c/serial_list/shipment.txt
+printf 'WG-SZ1-00000001\r\nWG-SZ1-00000002\r\n' > $c/serial_list/crlf.txt
+head -c 300 /dev/zero | tr '\0' 'S' > $c/serial_list/too-long.txt
 
 # sales_csv: the sales system's owner file.
 ca=$(openssl x509 -in "$vectors/rfc8995/C.1.3-ownerca_secp384r1.cert.pem" -outform DER | base64 -w0)

@@ -9,11 +9,11 @@
 
 #include "cli/commands.h"
 #include "core/date_time.h"
-#include "core/text_lines.h"
 #include "crypto/keys.h"
 #include "factory/authority.h"
 #include "factory/device_import.h"
 #include "factory/owner_import.h"
+#include "factory/serial_list.h"
 
 namespace vouchsafe::cli {
 namespace {
@@ -91,35 +91,25 @@ class DeviceWriter {
   bool first_ = true;
 };
 
-constexpr std::size_t k_max_serial_line = 256;
-
 // The devices named in a file, one serial per line, in its order: a
 // shipment's devices out of millions, each found by its key. A serial the
 // store lacks is an error once the others are written.
 Status export_listed(store::AssetStore& store, const std::string& path, DeviceWriter& writer) {
   std::ifstream in(path);
   if (!in) return fail(ErrorCode::io_error, "cannot read " + path);
+  factory::SerialListReader serials(in, path);
   std::size_t missing = 0;
   std::string first_missing;
-  std::size_t line_number = 0;
-  std::string line;
-  for (LineRead read; (read = read_line(in, line, k_max_serial_line)) != LineRead::end;) {
-    ++line_number;
-    if (read == LineRead::too_long) {
-      return fail(ErrorCode::invalid_value,
-                  path + ":" + std::to_string(line_number) + ": longer than a serial");
-    }
-    const auto first = line.find_first_not_of(" \t");
-    if (first == std::string::npos || line[first] == '#') continue;
-    const std::string serial = line.substr(first, line.find_last_not_of(" \t") - first + 1);
-    ASSIGN_OR_RETURN(auto device, store.find_device(serial));
+  while (true) {
+    ASSIGN_OR_RETURN(auto serial, serials.next());
+    if (!serial) break;
+    ASSIGN_OR_RETURN(auto device, store.find_device(*serial));
     if (!device) {
-      if (missing++ == 0) first_missing = serial;
+      if (missing++ == 0) first_missing = *serial;
       continue;
     }
     if (!writer.write(*device)) return fail(ErrorCode::io_error, "write failed");
   }
-  if (in.bad()) return fail(ErrorCode::io_error, "cannot read " + path);
   if (missing != 0) {
     return fail(ErrorCode::invalid_value, std::to_string(missing) + " serial(s) of " + path +
                                               " not in the store, the first: " + first_missing);

@@ -1,6 +1,7 @@
-// The factory's CSV inputs from other systems (the vendor's seed batch, the
-// sales system's owner file): what they accept, and that a line too long is
-// refused after reading no more than the limit of it.
+// The factory's line-based inputs from other systems (the vendor's seed
+// batch, the sales system's owner file, a shipment's serials): what they
+// accept, and that a line too long is refused after reading no more than the
+// limit of it.
 #include <gtest/gtest.h>
 
 #include <sstream>
@@ -9,6 +10,7 @@
 #include "crypto/keys.h"
 #include "factory/owner_import.h"
 #include "factory/seed_file.h"
+#include "factory/serial_list.h"
 #include "support/test_support.h"
 
 namespace vouchsafe::factory {
@@ -117,6 +119,30 @@ TEST(OwnerFile, RefusesALineTooLongWithoutReadingItWhole) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::input_too_large);
   EXPECT_LE(endless.consumed(), k_max_owner_line + 2);
+}
+
+TEST(SerialList, ReadsSerialsInOrderWithoutCommentsBlankLinesOrSurroundingSpace) {
+  std::istringstream in("# shipment 7\nWG-1\n\n  WG-2 \t\r\n\t# not this\nWG 3\n");
+  SerialListReader reader(in, "shipment.txt");
+  std::vector<std::string> got;
+  while (true) {
+    auto serial = reader.next();
+    ASSERT_TRUE(serial) << serial.error().message;
+    if (!*serial) break;
+    got.push_back(**serial);
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"WG-1", "WG-2", "WG 3"}));
+}
+
+TEST(SerialList, RefusesALineTooLongWithoutReadingItWhole) {
+  CountingBuffer endless('S', std::size_t{8} << 20U);  // 8 MiB without a newline
+  std::istream in(&endless);
+  SerialListReader reader(in, "shipment.txt");
+  auto r = reader.next();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::input_too_large);
+  EXPECT_NE(r.error().message.find("shipment.txt:1: longer than a serial"), std::string::npos);
+  EXPECT_LE(endless.consumed(), k_max_serial_line + 2);
 }
 
 }  // namespace
