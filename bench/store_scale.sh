@@ -81,10 +81,11 @@ else
 fi
 chmod 755 "$work"
 
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+# shellcheck source=scripts/lib/postgres.sh
+. "$root/scripts/lib/postgres.sh"  # pg_bindir, as_pg
+pg_bin=
 pg_dir=$work/pg
 pg_port=5499
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 psql_do() { (cd / && as_pg "$pg_bin/psql" -X -A -t -q -h "$pg_dir/run" -p "$pg_port" -U postgres "$@"); }
 
 masa_pid=
@@ -151,7 +152,7 @@ fi
 
 # ---- PostgreSQL, when asked for
 if [[ ,$backends, == *,postgresql,* ]]; then
-  [ -x "$pg_bin/initdb" ] || { say "no PostgreSQL server: run scripts/setup"; exit 2; }
+  pg_bin=$(pg_bindir) || exit 2
   if [ ! -d "$pg_dir/data" ]; then
     mkdir -p "$pg_dir/run"
     [ "$(id -u)" -ne 0 ] || chown -R postgres: "$pg_dir"

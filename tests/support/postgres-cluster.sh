@@ -16,28 +16,15 @@ usage() {
 action=$1
 dir=$2
 
-# Debian installs the server outside PATH, one directory per major version.
-bindir=${VOUCHSAFE_PG_BINDIR:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
-if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ]; then
-  echo "postgres-cluster: no PostgreSQL server found under /usr/lib/postgresql;" \
-    "install it with scripts/setup (Debian package postgresql) or set VOUCHSAFE_PG_BINDIR" >&2
-  exit 2
-fi
-
-# initdb and postgres refuse to run as root: run them as the postgres system
-# user Debian's package creates, with the cluster directory owned by it.
-as_owner() {
-  if [ "$(id -u)" -eq 0 ]; then
-    runuser -u postgres -- "$@"
-  else
-    "$@"
-  fi
-}
+# pg_bindir, as_pg (the cluster directory is owned by the postgres user)
+# shellcheck source=scripts/lib/postgres.sh
+. "$(dirname "$0")/../../scripts/lib/postgres.sh"
+bindir=$(pg_bindir) || exit 2
 
 stop_cluster() {
   if [ -f "$dir/data/postmaster.pid" ]; then
-    as_owner "$bindir/pg_ctl" stop -D "$dir/data" -m fast -w -t 30 >/dev/null 2>&1 ||
-      as_owner "$bindir/pg_ctl" stop -D "$dir/data" -m immediate -w -t 30 >/dev/null 2>&1 || true
+    as_pg "$bindir/pg_ctl" stop -D "$dir/data" -m fast -w -t 30 >/dev/null 2>&1 ||
+      as_pg "$bindir/pg_ctl" stop -D "$dir/data" -m immediate -w -t 30 >/dev/null 2>&1 || true
   fi
   rm -rf "$dir"
 }
@@ -65,19 +52,19 @@ case $action in
     if [ "$(id -u)" -eq 0 ]; then chown -R postgres: "$dir"; fi
     # --no-sync and fsync=off: the data is thrown away, only speed matters.
     # synchronous_commit stays on (the default) as in production.
-    if ! as_owner "$bindir/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C \
+    if ! as_pg "$bindir/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C \
       --no-sync >"$dir/initdb.log" 2>&1; then
       cat "$dir/initdb.log" >&2
       exit 1
     fi
-    if ! as_owner "$bindir/pg_ctl" start -D "$dir/data" -w -t 30 -l "$dir/server.log" \
+    if ! as_pg "$bindir/pg_ctl" start -D "$dir/data" -w -t 30 -l "$dir/server.log" \
       -o "-c listen_addresses='' -c unix_socket_directories='$dir/run' -c port=$port \
           -c unix_socket_permissions=0700 -c fsync=off -c full_page_writes=off \
           -c max_connections=200" >/dev/null; then
       cat "$dir/server.log" >&2
       exit 1
     fi
-    as_owner "$bindir/createdb" -h "$dir/run" -p "$port" -U postgres vouchsafe_test
+    as_pg "$bindir/createdb" -h "$dir/run" -p "$port" -U postgres vouchsafe_test
     echo "postgres-cluster: PostgreSQL $("$bindir/postgres" --version | awk '{print $3}')" \
       "at host=$dir/run port=$port"
     ;;
