@@ -43,3 +43,14 @@ function(vouchsafe_test name)
   vouchsafe_apply_flags(${name})
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABELS}")
 endfunction()
+
+# vouchsafe_masa_load(): the MASA load client, defined once for the two
+# places that build it (the benchmarks; the tests when the benchmarks are
+# off, for the fault run's voucher-requests).
+function(vouchsafe_masa_load)
+  add_executable(masa_load ${PROJECT_SOURCE_DIR}/bench/masa_load.cpp
+                           ${PROJECT_SOURCE_DIR}/bench/handshake_floor.cpp)
+  target_link_libraries(masa_load PRIVATE vouchsafe_pledge vouchsafe_registrar vouchsafe_net
+                                          vouchsafe_crypto vouchsafe_core)
+  vouchsafe_apply_flags(masa_load)
+endfunction()
