@@ -38,17 +38,22 @@ class PostgresStoreTest : public ::testing::Test {
            ::testing::UnitTest::GetInstance()->current_test_info()->name() + suffix;
   }
 
-  // Opens the store, with one CA to issue from.
-  std::unique_ptr<AssetStore> open_with_ca(std::size_t pool_size = 4) {
-    auto s = open_postgres_store(db_->dsn(), pool_size);
-    EXPECT_TRUE(s) << s.error().message;
-    if (!s) return nullptr;
+  // The CAs the devices of these tests are issued from.
+  static void add_cas(AssetStore& store) {
     for (const char* name : {"factory-a", "factory-b"}) {
       CaRecord ca;
       ca.name = name;
       ca.certificate_der = {1};
-      EXPECT_TRUE((*s)->add_ca(ca));
+      EXPECT_TRUE(store.add_ca(ca));
     }
+  }
+
+  // Opens the store, with the CAs to issue from.
+  std::unique_ptr<AssetStore> open_with_ca(std::size_t pool_size = 4) {
+    auto s = open_postgres_store(db_->dsn(), pool_size);
+    EXPECT_TRUE(s) << s.error().message;
+    if (!s) return nullptr;
+    add_cas(**s);
     return std::move(s).value();
   }
 
@@ -99,10 +104,7 @@ TEST_F(PostgresStoreTest, ACurrentSchemaOpensForARoleWithoutCreateRights) {
 
   auto app = open_postgres_store(db_->dsn_as(role));
   ASSERT_TRUE(app) << app.error().message;
-  CaRecord ca;
-  ca.name = "factory-a";
-  ca.certificate_der = {1};
-  ASSERT_TRUE((*app)->add_ca(ca));
+  add_cas(**app);
   ASSERT_TRUE((*app)->add_devices(std::vector<DeviceRecord>{device("W-1")}));
   ASSERT_TRUE((*app)->append_audit("W-1", AuditEntry{1, "d", std::nullopt, "logged", "ab"}));
   EXPECT_EQ((*app)->audit_log("W-1")->size(), 1U);
@@ -252,10 +254,7 @@ TEST_F(PostgresStoreTest, DeviceReadsGoToTheReplicaAndTheAuditLogToThePrimary) {
     ASSERT_TRUE(primary->add_devices(std::vector<DeviceRecord>{device("W-1"), device("W-NEW")}));
     auto replica = open_postgres_store(replica_db->dsn());
     ASSERT_TRUE(replica);
-    CaRecord ca;
-    ca.name = "factory-a";
-    ca.certificate_der = {1};
-    ASSERT_TRUE((*replica)->add_ca(ca));
+    add_cas(**replica);
     ASSERT_TRUE((*replica)->add_devices(std::vector<DeviceRecord>{device("W-1")}));
     ASSERT_TRUE((*replica)->set_stolen("W-1", true, "only the replica says so", 5));
   }
