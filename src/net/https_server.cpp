@@ -110,7 +110,7 @@ struct HttpsServer::Impl {
     if (ec) return;  // already gone; the socket closes with it
     const auto now = std::chrono::steady_clock::now();
     auto admission =
-        state->connections.admit(detail::source_keys(remote.address()), state->tls != nullptr, now);
+        state->connections.admit(detail::source_keys(remote.address()), state->tls.enabled(), now);
     if (admission.evicted) {
       if (admission.evicted_connection) admission.evicted_connection->evict();
       state->count_rejection(detail::Rejection::handshake_evicted);
@@ -179,9 +179,11 @@ Result<std::unique_ptr<HttpsServer>> HttpsServer::start_async(ServerOptions opti
 
   TRY(check_limits(options));
 
-  std::unique_ptr<asio::ssl::context> tls;
-  if (options.tls) {
-    ASSIGN_OR_RETURN(tls, detail::make_server_tls_context(options));
+  detail::ServerTls tls;
+  if (options.tls && options.tls_library == TlsLibrary::gnutls) {
+    ASSIGN_OR_RETURN(tls.gnutls, detail::GnuTlsServerContext::make(options));
+  } else if (options.tls) {
+    ASSIGN_OR_RETURN(tls.openssl, detail::make_server_tls_context(options));
   }
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(options.address, ec);

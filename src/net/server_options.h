@@ -61,12 +61,19 @@ using ClientClassifier = std::function<ClientClass(const ClientCertificate&)>;
 // worker thread, so it must be thread-safe.
 using LogSink = std::function<void(std::string_view line)>;
 
+// The library a listener's TLS runs on. Both apply the same policy (see
+// net/detail/tls.h); a GnuTLS handshake costs the server about half of an
+// OpenSSL 3.0 one (bench/masa_load.sh), where most of OpenSSL's goes to
+// decoding certificates. Only OpenSSL checks client_anchors.
+enum class TlsLibrary { openssl, gnutls };
+
 struct ServerOptions {
   std::string address = "127.0.0.1";
   unsigned short port = 0;  // 0: the kernel picks a free port (see HttpsServer::port)
 
   // false: plain HTTP, for an admin listener on loopback only.
   bool tls = true;
+  TlsLibrary tls_library = TlsLibrary::openssl;
   std::string cert_file;  // PEM: the server certificate, then its chain
   std::string key_file;   // PEM or DER private key, possibly encrypted
   std::optional<std::string> key_passphrase;

@@ -77,9 +77,36 @@ Result<TicketKey> TicketKey::from_material(ByteView material) {
 }
 
 void TicketKeyring::replace(std::vector<TicketKey> keys) {
+  std::optional<GnuTlsMaster> master;
+  if (!keys.empty()) {
+    // Domain-separated, so the GnuTLS master is no key OpenSSL also uses.
+    static constexpr char k_label[] = "vouchsafe gnutls session-ticket master";
+    const TicketKey& newest = keys.front();
+    master.emplace();
+    unsigned size = 0;
+    EVP_MD_CTX* md = EVP_MD_CTX_new();
+    const bool hashed = md != nullptr && EVP_DigestInit_ex(md, EVP_sha512(), nullptr) == 1 &&
+                        EVP_DigestUpdate(md, k_label, sizeof k_label - 1) == 1 &&
+                        EVP_DigestUpdate(md, newest.name.data(), newest.name.size()) == 1 &&
+                        EVP_DigestUpdate(md, newest.aes.data(), newest.aes.size()) == 1 &&
+                        EVP_DigestUpdate(md, newest.hmac.data(), newest.hmac.size()) == 1 &&
+                        EVP_DigestFinal_ex(md, master->data(), &size) == 1;
+    EVP_MD_CTX_free(md);
+    if (!hashed) master.reset();  // no GnuTLS tickets rather than a weak key
+  }
   const std::lock_guard lock(mutex_);
   for (auto& old : keys_) wipe(old);
+  if (gnutls_master_) OPENSSL_cleanse(gnutls_master_->data(), gnutls_master_->size());
   keys_ = std::move(keys);
+  gnutls_master_ = master;
+  if (master) OPENSSL_cleanse(master->data(), master->size());
+}
+
+bool TicketKeyring::gnutls_master(GnuTlsMaster& out) const {
+  const std::lock_guard lock(mutex_);
+  if (!gnutls_master_) return false;
+  out = *gnutls_master_;
+  return true;
 }
 
 std::size_t TicketKeyring::size() const {

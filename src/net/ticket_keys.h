@@ -38,6 +38,15 @@ class TicketKeyring {
   // must outlive it.
   void install(SSL_CTX* ctx) const;
 
+  // GnuTLS takes one master key per session and derives its ticket keys
+  // from it and the time (rotating them itself, the previous one still
+  // opening tickets). Its master is a hash of the newest key: instances on
+  // the same keys seal and open each other's tickets; when the slot
+  // changes, a ticket from the previous one gets a full handshake. False
+  // when the ring is empty.
+  using GnuTlsMaster = std::array<std::uint8_t, 64>;
+  bool gnutls_master(GnuTlsMaster& out) const;
+
  private:
   friend struct TicketCallback;
   [[nodiscard]] std::optional<TicketKey> newest() const;
@@ -46,6 +55,7 @@ class TicketKeyring {
 
   mutable std::mutex mutex_;
   std::vector<TicketKey> keys_;
+  std::optional<GnuTlsMaster> gnutls_master_;  // of keys_.front()
 };
 
 }  // namespace vouchsafe::net

@@ -2,7 +2,6 @@
 // translation into the service's and the listeners' configuration.
 #include "service/masa_settings.h"
 
-
 #include <cstdlib>
 #include <filesystem>
 
@@ -50,6 +49,11 @@ config::Type<masa::KeyArchitecture> key_architecture() {
                                                 {"rotating", masa::KeyArchitecture::rotating}});
 }
 
+config::Type<net::TlsLibrary> tls_library() {
+  return config::one_of<net::TlsLibrary>(
+      {{"gnutls", net::TlsLibrary::gnutls}, {"openssl", net::TlsLibrary::openssl}});
+}
+
 config::Type<store::OwnershipPolicy> ownership() {
   return config::one_of<store::OwnershipPolicy>(
       {{"open", store::OwnershipPolicy::open},
@@ -86,7 +90,10 @@ config::Schema<MasaSettings> make_schema() {
            "The TLS certificate, then its chain (PEM).")
       .required()
       .key("key", &S::tls_key, config::file_path(false), "Its private key (PEM, encrypted).")
-      .required();
+      .required()
+      .key("library", &S::tls_library, tls_library(),
+           "The TLS library of the public listener: \"gnutls\" costs about half the CPU per "
+           "new or resumed connection (docs/cluster.md); \"openssl\" is the other.");
   s->section("signing")
       .key("key", &S::signing_key, key_reference(),
            "The voucher-signing key (the default one): an encrypted PEM file or a pkcs11: URI.")
@@ -356,6 +363,7 @@ Result<net::ServerOptions> public_listener(const MasaSettings& s) {
   o.cert_file = s.tls_certificate;
   o.key_file = s.tls_key;
   o.key_passphrase = pass;
+  o.tls_library = s.tls_library;
   o.require_client_certificate = true;
   o.threads = s.threads;
   o.max_body_bytes = s.max_body_bytes;

@@ -35,6 +35,7 @@ struct MasaSettings {
   Listener listen;
   Listener admin{"127.0.0.1", 8444};
   std::string tls_certificate, tls_key;
+  net::TlsLibrary tls_library = net::TlsLibrary::gnutls;        // the cheaper handshake
   std::string signing_key, signing_certificate, signing_chain;  // signing_key: a key reference
   std::string signing_ca_key;  // the certifying CA's key reference, for rollover; "" none
   masa::KeyArchitecture architecture = masa::KeyArchitecture::offline_ca;

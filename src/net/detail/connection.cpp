@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "net/detail/gnutls_stream.h"
 #include "net/detail/tls.h"
 
 namespace vouchsafe::net::detail {
@@ -129,9 +130,13 @@ FramingFault check_framing(const Header& header) {
   return {};
 }
 
-template <bool Tls>
-class Connection : public std::enable_shared_from_this<Connection<Tls>>, public Evictable {
-  using Stream = std::conditional_t<Tls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
+using OpenSslStream = beast::ssl_stream<beast::tcp_stream>;
+
+// Stream: beast::tcp_stream (plain HTTP), OpenSslStream or GnuTlsStream.
+template <class Stream>
+class Connection : public std::enable_shared_from_this<Connection<Stream>>, public Evictable {
+  static constexpr bool Tls = !std::is_same_v<Stream, beast::tcp_stream>;
+  static constexpr bool OpenSsl = std::is_same_v<Stream, OpenSslStream>;
   using Body = http::vector_body<std::uint8_t>;
 
  public:
@@ -155,8 +160,10 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>>, public 
 
  private:
   Stream make_stream(tcp::socket socket) {
-    if constexpr (Tls) {
-      return Stream(std::move(socket), *state_->tls);
+    if constexpr (OpenSsl) {
+      return Stream(std::move(socket), *state_->tls.openssl);
+    } else if constexpr (Tls) {
+      return Stream(std::move(socket), *state_->tls.gnutls);
     } else {
       return Stream(std::move(socket));
     }
@@ -187,8 +194,12 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>>, public 
       // Counted from the accept: a connection that never sends a
       // ClientHello holds its place no longer than this.
       tcp_layer().expires_at(slot_.accepted_at() + options().handshake_timeout);
-      stream_.async_handshake(asio::ssl::stream_base::server,
-                              beast::bind_front_handler(&Connection::on_handshake, self()));
+      if constexpr (OpenSsl) {
+        stream_.async_handshake(asio::ssl::stream_base::server,
+                                beast::bind_front_handler(&Connection::on_handshake, self()));
+      } else {
+        stream_.async_handshake(beast::bind_front_handler(&Connection::on_handshake, self()));
+      }
     } else {
       await_request(true);
     }
@@ -210,9 +221,12 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>>, public 
       }
       return;
     }
-    if constexpr (Tls) {
+    if constexpr (OpenSsl) {
       peer_ = peer_certificate(stream_.native_handle());
       state_->count_handshake(SSL_session_reused(stream_.native_handle()) == 1);
+    } else if constexpr (Tls) {
+      peer_ = peer_certificate(stream_.native_handle());
+      state_->count_handshake(gnutls_session_is_resumed(stream_.native_handle()) != 0);
     }
     if (!peer_.fingerprint.empty()) {
       client_key_ = peer_.fingerprint;
@@ -585,11 +599,16 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>>, public 
 
 void serve_connection(std::shared_ptr<ServerState> state, ConnectionTable::Slot slot,
                       tcp::socket socket) {
-  if (state->tls) {
-    std::make_shared<Connection<true>>(std::move(state), std::move(slot), std::move(socket))
+  if (state->tls.openssl) {
+    std::make_shared<Connection<OpenSslStream>>(std::move(state), std::move(slot),
+                                                std::move(socket))
+        ->start();
+  } else if (state->tls.gnutls) {
+    std::make_shared<Connection<GnuTlsStream>>(std::move(state), std::move(slot), std::move(socket))
         ->start();
   } else {
-    std::make_shared<Connection<false>>(std::move(state), std::move(slot), std::move(socket))
+    std::make_shared<Connection<beast::tcp_stream>>(std::move(state), std::move(slot),
+                                                    std::move(socket))
         ->start();
   }
 }

@@ -59,12 +59,11 @@ ClientLimiter::Limits client_limits(const ServerOptions& options) {
 }
 
 ServerState::ServerState(ServerOptions server_options, AsyncHandler request_handler,
-                         std::unique_ptr<boost::asio::ssl::context> tls_context,
-                         std::string listener)
+                         ServerTls server_tls, std::string listener)
     : options(std::move(server_options)),
       handler(std::move(request_handler)),
       metrics(registry_or_new(options.metrics)),
-      tls(std::move(tls_context)),
+      tls(std::move(server_tls)),
       limiter(client_limits(options)),
       connections(connection_limits(options)),
       log(std::move(listener), options.refusal_log),

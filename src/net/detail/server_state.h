@@ -12,6 +12,7 @@
 
 #include "net/client_limiter.h"
 #include "net/detail/connection_table.h"
+#include "net/detail/gnutls_context.h"
 #include "net/detail/refusal_log.h"
 #include "net/http_message.h"
 #include "net/metrics.h"
@@ -33,17 +34,25 @@ enum class Rejection {
 };
 std::string_view rejection_name(Rejection reason);
 
+// A listener's TLS: one of the two libraries' contexts, or neither for
+// plain HTTP.
+struct ServerTls {
+  std::unique_ptr<boost::asio::ssl::context> openssl;
+  std::unique_ptr<GnuTlsServerContext> gnutls;
+  [[nodiscard]] bool enabled() const { return openssl || gnutls; }
+};
+
 struct ServerState {
   // listener: "address:port", as the refusal log names it.
-  ServerState(ServerOptions server_options, AsyncHandler request_handler,
-              std::unique_ptr<boost::asio::ssl::context> tls_context, std::string listener);
+  ServerState(ServerOptions server_options, AsyncHandler request_handler, ServerTls server_tls,
+              std::string listener);
 
   const ServerOptions options;
   const AsyncHandler handler;
   // Answers the handler still owes; stop() waits for them to reach zero.
   std::atomic<std::size_t> owed_responses{0};
   const std::shared_ptr<MetricsRegistry> metrics;
-  const std::unique_ptr<boost::asio::ssl::context> tls;  // null for plain HTTP
+  const ServerTls tls;
   ClientLimiter limiter;
   ConnectionTable connections;
   RefusalLog log;

@@ -19,12 +19,14 @@
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -283,8 +285,17 @@ class ServerTest : public ::testing::Test {
     return id;
   }
 
+  // The suites run once per TLS library: tests/CMakeLists.txt registers
+  // them again with VOUCHSAFE_TEST_TLS_LIBRARY=gnutls.
+  static TlsLibrary tls_library() {
+    const char* name = std::getenv("VOUCHSAFE_TEST_TLS_LIBRARY");
+    return name != nullptr && std::string_view(name) == "gnutls" ? TlsLibrary::gnutls
+                                                                 : TlsLibrary::openssl;
+  }
+
   ServerOptions options() const {
     ServerOptions o;
+    o.tls_library = tls_library();
     o.cert_file = server_cert_file_;
     o.key_file = server_key_file_;
     o.threads = 2;

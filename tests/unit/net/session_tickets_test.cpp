@@ -89,6 +89,15 @@ TEST_F(SessionTicketsTest, ARotatedKeyStillOpensItsTicketsUntilDropped) {
   request(*server, "", "old.pem");
   keys->replace({new_key, old_key});  // rotated: the old key only opens
   const auto rotated = request(*server, "old.pem", "renewed.pem");
+  if (tls_library() == TlsLibrary::gnutls) {
+    // GnuTLS derives its ticket keys from the newest key alone
+    // (TicketKeyring::gnutls_master): a ticket from before the rotation
+    // gets a full handshake and a ticket under the new key.
+    EXPECT_FALSE(reused(rotated)) << rotated;
+    EXPECT_NE(rotated.find("hello /x"), std::string::npos) << rotated;
+    EXPECT_TRUE(reused(request(*server, "renewed.pem", "ignored.pem")));
+    return;
+  }
   EXPECT_TRUE(reused(rotated)) << rotated;
   keys->replace({new_key});  // the old key dropped
   const auto stale = request(*server, "old.pem", "ignored.pem");

@@ -1,0 +1,45 @@
+// TLS for the HTTPS server on GnuTLS (ServerOptions::tls_library): the
+// credentials and priorities a listener's sessions share, and who the peer
+// is once a handshake is done. The same policy as the OpenSSL context in
+// tls.h: TLS 1.2 and 1.3, ECDHE with an AEAD, a client certificate
+// required but not chained (the caller is its fingerprint), one session
+// ticket per handshake under the shared ticket keys.
+#pragma once
+
+#include <gnutls/gnutls.h>
+
+#include <memory>
+
+#include "core/result.h"
+#include "net/detail/tls.h"
+#include "net/server_options.h"
+
+namespace vouchsafe::net::detail {
+
+class GnuTlsServerContext {
+ public:
+  // Errors as make_server_tls_context's; usage for client_anchors, which
+  // only the OpenSSL listener checks.
+  static Result<std::unique_ptr<GnuTlsServerContext>> make(const ServerOptions& options);
+  ~GnuTlsServerContext();
+  GnuTlsServerContext(const GnuTlsServerContext&) = delete;
+  GnuTlsServerContext& operator=(const GnuTlsServerContext&) = delete;
+
+  // Prepares a new server session; a GnuTLS error code, or 0. `tickets`:
+  // whether the session may issue a session ticket.
+  int set_up(gnutls_session_t session, bool& tickets) const;
+
+ private:
+  GnuTlsServerContext() = default;
+
+  gnutls_certificate_credentials_t credentials_ = nullptr;
+  gnutls_priority_t priorities_ = nullptr;
+  bool require_client_certificate_ = true;
+  std::shared_ptr<const TicketKeyring> ticket_keys_;  // null: own_ticket_master_
+  gnutls_datum_t own_ticket_master_{};
+};
+
+// Empty fields when the peer sent no certificate.
+PeerCertificate peer_certificate(gnutls_session_t session);
+
+}  // namespace vouchsafe::net::detail
