@@ -1,11 +1,7 @@
 // The server's share of TLS 1.3 handshakes in GnuTLS, measured as
-// handshake_floor.cpp measures OpenSSL's: a client presenting a
-// registrar's certificate chain, a server with a P-256 key that asks for a
-// client certificate (any issuer) and issues one session ticket, in one
-// thread over in-memory transport, the server's calls timed. It tells what
-// moving the MASA's listener to GnuTLS would buy (docs/cluster.md).
-//
-//   gnutls_floor CLIENT-CHAIN.pem CLIENT-KEY.pem
+// handshake_floor.cpp measures OpenSSL's (see gnutls_floor.h).
+#include "gnutls_floor.h"
+
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
@@ -19,12 +15,16 @@
 
 #include "call_timer.h"
 
+namespace vouchsafe::bench {
 namespace {
 
-using vouchsafe::bench::CallTimer;
-
-using Clock = std::chrono::steady_clock;
 constexpr int k_handshakes = 300;  // per round
+
+// The MASA listener's TLS 1.3 choices (net/detail/gnutls_context.cpp):
+// X25519, the key share OpenSSL clients send.
+constexpr const char* k_priorities =
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-256-GCM:+CHACHA20-POLY1305:+AES-128-GCM:"
+    "-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:%SERVER_PRECEDENCE";
 
 // One direction of the in-memory transport.
 struct Pipe {
@@ -76,8 +76,6 @@ struct Setup {
 // Returns the server's seconds for one handshake, or a negative value on
 // failure; `resumed` says whether it resumed `ticket` (replaced by the new
 // one the client received).
-std::string g_last_desc;  // how the last handshake went, for the report
-
 double handshake(const Setup& s, gnutls_datum_t& ticket, bool& resumed) {
   Pipe to_server;
   Pipe to_client;
@@ -85,9 +83,9 @@ double handshake(const Setup& s, gnutls_datum_t& ticket, bool& resumed) {
   Endpoint client{&to_client, &to_server};
   CallTimer timed;
   bool ok = timed([&] {
-    return gnutls_init(&server.session, GNUTLS_SERVER | GNUTLS_NONBLOCK) >= 0 &&
-           gnutls_priority_set_direct(server.session, "NORMAL:-VERS-ALL:+VERS-TLS1.3", nullptr) >=
-               0 &&
+    return gnutls_init(&server.session,
+                       GNUTLS_SERVER | GNUTLS_NONBLOCK | GNUTLS_NO_AUTO_SEND_TICKET) >= 0 &&
+           gnutls_priority_set_direct(server.session, k_priorities, nullptr) >= 0 &&
            gnutls_credentials_set(server.session, GNUTLS_CRD_CERTIFICATE, s.server_cred) >= 0 &&
            gnutls_session_ticket_enable_server(server.session, &s.ticket_key) >= 0;
   });
@@ -99,7 +97,7 @@ double handshake(const Setup& s, gnutls_datum_t& ticket, bool& resumed) {
   });
   attach(server);
   if (!check(gnutls_init(&client.session, GNUTLS_CLIENT | GNUTLS_NONBLOCK), "client init") ||
-      !check(gnutls_priority_set_direct(client.session, "NORMAL:-VERS-ALL:+VERS-TLS1.3", nullptr),
+      !check(gnutls_priority_set_direct(client.session, k_priorities, nullptr),
              "client priority") ||
       !check(gnutls_credentials_set(client.session, GNUTLS_CRD_CERTIFICATE, s.client_cred),
              "client credentials")) {
@@ -125,6 +123,11 @@ double handshake(const Setup& s, gnutls_datum_t& ticket, bool& resumed) {
       const int r = timed([&] { return gnutls_handshake(server.session); });
       if (r == GNUTLS_E_SUCCESS) {
         server_done = true;
+        // One ticket, as the MASA's listener sends.
+        if (!check(timed([&] { return gnutls_session_ticket_send(server.session, 1, 0); }),
+                   "send a ticket")) {
+          return -1;
+        }
       } else if (r != GNUTLS_E_AGAIN && !check(r, "server handshake")) {
         return -1;
       }
@@ -137,8 +140,10 @@ double handshake(const Setup& s, gnutls_datum_t& ticket, bool& resumed) {
       [&] { return gnutls_certificate_get_peers(server.session, &count) != nullptr && count > 0; });
   if (!has_peer) return -1;
   resumed = timed([&] { return gnutls_session_is_resumed(server.session) != 0; });
-  const char* group = gnutls_group_get_name(gnutls_group_get(server.session));
-  g_last_desc = std::string("(key exchange group: ") + (group != nullptr ? group : "none") + ")";
+  if (gnutls_group_get(server.session) != GNUTLS_GROUP_X25519) {
+    (void)std::fputs("gnutls_floor: the key exchange was not X25519\n", stderr);
+    return -1;
+  }
   // The client reads the NewSessionTicket.
   unsigned char byte = 0;
   (void)gnutls_record_recv(client.session, &byte, 1);
@@ -181,46 +186,47 @@ double best_of_three(const Setup& s, bool resume) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  if (argc != 3) {
-    (void)std::fputs("usage: gnutls_floor CLIENT-CHAIN.pem CLIENT-KEY.pem\n", stderr);
-    return 2;
-  }
+Result<HandshakeFloor> measure_gnutls_handshake_floor(const std::string& client_cert_file,
+                                                      const std::string& client_key_file) {
   Setup s;
   // A throw-away P-256 server key and self-signed certificate.
   gnutls_x509_privkey_t key = nullptr;
   gnutls_x509_crt_t cert = nullptr;
-  if (!check(gnutls_global_init(), "global init") ||
-      !check(gnutls_x509_privkey_init(&key), "key init") ||
-      !check(gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
-                                          GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0),
-             "server key") ||
-      !check(gnutls_x509_crt_init(&cert), "cert init") ||
-      !check(gnutls_x509_crt_set_version(cert, 3), "version") ||
-      !check(gnutls_x509_crt_set_serial(cert, "\x01", 1), "serial") ||
-      !check(gnutls_x509_crt_set_dn_by_oid(cert, GNUTLS_OID_X520_COMMON_NAME, 0, "floor.test", 10),
-             "subject") ||
-      !check(gnutls_x509_crt_set_activation_time(cert, time(nullptr) - 60), "not before") ||
-      !check(gnutls_x509_crt_set_expiration_time(cert, time(nullptr) + 3600), "not after") ||
-      !check(gnutls_x509_crt_set_key(cert, key), "public key") ||
-      !check(gnutls_x509_crt_sign2(cert, cert, key, GNUTLS_DIG_SHA256, 0), "self-sign") ||
-      !check(gnutls_certificate_allocate_credentials(&s.server_cred), "server credentials") ||
-      !check(gnutls_certificate_set_x509_key(s.server_cred, &cert, 1, key), "server identity") ||
-      !check(gnutls_certificate_allocate_credentials(&s.client_cred), "client credentials") ||
-      !check(gnutls_certificate_set_x509_key_file(s.client_cred, argv[1], argv[2],
-                                                  GNUTLS_X509_FMT_PEM),
-             "client identity") ||
-      !check(gnutls_session_ticket_key_generate(&s.ticket_key), "ticket key")) {
-    return 2;
+  const bool ready =
+      check(gnutls_x509_privkey_init(&key), "key init") &&
+      check(gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+                                         GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0),
+            "server key") &&
+      check(gnutls_x509_crt_init(&cert), "cert init") &&
+      check(gnutls_x509_crt_set_version(cert, 3), "version") &&
+      check(gnutls_x509_crt_set_serial(cert, "\x01", 1), "serial") &&
+      check(gnutls_x509_crt_set_dn_by_oid(cert, GNUTLS_OID_X520_COMMON_NAME, 0, "floor.test", 10),
+            "subject") &&
+      check(gnutls_x509_crt_set_activation_time(cert, time(nullptr) - 60), "not before") &&
+      check(gnutls_x509_crt_set_expiration_time(cert, time(nullptr) + 3600), "not after") &&
+      check(gnutls_x509_crt_set_key(cert, key), "public key") &&
+      check(gnutls_x509_crt_sign2(cert, cert, key, GNUTLS_DIG_SHA256, 0), "self-sign") &&
+      check(gnutls_certificate_allocate_credentials(&s.server_cred), "server credentials") &&
+      check(gnutls_certificate_set_x509_key(s.server_cred, &cert, 1, key), "server identity") &&
+      check(gnutls_certificate_allocate_credentials(&s.client_cred), "client credentials") &&
+      check(gnutls_certificate_set_x509_key_file(s.client_cred, client_cert_file.c_str(),
+                                                 client_key_file.c_str(), GNUTLS_X509_FMT_PEM),
+            "client identity") &&
+      check(gnutls_session_ticket_key_generate(&s.ticket_key), "ticket key");
+  HandshakeFloor floor;
+  if (ready) {
+    floor.t_full = best_of_three(s, false);
+    floor.t_resumed = best_of_three(s, true);
   }
-  const double full = best_of_three(s, false);
-  const std::string full_desc = g_last_desc;
-  const double resumed = best_of_three(s, true);
-  if (full < 0 || resumed < 0) return 1;
-  std::printf(
-      "GnuTLS %s, server side, one thread, memory transport: full handshake with the\n"
-      "  client's certificate chain %.1f us %s,\n  resumed %.1f us %s\n",
-      gnutls_check_version(nullptr), full * 1e6, full_desc.c_str(), resumed * 1e6,
-      g_last_desc.c_str());
-  return 0;
+  if (s.ticket_key.data != nullptr) gnutls_free(s.ticket_key.data);
+  if (s.client_cred != nullptr) gnutls_certificate_free_credentials(s.client_cred);
+  if (s.server_cred != nullptr) gnutls_certificate_free_credentials(s.server_cred);
+  if (cert != nullptr) gnutls_x509_crt_deinit(cert);
+  if (key != nullptr) gnutls_x509_privkey_deinit(key);
+  if (!ready || floor.t_full < 0 || floor.t_resumed < 0) {
+    return fail(ErrorCode::internal, "GnuTLS handshakes failed (see the messages above)");
+  }
+  return floor;
 }
+
+}  // namespace vouchsafe::bench

@@ -7,6 +7,7 @@
 // signatures a voucher costs once registrar chains are cached. With
 // --write-requests it only writes the requests to files, for another client
 // (scripts/faults) to send. Usage: bench/masa_load.sh, or masa_load --help.
+#include <gnutls/gnutls.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <sys/resource.h>
@@ -32,6 +33,7 @@
 #include "crypto/keys.h"
 #include "crypto/seed_derivation.h"
 #include "crypto/signer.h"
+#include "gnutls_floor.h"
 #include "handshake_floor.h"
 #include "net/https_connection.h"
 #include "pledge/voucher_request.h"
@@ -62,6 +64,9 @@ struct Options {
   // The MASA's key is on a token: the bound takes the token's measured
   // C_Sign rate (all cores) in place of EVP_DigestSign; 0: a software key.
   double token_sign_rate = 0;
+  // The TLS library of the MASA's listener: whose floor the handshake
+  // modes are set against.
+  std::string tls_library = "gnutls";
 };
 
 const char* const k_usage =
@@ -71,6 +76,7 @@ const char* const k_usage =
     "                 [--concurrency C=8] [--modes keep-alive,new-connection,resumed]\n"
     "                 [--hold N (max 5000): then hold N connections open, report the MASA's RSS]\n"
     "                 [--token-sign-rate R (the token's raw C_Sign/s, for the bound)]\n"
+    "                 [--tls-library gnutls|openssl (the MASA's, default gnutls: the floor)]\n"
     "       masa_load --write-requests DIR --requests N --registrars DIR --seeds SEEDS.csv\n"
     "                 --devices DEVICES.csv\n"
     "                 writes N registrar voucher-requests (CMS), DIR/NNNNNN.rvr, and\n"
@@ -111,6 +117,8 @@ std::optional<Options> parse_args(int argc, char** argv) {
         o.hold = std::stoul(value);
       else if (flag == "--token-sign-rate")
         o.token_sign_rate = std::stod(value);
+      else if (flag == "--tls-library")
+        o.tls_library = value;
       else if (flag == "--write-requests")
         o.write_requests = value;
       else
@@ -121,7 +129,8 @@ std::optional<Options> parse_args(int argc, char** argv) {
   }
   const bool sends = o.write_requests.empty();
   if ((sends && (o.url.empty() || o.ca_file.empty())) || o.registrars.empty() || o.seeds.empty() ||
-      o.devices.empty() || o.concurrency == 0 || o.requests == 0 || o.duration_s <= 0) {
+      o.devices.empty() || o.concurrency == 0 || o.requests == 0 || o.duration_s <= 0 ||
+      (o.tls_library != "gnutls" && o.tls_library != "openssl")) {
     return std::nullopt;
   }
   o.requests = std::min(o.requests, k_max_requests);
@@ -238,15 +247,16 @@ struct Bound {
   }
   // A resumed handshake (psk_dhe_ke) costs the server its ECDHE alone.
   [[nodiscard]] double resumed_rate() const { return cores / (t_ecdhe + 3 * t_verify + t_sign); }
-  // What raw OpenSSL spends per server handshake (handshake_floor.h) in
-  // place of the handshake's public-key operations alone.
+  // What the MASA's TLS library itself spends per server handshake
+  // (handshake_floor.h, gnutls_floor.h) in place of the handshake's
+  // public-key operations alone.
   HandshakeFloor floor;
-  [[nodiscard]] double fresh_floor_rate() const {
-    return cores / (floor.t_full + 3 * t_verify + t_sign);
+  std::string floor_library;
+  [[nodiscard]] double with_voucher(double t_handshake) const {
+    return cores / (t_handshake + 3 * t_verify + t_sign);
   }
-  [[nodiscard]] double resumed_floor_rate() const {
-    return cores / (floor.t_resumed + 3 * t_verify + t_sign);
-  }
+  [[nodiscard]] double fresh_floor_rate() const { return with_voucher(floor.t_full); }
+  [[nodiscard]] double resumed_floor_rate() const { return with_voucher(floor.t_resumed); }
 };
 
 // Raw EVP_DigestSign / EVP_DigestVerify, ECDSA P-256 with SHA-256, over a
@@ -606,9 +616,8 @@ Result<ModeResult> run_mode(const Options& o, const net::Url& where,
     if (mode != Mode::keep_alive && bound.floor.t_full > 0) {
       const double floor =
           mode == Mode::new_connection ? bound.fresh_floor_rate() : bound.resumed_floor_rate();
-      std::printf(
-          "  vs OpenSSL's own handshake + the voucher's crypto %.0f/s: per MASA CPU %.1f%%\n",
-          floor, 100 * alone / floor);
+      std::printf("  vs %s's own handshake + the voucher's crypto %.0f/s: per MASA CPU %.1f%%\n",
+                  bound.floor_library.c_str(), floor, 100 * alone / floor);
     }
   } else {
     std::printf("\n");
@@ -741,16 +750,27 @@ int run(const Options& o) {
                registrars->size(), devices->size());
 
   Bound bound = measure_bound();
-  // The floor takes seconds and only the handshake modes are set against it.
+  // The floors take seconds and only the handshake modes are set against
+  // them: both libraries', the MASA's for the ratios.
+  HandshakeFloor openssl_floor;
+  HandshakeFloor gnutls_floor;
   if (o.modes.find("new-connection") != std::string::npos ||
       o.modes.find("resumed") != std::string::npos) {
-    if (auto floor =
-            measure_handshake_floor(registrars->front().cert_file, registrars->front().key_file)) {
-      bound.floor = *floor;
+    const auto& registrar = registrars->front();
+    if (auto floor = measure_handshake_floor(registrar.cert_file, registrar.key_file)) {
+      openssl_floor = *floor;
     } else {
-      std::fprintf(stderr, "masa_load: no handshake floor: %s\n", floor.error().message.c_str());
+      std::fprintf(stderr, "masa_load: no OpenSSL floor: %s\n", floor.error().message.c_str());
+    }
+    if (auto floor = measure_gnutls_handshake_floor(registrar.cert_file, registrar.key_file)) {
+      gnutls_floor = *floor;
+    } else {
+      std::fprintf(stderr, "masa_load: no GnuTLS floor: %s\n", floor.error().message.c_str());
     }
   }
+  const bool on_gnutls = o.tls_library == "gnutls";
+  bound.floor = on_gnutls ? gnutls_floor : openssl_floor;
+  bound.floor_library = on_gnutls ? "GnuTLS" : "OpenSSL";
   if (o.token_sign_rate > 0) {
     // Per-core seconds of a token signature: the token's rate on every core.
     bound.t_sign = bound.cores / o.token_sign_rate;
@@ -763,14 +783,25 @@ int run(const Options& o) {
       "  on a fresh connection (+ X25519 %.1f us, a signature and a verification): %.0f/s;"
       " resumed (+ X25519): %.0f/s\n",
       bound.t_ecdhe * 1e6, bound.fresh_rate(), bound.resumed_rate());
-  if (bound.floor.t_full > 0) {
+  if (openssl_floor.t_full > 0) {
     std::printf(
         "OpenSSL %s itself, server side, one thread, memory BIOs: full handshake with the\n"
         "  registrar's certificate chain %.1f us, resumed %.1f us; with the voucher's crypto:\n"
         "  %.0f/s fresh, %.0f/s resumed (d2i_X509 of that certificate alone: %.1f us)\n",
-        OpenSSL_version(OPENSSL_VERSION_STRING), bound.floor.t_full * 1e6,
-        bound.floor.t_resumed * 1e6, bound.fresh_floor_rate(), bound.resumed_floor_rate(),
-        bound.floor.t_certificate_decode * 1e6);
+        OpenSSL_version(OPENSSL_VERSION_STRING), openssl_floor.t_full * 1e6,
+        openssl_floor.t_resumed * 1e6, bound.with_voucher(openssl_floor.t_full),
+        bound.with_voucher(openssl_floor.t_resumed), openssl_floor.t_certificate_decode * 1e6);
+  }
+  if (gnutls_floor.t_full > 0) {
+    std::printf(
+        "GnuTLS %s itself, server side, one thread, memory transport: full handshake %.1f us,\n"
+        "  resumed %.1f us; with the voucher's crypto: %.0f/s fresh, %.0f/s resumed\n",
+        gnutls_check_version(nullptr), gnutls_floor.t_full * 1e6, gnutls_floor.t_resumed * 1e6,
+        bound.with_voucher(gnutls_floor.t_full), bound.with_voucher(gnutls_floor.t_resumed));
+  }
+  if (bound.floor.t_full > 0) {
+    std::printf("the MASA's listener runs on %s: the handshake modes are set against its floor\n",
+                bound.floor_library.c_str());
   }
   std::printf("(the load client runs on the same cores as the MASA; see the CPU lines)\n");
   std::fflush(stdout);

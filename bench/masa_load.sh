@@ -2,11 +2,11 @@
 # Sets up a throw-away manufacturer (PKI, seed-derived devices), an owner
 # with N registrars, and a MASA on loopback with its SQLite store and no
 # effective rate limit; runs bench/masa_load against it in keep-alive,
-# new-connection and resumed modes, then bench/gnutls_floor (the same
-# handshakes in GnuTLS) when it is built; stops the MASA and removes
-# everything at the end.
+# new-connection and resumed modes (the handshake modes set against the
+# floor of the MASA's TLS library, measured in the same run); stops the
+# MASA and removes everything at the end.
 #
-#   cmake --preset release && cmake --build --preset release --target vouchsafe masa_load gnutls_floor
+#   cmake --preset release && cmake --build --preset release --target vouchsafe masa_load
 #   bench/masa_load.sh [BUILD_DIR=build/release] [masa_load flags...]
 #   e.g. bench/masa_load.sh build/release --duration 10 --concurrency 16
 #
@@ -18,6 +18,10 @@
 #   KEY_STORE   softhsm: every CA and MASA key on a throw-away SoftHSM2
 #               token, and the bound computed with the token's C_Sign rate
 #               (measured by bench_keys) in place of EVP_DigestSign.
+#   TLS_LIBRARY the MASA's [tls] library, gnutls or openssl; default: what
+#               `masa init` writes.
+#   THREADS     the MASA's worker threads; default: what `masa init` writes
+#               (0: one per core).
 #   TMPDIR      where the throw-away home and its SQLite store live;
 #               TMPDIR=/dev/shm takes the disk's fsync out of the
 #               measurement, to tell store I/O from CPU.
@@ -100,6 +104,15 @@ sed -i -e 's/^rate_per_second = .*/rate_per_second = 1000000/' \
   -e 's/^max_connections_per_address = .*/max_connections_per_address = 1024/' \
   -e 's/^max_connections_per_prefix = .*/max_connections_per_prefix = 1024/' "$config"
 grep -q '^rate_per_second = 1000000' "$config" || { echo "masa_load.sh: cannot raise the rate limit" >&2; exit 2; }
+if [ -n "${TLS_LIBRARY:-}" ]; then
+  sed -i -e "s/^library = .*/library = \"$TLS_LIBRARY\"/" "$config"
+  grep -q "^library = \"$TLS_LIBRARY\"" "$config" || { echo "masa_load.sh: cannot set the TLS library" >&2; exit 2; }
+fi
+if [ -n "${THREADS:-}" ]; then
+  sed -i -e "s/^threads = .*/threads = $THREADS/" "$config"
+fi
+tls_library=$(sed -n 's/^library = "\(.*\)"/\1/p' "$config")
+echo "MASA: TLS on $tls_library, threads = $(sed -n 's/^threads = //p' "$config")"
 "$vs" masa serve --config "$config" --listen 127.0.0.1:0 --admin 127.0.0.1:0 --ready-file ready \
   >masa.log 2>&1 &
 masa_pid=$!
@@ -110,14 +123,10 @@ read -r port _ < ready
 status=0
 "$load" --url "https://127.0.0.1:$port" --ca "$VOUCHSAFE_HOME/masa/masa-ca.pem" \
   --registrars registrars --seeds seeds.csv --devices devices.csv --server-pid "$masa_pid" \
-  "${load_flags[@]}" "$@" \
+  --tls-library "$tls_library" "${load_flags[@]}" "$@" \
   || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- last lines of the MASA log" >&2
   tail -n 20 masa.log >&2
-fi
-# The same handshakes in GnuTLS, for comparison with OpenSSL's floor above.
-if [ -x "$build/bin/gnutls_floor" ]; then
-  "$build/bin/gnutls_floor" registrars/registrar-1.pem registrars/registrar-1.key || true
 fi
 exit "$status"

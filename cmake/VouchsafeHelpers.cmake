@@ -49,7 +49,8 @@ endfunction()
 # off, for the fault run's voucher-requests).
 function(vouchsafe_masa_load)
   add_executable(masa_load ${PROJECT_SOURCE_DIR}/bench/masa_load.cpp
-                           ${PROJECT_SOURCE_DIR}/bench/handshake_floor.cpp)
+                           ${PROJECT_SOURCE_DIR}/bench/handshake_floor.cpp
+                           ${PROJECT_SOURCE_DIR}/bench/gnutls_floor.cpp)
   target_link_libraries(masa_load PRIVATE vouchsafe_pledge vouchsafe_registrar vouchsafe_net
                                           vouchsafe_crypto vouchsafe_core)
   vouchsafe_apply_flags(masa_load)

@@ -2,7 +2,7 @@
 # The benchmark scripts in a short, bounded form, so that a change that
 # breaks them shows here rather than on the day a figure is needed:
 # bench/masa_load.sh (three modes, at most 300 requests and 1 s each, with
-# OpenSSL's handshake floor) and bench/store_scale.sh (300 and 3,000
+# both TLS libraries' handshake floors, once on each library) and bench/store_scale.sh (300 and 3,000
 # devices in SQLite and in PostgreSQL, one 2 s load round each). Everything
 # on loopback or a Unix socket; needs root for the PostgreSQL server
 # (runuser), as the cluster test does.
@@ -26,9 +26,16 @@ chmod 755 "$work"  # the postgres user walks into the store bench's data directo
 check "masa_load.sh runs its three modes" 0 env TMPDIR="$work" "$src/bench/masa_load.sh" "$build" \
   --duration 1 --requests 300 --concurrency 4 --modes keep-alive,new-connection,resumed
 cp out masa_load.out
-check "it measured OpenSSL's own handshake floor" 0 grep -q "itself, server side" masa_load.out
-same "and set both handshake modes against it" 2 "$(grep -c "vs OpenSSL's own handshake" masa_load.out)"
+check "on the MASA's default TLS library" 0 grep -q "^MASA: TLS on gnutls" masa_load.out
+check "it measured OpenSSL's own handshake floor" 0 grep -q "^OpenSSL .* itself, server side" masa_load.out
+check "and GnuTLS's" 0 grep -q "^GnuTLS .* itself, server side" masa_load.out
+same "and set both handshake modes against GnuTLS's" 2 "$(grep -c "vs GnuTLS's own handshake" masa_load.out)"
 check "the resumed mode resumed" 0 grep -Eq "[1-9][0-9]* resumed$" masa_load.out
+check "masa_load.sh with the MASA on OpenSSL" 0 env TMPDIR="$work" TLS_LIBRARY=openssl \
+  "$src/bench/masa_load.sh" "$build" --duration 1 --requests 300 --concurrency 4 --modes resumed
+cp out masa_load_openssl.out
+same "sets the mode against OpenSSL's floor" 1 "$(grep -c "vs OpenSSL's own handshake" masa_load_openssl.out)"
+check "and resumed on OpenSSL too" 0 grep -Eq "[1-9][0-9]* resumed$" masa_load_openssl.out
 
 check "store_scale.sh on both backends" 0 env TMPDIR="$work" "$src/bench/store_scale.sh" "$build" \
   --large 3000 --small 300 --duration 2 --rounds 1

@@ -207,6 +207,17 @@ TEST_F(MasaSettingsTest, PolicyValuesOutsideTheirSetsAreRefused) {
             std::string::npos);
 }
 
+TEST_F(MasaSettingsTest, TheListenerRunsOnGnuTlsUnlessTheFileSaysOpenSsl) {
+  EXPECT_EQ(initial().tls_library, net::TlsLibrary::gnutls);
+  EXPECT_NE(initial_text().find("library = \"gnutls\""), std::string::npos);
+  auto s = parse_masa_settings(with("tls", "library = \"openssl\""), "masa.toml");
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->tls_library, net::TlsLibrary::openssl);
+  EXPECT_NE(refusal(with("tls", "library = \"boringssl\""))
+                .find("[tls] library: expected one of \"gnutls\", \"openssl\""),
+            std::string::npos);
+}
+
 TEST_F(MasaSettingsTest, ListenersAreIpAddressesWithAPortInRange) {
   for (const auto* bad : {"localhost:8443", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1",
                           "::1:8443", "127.0.0.1:+80", "127.0.0.1: 80"}) {
