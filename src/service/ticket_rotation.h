@@ -7,7 +7,8 @@
 // keeps the first), and every instance reads the keys back: the current
 // slot's seals, the previous slots' still open for `keep` more periods.
 // Keys are random, never leave the store and the instances' memory, and
-// live a few hours (see README, "Session resumption").
+// live a few hours (docs/cluster.md, "A new connection per request, and
+// resumption").
 #pragma once
 
 #include <chrono>

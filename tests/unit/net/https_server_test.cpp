@@ -46,6 +46,33 @@ TEST_F(HttpsServerTest, PassesBodyContentTypeAndAccept) {
   EXPECT_EQ(requests[0].body, to_bytes(body));
 }
 
+TEST_F(HttpsServerTest, CarriesBodiesOfManyTlsRecordsBothWays) {
+  // 60 KB in and 300 KB out: many 16 KiB records each way, so that the
+  // stream's reads and writes of partial records are exercised.
+  std::string request_body(60000, '\0');
+  std::string response_body(300000, '\0');
+  for (std::size_t i = 0; i < request_body.size(); ++i) request_body[i] = char(i * 7 % 251);
+  for (std::size_t i = 0; i < response_body.size(); ++i) response_body[i] = char(i * 13 % 241);
+  start(options(), [&](const HttpRequest& request) {
+    log_.record(request);
+    HttpResponse response;
+    response.status = 200;
+    response.content_type = "application/octet-stream";
+    response.body = to_bytes(response_body);
+    return response;
+  });
+  const auto in = write("in.bin", request_body);
+  const auto out = (dir_ / "out.bin").string();
+  const auto result = run_command(curl(&client_a_) + "--data-binary @" + in + " -o " + out +
+                                  " -w '%{http_code}' " + url("/large"));
+  EXPECT_EQ(result.output, "200");
+  ASSERT_EQ(log_.calls.load(), 1);
+  EXPECT_EQ(log_.snapshot()[0].body, to_bytes(request_body));
+  const auto received = read_file(out, 1U << 20U);
+  ASSERT_TRUE(received) << received.error().message;
+  EXPECT_EQ(*received, to_bytes(response_body));
+}
+
 TEST_F(HttpsServerTest, AnswersExpectContinueBeforeReadingTheBody) {
   start(options(), echo_handler());
   const auto file = write("body.bin", std::string(2000, 'c'));
