@@ -115,7 +115,7 @@ Result<std::unique_ptr<GnuTlsServerContext>> GnuTlsServerContext::make(
   if (const int rc = gnutls_priority_init(&context->priorities_, k_priorities, &error_at);
       rc != 0) {
     return gnutls_fail(ErrorCode::internal,
-                       std::string("TLS priorities at '") + (error_at ? error_at : "") + "'", rc);
+                       std::string("TLS priorities at '") + (error_at != nullptr ? error_at : "") + "'", rc);
   }
   if (!context->ticket_keys_) {
     if (const int rc = gnutls_session_ticket_key_generate(&context->own_ticket_master_); rc != 0) {

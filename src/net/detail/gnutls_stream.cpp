@@ -84,7 +84,7 @@ ssize_t GnuTlsStream::pull(gnutls_transport_ptr_t self, void* data, size_t size)
   return static_cast<ssize_t>(n);
 }
 
-boost::system::error_code GnuTlsStream::outcome(int result) const {
+boost::system::error_code GnuTlsStream::outcome(int result) {
   // The connection ended without close_notify: what asio's OpenSSL stream
   // reports as a truncation.
   if (result == GNUTLS_E_PREMATURE_TERMINATION) return boost::asio::ssl::error::stream_truncated;

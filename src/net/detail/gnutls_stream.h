@@ -104,14 +104,14 @@ class GnuTlsStream {
 
  private:
   static constexpr std::size_t k_record_bytes = 16384;  // RFC 8446 §5.1
-  static constexpr std::size_t k_read_bytes = 17 * 1024;
+  static constexpr std::size_t k_read_bytes = std::size_t{17} * 1024;
 
   // The handshake, then (TLS 1.3) the one session ticket the server issues.
   int handshake_step();
   static ssize_t push(gnutls_transport_ptr_t self, const void* data, size_t size);
   static ssize_t pull(gnutls_transport_ptr_t self, void* data, size_t size);
   // What a finished GnuTLS call means for its caller.
-  [[nodiscard]] boost::system::error_code outcome(int result) const;
+  static boost::system::error_code outcome(int result);
 
   // Calls `step` until GnuTLS no longer wants input, sending what it
   // produced before waiting for input and, if `flush`, at the end (else
@@ -130,6 +130,9 @@ class GnuTlsStream {
     template <class Self>
     void operator()(Self& self, boost::system::error_code ec = {}, std::size_t n = 0) {
       auto& s = stream;
+      // Each yield hands `self` to the operation and returns; the operation
+      // calls back with a `self` of its own, so no moved-from one is used.
+      // NOLINTBEGIN(bugprone-use-after-move)
       BOOST_ASIO_CORO_REENTER(coro) {
         if (empty) {
           // Beast's contract: a zero-sized read or write completes at once.
@@ -160,12 +163,13 @@ class GnuTlsStream {
           }
           s.incoming_.commit(n);
         }
-        if (result < 0) return finish(self, s.outcome(result), 0);
+        if (result < 0) return finish(self, outcome(result), 0);
         if (Bytes && result == 0) {
           return finish(self, boost::asio::error::eof, 0);  // close_notify
         }
         finish(self, {}, static_cast<std::size_t>(result));
       }
+      // NOLINTEND(bugprone-use-after-move)
     }
 
     template <class Self>
