@@ -6,6 +6,23 @@
 
 namespace vouchsafe::crypto {
 
+Result<Bytes> Signer::sign_digest(ByteView /*digest*/) const {
+  return fail(ErrorCode::usage, "this key signs messages only, not precomputed digests");
+}
+
+Status check_digest_size(SignatureAlgorithm algorithm, ByteView digest) {
+  if (algorithm == SignatureAlgorithm::ed25519) {
+    return fail(ErrorCode::usage, "Ed25519 signs messages, not precomputed digests");
+  }
+  const auto expected = static_cast<std::size_t>(EVP_MD_get_size(digest_for(algorithm)));
+  if (digest.size() != expected) {
+    return fail(ErrorCode::invalid_value, "a digest of " + std::to_string(digest.size()) +
+                                              " bytes for a key that signs " +
+                                              std::to_string(expected) + "-byte digests");
+  }
+  return ok();
+}
+
 Result<std::unique_ptr<SoftwareSigner>> SoftwareSigner::create(PkeyPtr key) {
   ASSIGN_OR_RETURN(auto alg, algorithm_for_key(key.get()));
   MdCtxPtr prototype;
@@ -29,6 +46,22 @@ Result<Bytes> SoftwareSigner::sign(ByteView data) const {
     return openssl_fail(ErrorCode::internal, "cannot prepare a signing context");
   }
   return digest_sign(ctx.get(), data);
+}
+
+Result<Bytes> SoftwareSigner::sign_digest(ByteView digest) const {
+  TRY(check_digest_size(algorithm_, digest));
+  const PkeyCtxPtr ctx(EVP_PKEY_CTX_new(key_.get(), nullptr));
+  std::size_t length = 0;
+  if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1 ||
+      EVP_PKEY_sign(ctx.get(), nullptr, &length, digest.data(), digest.size()) != 1) {
+    return openssl_fail(ErrorCode::internal, "cannot sign a digest");
+  }
+  Bytes signature(length);
+  if (EVP_PKEY_sign(ctx.get(), signature.data(), &length, digest.data(), digest.size()) != 1) {
+    return openssl_fail(ErrorCode::internal, "cannot sign a digest");
+  }
+  signature.resize(length);  // DER: as long as its integers
+  return signature;
 }
 
 }  // namespace vouchsafe::crypto

@@ -19,7 +19,15 @@ class Signer {
   [[nodiscard]] virtual EVP_PKEY* public_key() const = 0;
   // Signs data; ECDSA signatures come back DER-encoded (see signature.h).
   [[nodiscard]] virtual Result<Bytes> sign(ByteView data) const = 0;
+  // Signs a digest already made with the algorithm's hash, for a caller
+  // that hashes itself (GnuTLS, for the TLS handshake). ECDSA only: EdDSA
+  // hashes the message itself. The default refuses.
+  [[nodiscard]] virtual Result<Bytes> sign_digest(ByteView digest) const;
 };
+
+// Whether `digest` fits the algorithm's hash (and the algorithm takes
+// digests at all), for sign_digest implementations.
+Status check_digest_size(SignatureAlgorithm algorithm, ByteView digest);
 
 // A private key held in process memory. Signing starts from a context
 // initialised once and copied per signature: EVP_DigestSignInit resolves
@@ -31,6 +39,7 @@ class SoftwareSigner final : public Signer {
   [[nodiscard]] SignatureAlgorithm algorithm() const override { return algorithm_; }
   [[nodiscard]] EVP_PKEY* public_key() const override { return key_.get(); }
   [[nodiscard]] Result<Bytes> sign(ByteView data) const override;
+  [[nodiscard]] Result<Bytes> sign_digest(ByteView digest) const override;
 
  private:
   SoftwareSigner(PkeyPtr key, SignatureAlgorithm alg, MdCtxPtr prototype)

@@ -178,6 +178,11 @@ Result<std::unique_ptr<HttpsServer>> HttpsServer::start_async(ServerOptions opti
   }
 
   TRY(check_limits(options));
+  if (options.tls && options.tls_library == TlsLibrary::openssl && options.key_signer) {
+    return fail(ErrorCode::usage,
+                "https server: a key given as a signer (a token key) needs tls_library = gnutls; "
+                "OpenSSL loads key_file");
+  }
 
   detail::ServerTls tls;
   if (options.tls && options.tls_library == TlsLibrary::gnutls) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/bytes.h"
+#include "crypto/signer.h"
 
 namespace vouchsafe::net {
 
@@ -77,6 +78,10 @@ struct ServerOptions {
   std::string cert_file;  // PEM: the server certificate, then its chain
   std::string key_file;   // PEM or DER private key, possibly encrypted
   std::optional<std::string> key_passphrase;
+  // The private key as a signer (crypto::open_signer: a file, or a key on a
+  // PKCS#11 token that never leaves it), in place of key_file. GnuTLS only:
+  // it signs the handshake through the signer; OpenSSL needs key_file.
+  std::shared_ptr<const crypto::Signer> key_signer;
   // The caller is identified by its certificate's fingerprint; the
   // certificate is not chained to anything here (see classify_client)...
   bool require_client_certificate = true;

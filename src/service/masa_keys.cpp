@@ -202,12 +202,9 @@ Result<MasaInitOutcome> init_masa_keys(const factory::Home& home, const std::str
       break;
   }
 
-  // The TLS key stays a file: the HTTPS server loads it with OpenSSL.
-  ASSIGN_OR_RETURN(auto tls_key,
-                   crypto::generate_key_in(crypto::KeyStore{crypto::KeyReference{
-                                               crypto::KeyReference::Kind::file, masa_dir, {}}},
-                                           crypto::KeyType::p256, "tls", options.passphrase));
-  undo.key(tls_key.reference);
+  // The TLS key goes where the others go, on the token when there is one:
+  // the GnuTLS listener signs its handshakes through it.
+  ASSIGN_OR_RETURN(auto tls_key, m.key("masa-tls", "tls"));
   pki::ServiceProfile tls_profile;
   tls_profile.extended_key_usage = "serverAuth";
   tls_profile.subject_alt_names = "DNS:localhost,IP:127.0.0.1,IP:::1";
@@ -216,7 +213,7 @@ Result<MasaInitOutcome> init_masa_keys(const factory::Home& home, const std::str
                    pki::make_service_certificate(tls_key.signer->public_key(), {org, "localhost"},
                                                  main.ca.get(), *main.ca_key.signer, tls_profile));
   TRY(write_pem(m.path("tls.pem"), {tls.get(), main.ca.get()}, undo));
-  out.settings.tls_key = tls_key.reference.path;
+  out.settings.tls_key = tls_key.reference.text();
   out.settings.tls_certificate = m.path("tls.pem");
   undo.commit();
   return out;

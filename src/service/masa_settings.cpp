@@ -89,7 +89,9 @@ config::Schema<MasaSettings> make_schema() {
       .key("certificate", &S::tls_certificate, config::file_path(false),
            "The TLS certificate, then its chain (PEM).")
       .required()
-      .key("key", &S::tls_key, config::file_path(false), "Its private key (PEM, encrypted).")
+      .key("key", &S::tls_key, key_reference(),
+           "Its private key: an encrypted PEM file, or a pkcs11: URI (with library = "
+           "\"gnutls\").")
       .required()
       .key("library", &S::tls_library, tls_library(),
            "The TLS library of the public listener: \"gnutls\" costs about half the CPU per "
@@ -361,9 +363,19 @@ Result<net::ServerOptions> public_listener(const MasaSettings& s) {
   o.address = s.listen.address;
   o.port = s.listen.port;
   o.cert_file = s.tls_certificate;
-  o.key_file = s.tls_key;
   o.key_passphrase = pass;
   o.tls_library = s.tls_library;
+  ASSIGN_OR_RETURN(auto tls_key, crypto::parse_key_reference(s.tls_key));
+  if (s.tls_library == net::TlsLibrary::gnutls) {
+    // Through a signer, so that the key may stay on a token.
+    ASSIGN_OR_RETURN(o.key_signer, crypto::open_signer(tls_key, pass));
+  } else if (tls_key.on_token()) {
+    return fail(ErrorCode::usage,
+                "[tls] key: a key on a token needs [tls] library = \"gnutls\" "
+                "(the OpenSSL listener reads a key file)");
+  } else {
+    o.key_file = tls_key.path;
+  }
   o.require_client_certificate = true;
   o.threads = s.threads;
   o.max_body_bytes = s.max_body_bytes;

@@ -2,8 +2,8 @@
 # The PKI, batch issuance and the MASA with every CA and voucher-signing key
 # on a throw-away SoftHSM2 token, as a device maker runs them: keys made on
 # the token by `pki init`, `pki issuing-ca create` and `masa init`, devices
-# issued from CSRs and seeds, vouchers over TLS that `openssl cms -verify`
-# accepts; then the HSM's bad inputs, each a clear error with exit 2 and
+# issued from CSRs and seeds, vouchers over TLS (the MASA's TLS key on the
+# token too) that `openssl cms -verify` accepts; then the HSM's bad inputs, each a clear error with exit 2 and
 # nothing half-written. Every request goes to 127.0.0.1.
 set -uo pipefail
 
@@ -46,8 +46,19 @@ masa_init_on_token() { "$vs" masa init --key-store "$store"; }
 check "masa init makes the MASA keys on the token" 0 masa_init_on_token
 check "the signing key is named by a pkcs11: URI" 0 grep -q '^key = "pkcs11:token=vouchsafe;object=masa-signing' home/masa.toml
 check "no MASA CA or signing key file" 0 sh -c 'test ! -e home/masa/masa-ca.key.pem && test ! -e home/masa/signing.key.pem'
+check "the TLS key is on the token too" 0 grep -q '^key = "pkcs11:token=vouchsafe;object=masa-tls' home/masa.toml
+check "and no TLS key file" 0 test ! -e home/masa/tls.key.pem
 serve masa.log
 masa_ca=home/masa/masa-ca.pem
+# The handshake's signature is the token's: a client we did not write checks
+# it against the MASA's certificate.
+s_client_out=$(openssl s_client -connect "127.0.0.1:$port" -CAfile "$masa_ca" -cert registrar.pem \
+  -key registrar-plain.key -verify_return_error </dev/null 2>&1)
+check "openssl s_client completes a handshake signed on the token" 0 grep -q "Verify return code: 0 (ok)" <<<"$s_client_out"
+sed -i 's/^library = "gnutls"/library = "openssl"/' home/masa.toml
+refused_serve=$("$vs" masa serve --listen 127.0.0.1:0 --admin 127.0.0.1:0 2>&1)
+check "the OpenSSL listener refuses a token TLS key, saying why" 0 grep -q 'needs \[tls\] library = "gnutls"' <<<"$refused_serve"
+sed -i 's/^library = "openssl"/library = "gnutls"/' home/masa.toml
 request() {  # request DEVICE FORM [extra flags]
   local n=$1 form=$2; shift 2
   "$vs" registrar request-voucher --masa-url "$url" --masa-ca "$masa_ca" \
@@ -63,7 +74,7 @@ same "readyz with the key on the token" 200 "$(curl -s -o /dev/null -w '%{http_c
 kill -TERM $masa_pid; wait $masa_pid; masa_pid=
 
 # --- bad input: each names what to fix, exit 2
-uri_of() { sed -n 's/^key = "\(pkcs11:[^"]*\)"/\1/p' home/masa.toml | head -1; }
+uri_of() { sed -n 's/^key = "\(pkcs11:[^"]*object=masa-signing[^"]*\)"/\1/p' home/masa.toml | head -1; }
 key_uri=$(uri_of)
 printf '{"ietf-voucher:voucher":{"assertion":"verified","serial-number":"WG-F1-00000001","created-on":"2026-01-01T00:00:00Z","expires-on":"2027-01-01T00:00:00Z","pinned-domain-cert":"%s"}}' \
   "$(openssl x509 -in owner-ca.pem -outform DER | base64 -w0)" > voucher.json

@@ -108,13 +108,18 @@ Result<std::unique_ptr<Pkcs11Signer>> Pkcs11Signer::open(const Pkcs11Uri& uri) {
 }
 
 Result<Bytes> Pkcs11Signer::sign(ByteView data) const {
+  if (algorithm_ == SignatureAlgorithm::ed25519) return sign_input(data);  // hashes it itself
+  ASSIGN_OR_RETURN(auto digest, digest_bytes(digest_for(algorithm_), data));
+  return sign_input(digest);
+}
+
+Result<Bytes> Pkcs11Signer::sign_digest(ByteView digest) const {
+  TRY(check_digest_size(algorithm_, digest));
+  return sign_input(digest);
+}
+
+Result<Bytes> Pkcs11Signer::sign_input(ByteView input) const {
   const bool edwards = algorithm_ == SignatureAlgorithm::ed25519;
-  Bytes input;
-  if (edwards) {
-    input.assign(data.begin(), data.end());  // EdDSA hashes the message itself
-  } else {
-    ASSIGN_OR_RETURN(input, digest_bytes(digest_for(algorithm_), data));
-  }
   ASSIGN_OR_RETURN(auto session, token_->session());
   CK_MECHANISM mechanism{edwards ? CKM_EDDSA : CKM_ECDSA, nullptr, 0};
   CK_FUNCTION_LIST* f = token_->functions();
@@ -126,7 +131,9 @@ Result<Bytes> Pkcs11Signer::sign(ByteView data) const {
   // P-521's r||s is the longest: 2 * 66 octets.
   std::array<std::uint8_t, 132> signature{};
   CK_ULONG length = signature.size();
-  rv = f->C_Sign(session.handle(), input.data(), input.size(), signature.data(), &length);
+  // PKCS#11 declares the input non-const; C_Sign only reads it.
+  rv = f->C_Sign(session.handle(), const_cast<std::uint8_t*>(input.data()), input.size(),
+                 signature.data(), &length);
   if (rv != CKR_OK) {
     session.mark_broken();  // a failed C_Sign may leave the operation active
     return token_->failure(ErrorCode::bad_key, "C_Sign with key " + object_name_, rv);

@@ -26,6 +26,8 @@ class Pkcs11Signer final : public Signer {
   [[nodiscard]] EVP_PKEY* public_key() const override { return public_key_.get(); }
   // Thread-safe: each call leases a session of its own from the token's pool.
   [[nodiscard]] Result<Bytes> sign(ByteView data) const override;
+  // CKM_ECDSA takes the digest as its input: the same operation.
+  [[nodiscard]] Result<Bytes> sign_digest(ByteView digest) const override;
 
   // For the benchmark's raw C_Sign loop and the tests' extraction attempt.
   [[nodiscard]] const std::shared_ptr<Token>& token() const { return token_; }
@@ -33,6 +35,9 @@ class Pkcs11Signer final : public Signer {
   [[nodiscard]] const std::string& object_name() const { return object_name_; }
 
  private:
+  // One C_Sign of `input`: the message for EdDSA, the digest for ECDSA.
+  [[nodiscard]] Result<Bytes> sign_input(ByteView input) const;
+
   Pkcs11Signer(std::shared_ptr<Token> token, CK_OBJECT_HANDLE key, PkeyPtr public_key,
                SignatureAlgorithm alg, std::string object_name)
       : token_(std::move(token)),

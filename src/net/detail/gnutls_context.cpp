@@ -1,9 +1,12 @@
 // GnuTLS configuration of the server's sessions and peer identity.
 #include "net/detail/gnutls_context.h"
 
-#include <gnutls/x509.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
+#include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -28,60 +31,84 @@ Unexpected gnutls_fail(ErrorCode code, const std::string& what, int rc) {
   return fail(code, what + ": " + gnutls_strerror(rc));
 }
 
-struct CertificateList {
-  std::vector<gnutls_x509_crt_t> certs;
-  CertificateList() = default;
-  CertificateList(const CertificateList&) = delete;
-  CertificateList& operator=(const CertificateList&) = delete;
-  ~CertificateList() {
-    for (auto* c : certs) gnutls_x509_crt_deinit(c);
+// The TLS signature schemes a signer's one algorithm answers to: TLS 1.3
+// names ECDSA schemes by curve and hash, TLS 1.2 by hash alone.
+struct Schemes {
+  gnutls_pk_algorithm_t key = GNUTLS_PK_UNKNOWN;
+  gnutls_sign_algorithm_t tls13 = GNUTLS_SIGN_UNKNOWN;
+  gnutls_sign_algorithm_t tls12 = GNUTLS_SIGN_UNKNOWN;
+};
+
+Schemes schemes_for(crypto::SignatureAlgorithm algorithm) {
+  using A = crypto::SignatureAlgorithm;
+  switch (algorithm) {
+    case A::es256:
+      return {GNUTLS_PK_ECDSA, GNUTLS_SIGN_ECDSA_SECP256R1_SHA256, GNUTLS_SIGN_ECDSA_SHA256};
+    case A::es384:
+      return {GNUTLS_PK_ECDSA, GNUTLS_SIGN_ECDSA_SECP384R1_SHA384, GNUTLS_SIGN_ECDSA_SHA384};
+    case A::es512:
+      return {GNUTLS_PK_ECDSA, GNUTLS_SIGN_ECDSA_SECP521R1_SHA512, GNUTLS_SIGN_ECDSA_SHA512};
+    case A::ed25519:
+      return {GNUTLS_PK_EDDSA_ED25519, GNUTLS_SIGN_EDDSA_ED25519, GNUTLS_SIGN_EDDSA_ED25519};
+  }
+  return {};
+}
+
+// The certificate chain as GnuTLS's parsed form; the credentials take the
+// entries over once gnutls_certificate_set_key succeeds.
+struct CertificateChain {
+  std::vector<gnutls_pcert_st> certs;
+  bool owned = true;
+  CertificateChain() = default;
+  CertificateChain(const CertificateChain&) = delete;
+  CertificateChain& operator=(const CertificateChain&) = delete;
+  ~CertificateChain() {
+    if (!owned) return;
+    for (auto& c : certs) gnutls_pcert_deinit(&c);
   }
 };
 
 struct PrivateKey {
-  gnutls_x509_privkey_t key = nullptr;
+  gnutls_privkey_t key = nullptr;
   PrivateKey() = default;
   PrivateKey(const PrivateKey&) = delete;
   PrivateKey& operator=(const PrivateKey&) = delete;
   ~PrivateKey() {
-    if (key != nullptr) gnutls_x509_privkey_deinit(key);
+    if (key != nullptr) gnutls_privkey_deinit(key);
   }
 };
 
-// The key is read (and decrypted) by the same code as for the OpenSSL
-// listener, then handed to GnuTLS as PEM in memory, wiped after.
-Status load_key(const ServerOptions& options, PrivateKey& out) {
-  ASSIGN_OR_RETURN(auto key, crypto::load_private_key(options.key_file, options.key_passphrase));
-  ASSIGN_OR_RETURN(auto pem, crypto::private_key_pem(key.get(), std::nullopt));
-  int rc = gnutls_x509_privkey_init(&out.key);
-  if (rc == 0) {
-    const gnutls_datum_t datum{reinterpret_cast<unsigned char*>(pem.data()),
-                               static_cast<unsigned>(pem.size())};
-    rc = gnutls_x509_privkey_import(out.key, &datum, GNUTLS_X509_FMT_PEM);
-  }
-  OPENSSL_cleanse(pem.data(), pem.size());
-  if (rc != 0) return gnutls_fail(ErrorCode::bad_key, options.key_file, rc);
-  return ok();
-}
-
-Status load_certificates(const ServerOptions& options, CertificateList& out) {
+// The certificate file's chain, checked to hold the signer's public key:
+// a mismatch is named here rather than as a failed handshake.
+Status load_chain(const ServerOptions& options, const crypto::Signer& signer,
+                  CertificateChain& out) {
   ASSIGN_OR_RETURN(auto certs, crypto::load_certificates(options.cert_file));
   if (certs.empty()) {
     return fail(ErrorCode::bad_key, options.cert_file + ": no certificate in the file");
   }
+  const std::string key_name = options.key_file.empty() ? "the TLS key" : options.key_file;
+  if (EVP_PKEY_eq(X509_get0_pubkey(certs.front().get()), signer.public_key()) != 1) {
+    return fail(ErrorCode::bad_key, key_name + ": does not match " + options.cert_file);
+  }
+  out.certs.reserve(certs.size());
   for (const auto& cert : certs) {
     Bytes der = crypto::certificate_der(cert.get());
-    gnutls_x509_crt_t crt = nullptr;
-    if (const int rc = gnutls_x509_crt_init(&crt); rc != 0) {
-      return gnutls_fail(ErrorCode::internal, "certificate", rc);
-    }
-    out.certs.push_back(crt);
     const gnutls_datum_t datum{der.data(), static_cast<unsigned>(der.size())};
-    if (const int rc = gnutls_x509_crt_import(crt, &datum, GNUTLS_X509_FMT_DER); rc != 0) {
+    gnutls_pcert_st parsed{};
+    if (const int rc = gnutls_pcert_import_x509_raw(&parsed, &datum, GNUTLS_X509_FMT_DER, 0);
+        rc != 0) {
       return gnutls_fail(ErrorCode::bad_key, options.cert_file, rc);
     }
+    out.certs.push_back(parsed);
   }
   return ok();
+}
+
+Result<std::shared_ptr<const crypto::Signer>> signer_of(const ServerOptions& options) {
+  if (options.key_signer) return options.key_signer;
+  ASSIGN_OR_RETURN(auto key, crypto::load_private_key(options.key_file, options.key_passphrase));
+  ASSIGN_OR_RETURN(auto signer, crypto::SoftwareSigner::create(std::move(key)));
+  return std::shared_ptr<const crypto::Signer>(std::move(signer));
 }
 
 }  // namespace
@@ -97,25 +124,42 @@ Result<std::unique_ptr<GnuTlsServerContext>> GnuTlsServerContext::make(
   context->require_client_certificate_ = options.require_client_certificate;
   context->ticket_keys_ = options.ticket_keys;
 
-  CertificateList certs;
-  TRY(load_certificates(options, certs));
+  ASSIGN_OR_RETURN(context->signer_, signer_of(options));
+  if (schemes_for(context->signer_->algorithm()).key == GNUTLS_PK_UNKNOWN) {
+    return fail(ErrorCode::bad_key, "the TLS key's algorithm has no TLS signature scheme");
+  }
+  CertificateChain chain;
+  TRY(load_chain(options, *context->signer_, chain));
   PrivateKey key;
-  TRY(load_key(options, key));
+  if (const int rc = gnutls_privkey_init(&key.key); rc != 0) {
+    return gnutls_fail(ErrorCode::internal, "TLS key", rc);
+  }
+  // The signer outlives the credentials: both belong to the context.
+  if (const int rc = gnutls_privkey_import_ext4(
+          key.key, const_cast<crypto::Signer*>(context->signer_.get()),
+          &GnuTlsServerContext::sign_data, &GnuTlsServerContext::sign_hash, nullptr, nullptr,
+          &GnuTlsServerContext::describe, 0);
+      rc != 0) {
+    return gnutls_fail(ErrorCode::internal, "TLS key", rc);
+  }
   if (const int rc = gnutls_certificate_allocate_credentials(&context->credentials_); rc != 0) {
     return gnutls_fail(ErrorCode::internal, "TLS credentials", rc);
   }
-  // Copies the certificates and the key.
-  if (const int rc = gnutls_certificate_set_x509_key(context->credentials_, certs.certs.data(),
-                                                     static_cast<int>(certs.certs.size()), key.key);
+  // On success the credentials own the parsed chain and the key.
+  if (const int rc =
+          gnutls_certificate_set_key(context->credentials_, nullptr, 0, chain.certs.data(),
+                                     static_cast<int>(chain.certs.size()), key.key);
       rc < 0) {
-    return gnutls_fail(ErrorCode::bad_key,
-                       options.key_file + ": does not match " + options.cert_file, rc);
+    return gnutls_fail(ErrorCode::bad_key, options.cert_file, rc);
   }
+  chain.owned = false;
+  key.key = nullptr;
   const char* error_at = nullptr;
   if (const int rc = gnutls_priority_init(&context->priorities_, k_priorities, &error_at);
       rc != 0) {
-    return gnutls_fail(ErrorCode::internal,
-                       std::string("TLS priorities at '") + (error_at != nullptr ? error_at : "") + "'", rc);
+    return gnutls_fail(
+        ErrorCode::internal,
+        std::string("TLS priorities at '") + (error_at != nullptr ? error_at : "") + "'", rc);
   }
   if (!context->ticket_keys_) {
     if (const int rc = gnutls_session_ticket_key_generate(&context->own_ticket_master_); rc != 0) {
@@ -123,6 +167,60 @@ Result<std::unique_ptr<GnuTlsServerContext>> GnuTlsServerContext::make(
     }
   }
   return context;
+}
+
+namespace {
+
+// One signature for GnuTLS, in memory it allocated, or its error code.
+int hand_over(const Result<Bytes>& signed_data, gnutls_datum_t* signature) {
+  if (!signed_data) {
+    // A token that went away, typically: the operator needs the reason,
+    // which the failed handshake's GnuTLS error does not give.
+    (void)std::fprintf(stderr, "vouchsafe: TLS key: %s\n", signed_data.error().message.c_str());
+    return GNUTLS_E_PK_SIGN_FAILED;
+  }
+  signature->data = static_cast<unsigned char*>(gnutls_malloc(signed_data->size()));
+  if (signature->data == nullptr) return GNUTLS_E_MEMORY_ERROR;
+  std::memcpy(signature->data, signed_data->data(), signed_data->size());
+  signature->size = static_cast<unsigned>(signed_data->size());
+  return 0;
+}
+
+bool answers_to(const crypto::Signer& signer, gnutls_sign_algorithm_t algorithm) {
+  const Schemes schemes = schemes_for(signer.algorithm());
+  return algorithm == schemes.tls13 || algorithm == schemes.tls12;
+}
+
+}  // namespace
+
+int GnuTlsServerContext::sign_data(gnutls_privkey_t /*key*/, gnutls_sign_algorithm_t algorithm,
+                                   void* signer, unsigned /*flags*/, const gnutls_datum_t* data,
+                                   gnutls_datum_t* signature) {
+  const auto& s = *static_cast<const crypto::Signer*>(signer);
+  if (!answers_to(s, algorithm)) return GNUTLS_E_UNSUPPORTED_SIGNATURE_ALGORITHM;
+  return hand_over(s.sign(ByteView(data->data, data->size)), signature);
+}
+
+int GnuTlsServerContext::sign_hash(gnutls_privkey_t /*key*/, gnutls_sign_algorithm_t algorithm,
+                                   void* signer, unsigned /*flags*/, const gnutls_datum_t* hash,
+                                   gnutls_datum_t* signature) {
+  const auto& s = *static_cast<const crypto::Signer*>(signer);
+  if (!answers_to(s, algorithm)) return GNUTLS_E_UNSUPPORTED_SIGNATURE_ALGORITHM;
+  // ECDSA signatures come back DER-encoded, as TLS carries them.
+  return hand_over(s.sign_digest(ByteView(hash->data, hash->size)), signature);
+}
+
+int GnuTlsServerContext::describe(gnutls_privkey_t /*key*/, unsigned flags, void* signer) {
+  const auto& s = *static_cast<const crypto::Signer*>(signer);
+  const Schemes schemes = schemes_for(s.algorithm());
+  if ((flags & GNUTLS_PRIVKEY_INFO_PK_ALGO) != 0) return schemes.key;
+  if ((flags & GNUTLS_PRIVKEY_INFO_SIGN_ALGO) != 0) return schemes.tls13;
+  if ((flags & GNUTLS_PRIVKEY_INFO_HAVE_SIGN_ALGO) != 0) {
+    const auto asked = static_cast<gnutls_sign_algorithm_t>(GNUTLS_FLAGS_TO_SIGN_ALGO(flags));
+    return asked == schemes.tls13 || asked == schemes.tls12 ? 1 : 0;
+  }
+  if ((flags & GNUTLS_PRIVKEY_INFO_PK_ALGO_BITS) != 0) return EVP_PKEY_get_bits(s.public_key());
+  return GNUTLS_E_UNKNOWN_ALGORITHM;
 }
 
 GnuTlsServerContext::~GnuTlsServerContext() {

@@ -6,6 +6,7 @@
 // ticket per handshake under the shared ticket keys.
 #pragma once
 
+#include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 
 #include <memory>
@@ -32,6 +33,16 @@ class GnuTlsServerContext {
  private:
   GnuTlsServerContext() = default;
 
+  // Sign the handshake (gnutls_privkey_import_ext4) through the signer: a
+  // token key stays on its token, a software key signs at OpenSSL's speed.
+  // GnuTLS hashes for ECDSA (sign_hash) and not for EdDSA (sign_data).
+  static int sign_data(gnutls_privkey_t key, gnutls_sign_algorithm_t algorithm, void* signer,
+                       unsigned flags, const gnutls_datum_t* data, gnutls_datum_t* signature);
+  static int sign_hash(gnutls_privkey_t key, gnutls_sign_algorithm_t algorithm, void* signer,
+                       unsigned flags, const gnutls_datum_t* hash, gnutls_datum_t* signature);
+  static int describe(gnutls_privkey_t key, unsigned flags, void* signer);
+
+  std::shared_ptr<const crypto::Signer> signer_;
   gnutls_certificate_credentials_t credentials_ = nullptr;
   gnutls_priority_t priorities_ = nullptr;
   bool require_client_certificate_ = true;

@@ -7,8 +7,10 @@
 #include <thread>
 
 #include "crypto/key_reference.h"
+#include "crypto/keys.h"
 #include "crypto/pkcs11/pkcs11_signer.h"
 #include "crypto/signature.h"
+#include "crypto/signer.h"
 #include "support/softhsm.h"
 
 namespace vouchsafe::crypto {
@@ -58,6 +60,32 @@ TEST_F(Pkcs11Test, GeneratedKeysSignWhatTheirPublicKeyVerifies) {
     EXPECT_FALSE(verify_bytes((*signer)->public_key(), (*signer)->algorithm(),
                               to_bytes("another message"), *signature, SignatureEncoding::der));
   }
+}
+
+// What GnuTLS asks of the MASA's TLS key: a signature over a digest it
+// made itself, which must verify as a signature over the message.
+TEST_F(Pkcs11Test, TokenAndFileKeysSignADigestAsTheyWouldItsMessage) {
+  const Bytes message = to_bytes("a TLS 1.3 CertificateVerify's content");
+  auto token_key = generate_key_in(store_, KeyType::p384, "digest-signer", std::nullopt);
+  ASSERT_TRUE(token_key) << token_key.error().message;
+  auto file_key = SoftwareSigner::create(generate_key(KeyType::p256));
+  ASSERT_TRUE(file_key) << file_key.error().message;
+  for (const Signer* signer :
+       {token_key->signer.get(), static_cast<const Signer*>(file_key->get())}) {
+    auto digest = digest_bytes(digest_for(signer->algorithm()), message);
+    ASSERT_TRUE(digest) << digest.error().message;
+    auto signature = signer->sign_digest(*digest);
+    ASSERT_TRUE(signature) << signature.error().message;
+    EXPECT_TRUE(verify_bytes(signer->public_key(), signer->algorithm(), message, *signature,
+                             SignatureEncoding::der));
+    const Bytes truncated(digest->begin(), digest->end() - 1);
+    EXPECT_FALSE(signer->sign_digest(truncated));
+  }
+  auto edwards = SoftwareSigner::create(generate_key(KeyType::ed25519));
+  ASSERT_TRUE(edwards) << edwards.error().message;
+  auto refused = (*edwards)->sign_digest(Bytes(32));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::usage);
 }
 
 TEST_F(Pkcs11Test, ThePrivateKeyCannotBeReadOut) {

@@ -210,6 +210,29 @@ TEST_F(HttpsServerTest, LoadsAnEncryptedKeyWithItsPassphrase) {
             "200");
 }
 
+TEST_F(HttpsServerTest, SignsItsHandshakesThroughASignerOnGnuTlsOnly) {
+  // A signer, as a key on a token is given: no key file at all.
+  auto key = crypto::load_private_key(server_key_file_, std::nullopt);
+  ASSERT_TRUE(key) << key.error().message;
+  auto signer = crypto::SoftwareSigner::create(std::move(key).value());
+  ASSERT_TRUE(signer) << signer.error().message;
+  auto o = options();
+  o.key_file.clear();
+  o.key_signer = std::move(signer).value();
+  if (tls_library() == TlsLibrary::openssl) {
+    auto refused = HttpsServer::start(o, echo_handler());
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, ErrorCode::usage);
+    EXPECT_NE(refused.error().message.find("tls_library = gnutls"), std::string::npos);
+    return;
+  }
+  start(o, echo_handler());
+  // curl checks the handshake's signature against the server certificate
+  // (-k skips only the chain).
+  EXPECT_EQ(run_command(curl(&client_a_) + "-w '\\n%{http_code}' " + url("/signed")).output,
+            "hello /signed\n200");
+}
+
 TEST_F(HttpsServerTest, ReportsStartUpErrorsAsValues) {
   auto o = options();
   o.key_file = write("encrypted.key", pem_key(server_key_.get(), std::string("s3cret")));
