@@ -64,7 +64,12 @@ class GnuTlsStream {
 
   template <class MutableBuffers, class Handler>
   auto async_read_some(const MutableBuffers& buffers, Handler&& handler) {
-    const auto buffer = *boost::asio::buffer_sequence_begin(buffers);
+    // Into the first buffer with room, as a read of "some" may.
+    boost::asio::mutable_buffer buffer;
+    for (auto it = boost::asio::buffer_sequence_begin(buffers);
+         it != boost::asio::buffer_sequence_end(buffers) && buffer.size() == 0; ++it) {
+      buffer = *it;
+    }
     return run<true>(
         [this, buffer] {
           return static_cast<int>(gnutls_record_recv(session_, buffer.data(), buffer.size()));
