@@ -81,6 +81,37 @@ TEST_F(ConnectionLimitsTest, ClosesAConnectionThatNeverStartsItsHandshake) {
   EXPECT_TRUE(eventually([&] { return log_lines_with_error("handshake_timeout").size() == 1U; }));
 }
 
+TEST_F(ConnectionLimitsTest, EndsAConnectionThatSendsGarbageForAClientHelloAndServesOn) {
+  start(options(), echo_handler());
+  boost::asio::io_context io;
+  // Application data before any handshake; then bytes that are not even a
+  // TLS record.
+  const std::string garbage[] = {std::string("\x17\x03\x03\x00\x10", 5) + std::string(16, 'Z'),
+                                 "GET / HTTP/1.1\r\nHost: t\r\n\r\n"};
+  for (std::size_t i = 0; i < std::size(garbage); ++i) {
+    auto socket = connect_from(io, "127.0.0.3", server_->port());
+    boost::asio::write(socket, boost::asio::buffer(garbage[i]));
+    // Whatever the server answers (an alert, or nothing), it then closes.
+    boost::system::error_code ec;
+    std::array<char, 256> reply{};
+    pollfd p{socket.native_handle(), POLLIN, 0};
+    while (!ec && ::poll(&p, 1, 3000) > 0) socket.read_some(boost::asio::buffer(reply), ec);
+    EXPECT_TRUE(ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset)
+        << i << ": " << ec.message();
+    EXPECT_TRUE(eventually([&] {
+      return counter("vouchsafe_tls_handshake_failures_total") == i + 1;
+    })) << i
+        << ": " << counter("vouchsafe_tls_handshake_failures_total");
+  }
+  // One line: the log keeps one per error and second (RefusalLog).
+  const auto lines = log_lines_with_error("handshake_failed");
+  ASSERT_EQ(lines.size(), 1U);
+  EXPECT_NE(lines[0].find("\"remote\":\"127.0.0.3:"), std::string::npos) << lines[0];
+  // The server goes on serving.
+  EXPECT_EQ(run_command(curl(&client_a_) + "-o /dev/null -w '%{http_code}' " + url("/")).output,
+            "200");
+}
+
 TEST_F(ConnectionLimitsTest, RejectsCapsThatWouldMeanUnlimited) {
   for (const auto& change : std::vector<std::function<void(ServerOptions&)>>{
            [](ServerOptions& o) { o.max_connections = 0; },
