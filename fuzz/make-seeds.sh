@@ -9,7 +9,7 @@ set -euo pipefail
 vectors=${VOUCHSAFE_VECTORS_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/shared/vectors}
 c=fuzz/corpus
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-mkdir -p $c/{masa_request,csr,x509,pem_key,pkcs12,accept,seeds_csv,sales_csv,serial_list}
+mkdir -p $c/{masa_request,csr,x509,pem_key,pkcs12,accept,seeds_csv,sales_csv,serial_list,proxy_header}
 
 # masa_request: a header byte, then the body (fuzz_masa_request.cpp).
 with_header() { { printf "\\x$1"; cat "$2"; } > "$3"; }
@@ -107,3 +107,11 @@ ca=$(openssl x509 -in "$vectors/rfc8995/C.1.3-ownerca_secp384r1.cert.pem" -outfo
 printf 'serial,certificate\n# November\n00-D0-E5-F2-00-02,%s\r\nWG-2,%s\n' "$ca" "$ca" > $c/sales_csv/two-owners.csv
 printf 'WG-1,bm90IGEgY2VydA==\n' > $c/sales_csv/not-a-certificate.csv
 printf 'WG-1\n' > $c/sales_csv/no-comma.csv
+
+# proxy_header: what haproxy's send-proxy-v2 sends (IPv4; IPv6 with a TLV; a
+# health check's LOCAL), and a version 1 text line, which is refused.
+sig='\x0d\x0a\x0d\x0a\x00\x0d\x0a\x51\x55\x49\x54\x0a'
+printf "${sig}\x21\x11\x00\x0c\xc6\x33\x64\x07\xc0\x00\x02\x01\x9c\x40\x01\xbb" > $c/proxy_header/ipv4
+printf "${sig}\x21\x21\x00\x2a\x20\x01\x0d\xb8\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x05\x20\x01\x0d\xb8\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x30\x39\x01\xbb\x04\x00\x03abc" > $c/proxy_header/ipv6-tlv
+printf "${sig}\x20\x00\x00\x00" > $c/proxy_header/local
+printf 'PROXY TCP4 198.51.100.7 192.0.2.1 40000 443\r\n' > $c/proxy_header/version1-text

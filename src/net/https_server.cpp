@@ -178,6 +178,14 @@ Result<std::unique_ptr<HttpsServer>> HttpsServer::start_async(ServerOptions opti
   }
 
   TRY(check_limits(options));
+  for (const auto& proxy : options.proxy_protocol_from) {
+    boost::system::error_code ec;
+    (void)asio::ip::make_address(proxy, ec);
+    if (ec) {
+      return fail(ErrorCode::usage,
+                  "https server: proxy_protocol_from: '" + proxy + "' is not an IP address");
+    }
+  }
   if (options.tls && options.tls_library == TlsLibrary::openssl && options.key_signer) {
     return fail(ErrorCode::usage,
                 "https server: a key given as a signer (a token key) needs tls_library = gnutls; "

@@ -104,12 +104,20 @@ struct ServerOptions {
   std::chrono::milliseconds read_timeout{10000};
   std::chrono::milliseconds idle_timeout{30000};
 
+  // Addresses of TCP load balancers that begin each connection with a PROXY
+  // protocol version 2 header (haproxy's send-proxy-v2): a connection from
+  // one of them must, and its client's address then stands for the
+  // connection in the rate limits, the invalid-request blocking, the logs
+  // and HttpRequest::remote_address. The connection caps below still count
+  // the balancer (they are applied at the accept, before the header).
+  std::vector<std::string> proxy_protocol_from;
+
   // Connection caps, each a count of open connections, checked at accept: a
   // connection over one is closed at once. None may be 0 (start() refuses
   // it); set a per-source cap to max_connections to make it no tighter than
-  // the total. Behind a TCP load balancer without the PROXY protocol every
-  // connection comes from the balancer's address: raise both per-source
-  // caps (and the per-source rate limits below) to match.
+  // the total. Behind a TCP load balancer every connection comes from the
+  // balancer's address: raise both per-source caps to match (and the
+  // per-source rate limits below, unless proxy_protocol_from names it).
   std::size_t max_connections = 1024;
   std::size_t max_connections_per_address = 32;
   // Per /24 of IPv4 or /64 of IPv6 (an IPv4-mapped IPv6 address is IPv4).

@@ -2,6 +2,7 @@
 // translation into the service's and the listeners' configuration.
 #include "service/masa_settings.h"
 
+#include <boost/asio/ip/address.hpp>
 #include <cstdlib>
 #include <filesystem>
 
@@ -49,6 +50,17 @@ config::Type<masa::KeyArchitecture> key_architecture() {
                                                 {"rotating", masa::KeyArchitecture::rotating}});
 }
 
+// An IPv4 or IPv6 address, without a port.
+config::Type<std::string> ip_address() {
+  return config::string_where("an IPv4 or IPv6 address",
+                              [](std::string_view text) -> std::optional<std::string> {
+                                boost::system::error_code ec;
+                                (void)boost::asio::ip::make_address(std::string(text), ec);
+                                if (ec) return "not an IP address";
+                                return std::nullopt;
+                              });
+}
+
 config::Type<net::TlsLibrary> tls_library() {
   return config::one_of<net::TlsLibrary>(
       {{"gnutls", net::TlsLibrary::gnutls}, {"openssl", net::TlsLibrary::openssl}});
@@ -84,7 +96,11 @@ config::Schema<MasaSettings> make_schema() {
       .key("public", &S::listen, listener_type(),
            "Registrars: HTTPS, a client certificate required. Port 0: any free port.")
       .key("admin", &S::admin, listener_type(),
-           "/healthz /readyz /metrics: plain HTTP, keep it on loopback.");
+           "/healthz /readyz /metrics: plain HTTP, keep it on loopback.")
+      .key("proxy_protocol_from", &S::proxy_protocol_from, config::array_of(ip_address()),
+           "Load balancers (IP addresses) that begin each connection with a PROXY protocol v2 "
+           "header (haproxy: send-proxy-v2): their clients' addresses are what the rate limits "
+           "and logs see. [] : none.");
   s->section("tls")
       .key("certificate", &S::tls_certificate, config::file_path(false),
            "The TLS certificate, then its chain (PEM).")
@@ -365,6 +381,7 @@ Result<net::ServerOptions> public_listener(const MasaSettings& s) {
   o.cert_file = s.tls_certificate;
   o.key_passphrase = pass;
   o.tls_library = s.tls_library;
+  o.proxy_protocol_from = s.proxy_protocol_from;
   ASSIGN_OR_RETURN(auto tls_key, crypto::parse_key_reference(s.tls_key));
   if (s.tls_library == net::TlsLibrary::gnutls) {
     // Through a signer, so that the key may stay on a token.

@@ -34,6 +34,7 @@ struct MasaSettings {
   std::string store_read;  // a streaming replica's DSN for device reads; empty: none
   Listener listen;
   Listener admin{"127.0.0.1", 8444};
+  std::vector<std::string> proxy_protocol_from;  // balancers sending PROXY v2 headers
   std::string tls_certificate, tls_key;
   net::TlsLibrary tls_library = net::TlsLibrary::gnutls;        // the cheaper handshake
   std::string signing_key, signing_certificate, signing_chain;  // signing_key: a key reference

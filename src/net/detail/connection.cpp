@@ -6,6 +6,7 @@
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/ssl/stream_base.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "net/detail/gnutls_stream.h"
+#include "net/detail/proxy_header.h"
 #include "net/detail/tls.h"
 
 namespace vouchsafe::net::detail {
@@ -190,6 +192,62 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>>, publ
     tcp_layer().socket().set_option(tcp::no_delay(true), ec);
     // Without a certificate the client is known by its address alone.
     client_key_ = "address:" + address_key_;
+    if (state_->is_trusted_proxy(address_key_)) {
+      read_proxy_header();
+      return;
+    }
+    begin_session();
+  }
+
+  // A balancer's PROXY header: read exactly, so that the next byte is the
+  // client's first, within the handshake's time.
+  void read_proxy_header() {
+    tcp_layer().expires_at(slot_.accepted_at() + options().handshake_timeout);
+    proxy_header_.resize(k_proxy_v2_prefix_size);
+    asio::async_read(tcp_layer(), asio::buffer(proxy_header_),
+                     beast::bind_front_handler(&Connection::on_proxy_prefix, self()));
+  }
+
+  void on_proxy_prefix(error_code ec, std::size_t /*bytes*/) {
+    if (ec) return end_proxy_header(ec);
+    auto size = proxy_v2_size(proxy_header_);
+    if (!size) return refuse_proxy_header(size.error().message);
+    proxy_header_.resize(*size);
+    asio::async_read(
+        tcp_layer(),
+        asio::buffer(proxy_header_.data() + k_proxy_v2_prefix_size, *size - k_proxy_v2_prefix_size),
+        beast::bind_front_handler(&Connection::on_proxy_header, self()));
+  }
+
+  void on_proxy_header(error_code ec, std::size_t /*bytes*/) {
+    if (ec) return end_proxy_header(ec);
+    auto source = parse_proxy_v2(proxy_header_);
+    if (!source) return refuse_proxy_header(source.error().message);
+    if (*source) {  // else a health check's LOCAL: the balancer itself
+      const auto keys = source_keys((*source)->address);
+      address_key_ = keys.address;
+      prefix_key_ = keys.prefix;
+      client_key_ = "address:" + address_key_;
+      remote_address_ = (*source)->address.to_string() + ":" + std::to_string((*source)->port);
+    }
+    proxy_header_ = {};
+    begin_session();
+  }
+
+  void end_proxy_header(const error_code& ec) {
+    if (ec == beast::error::timeout) {
+      state_->count_rejection(Rejection::handshake_timeout);
+      log_connection("handshake_timeout", "no PROXY protocol header within handshake_timeout");
+    }
+  }
+
+  void refuse_proxy_header(const std::string& reason) {
+    state_->count_rejection(Rejection::proxy_header);
+    log_connection("proxy_header", reason);
+    tcp_layer().close();
+  }
+
+  void begin_session() {
     if constexpr (Tls) {
       // Counted from the accept: a connection that never sends a
       // ClientHello holds its place no longer than this.
@@ -591,6 +649,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>>, publ
   std::string method_;
   Clock::time_point request_start_ = Clock::now();
 
+  std::vector<std::uint8_t> proxy_header_;
   std::array<char, 4096> drain_buffer_{};
   std::size_t drained_ = 0;
 };

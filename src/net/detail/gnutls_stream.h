@@ -64,8 +64,10 @@ class GnuTlsStream {
 
   template <class MutableBuffers, class Handler>
   auto async_read_some(const MutableBuffers& buffers, Handler&& handler) {
-    // Into the first buffer with room, as a read of "some" may.
+    // Into the first buffer with room, as a read of "some" may. (The
+    // iterator is a pointer for some sequences only.)
     boost::asio::mutable_buffer buffer;
+    // NOLINTNEXTLINE(readability-qualified-auto)
     for (auto it = boost::asio::buffer_sequence_begin(buffers);
          it != boost::asio::buffer_sequence_end(buffers) && buffer.size() == 0; ++it) {
       buffer = *it;

@@ -3,7 +3,10 @@
 #include "net/detail/server_state.h"
 
 #include <algorithm>
+#include <boost/asio/ip/address.hpp>
 #include <cmath>
+
+#include "net/detail/source_address.h"
 
 namespace vouchsafe::net::detail {
 
@@ -33,6 +36,8 @@ std::string_view rejection_name(Rejection reason) {
       return "handshake_evicted";
     case Rejection::handshake_timeout:
       return "handshake_timeout";
+    case Rejection::proxy_header:
+      return "proxy_header";
     case Rejection::timeout:
       return "timeout";
   }
@@ -69,7 +74,18 @@ ServerState::ServerState(ServerOptions server_options, AsyncHandler request_hand
       log(std::move(listener), options.refusal_log),
       handshake_failures_(metrics->counter("vouchsafe_tls_handshake_failures_total")),
       full_handshakes_(metrics->counter("vouchsafe_tls_handshakes_total", {"full"})),
-      resumed_handshakes_(metrics->counter("vouchsafe_tls_handshakes_total", {"resumed"})) {}
+      resumed_handshakes_(metrics->counter("vouchsafe_tls_handshakes_total", {"resumed"})) {
+  // HttpsServer::start_async has checked that each is an IP address.
+  for (const auto& text : options.proxy_protocol_from) {
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(text, ec);
+    if (!ec) proxies_.push_back(source_keys(address).address);
+  }
+}
+
+bool ServerState::is_trusted_proxy(const std::string& address) const {
+  return std::find(proxies_.begin(), proxies_.end(), address) != proxies_.end();
+}
 
 void ServerState::count_rejection(Rejection reason) {
   metrics->counter("vouchsafe_http_rejected_total", {rejection_name(reason)}).inc();

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "net/client_limiter.h"
 #include "net/detail/connection_table.h"
@@ -31,6 +32,7 @@ enum class Rejection {
   handshake_evicted,
   handshake_timeout,
   timeout,
+  proxy_header,
 };
 std::string_view rejection_name(Rejection reason);
 
@@ -60,11 +62,15 @@ struct ServerState {
   void count_rejection(Rejection reason);
   void count_handshake_failure() { handshake_failures_.inc(); }
   void count_handshake(bool resumed) { (resumed ? resumed_handshakes_ : full_handshakes_).inc(); }
+  // Whether connections from this address (as source_keys spells it) begin
+  // with a PROXY protocol header.
+  [[nodiscard]] bool is_trusted_proxy(const std::string& address) const;
   // The endpoint label of a request target: its path, or "other" when the
   // options list the endpoints and this is not one of them.
   [[nodiscard]] std::string endpoint_label(std::string_view target) const;
 
  private:
+  std::vector<std::string> proxies_;  // options.proxy_protocol_from, as source_keys spells them
   Counter& handshake_failures_;
   Counter& full_handshakes_;
   Counter& resumed_handshakes_;

@@ -218,6 +218,17 @@ TEST_F(MasaSettingsTest, TheListenerRunsOnGnuTlsUnlessTheFileSaysOpenSsl) {
             std::string::npos);
 }
 
+TEST_F(MasaSettingsTest, BalancersSendingProxyHeadersAreIpAddresses) {
+  EXPECT_TRUE(initial().proxy_protocol_from.empty());
+  auto s = parse_masa_settings(
+      with("listen", "proxy_protocol_from = [\"10.0.0.5\", \"2001:db8::5\"]"), "masa.toml");
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->proxy_protocol_from, (std::vector<std::string>{"10.0.0.5", "2001:db8::5"}));
+  EXPECT_NE(refusal(with("listen", "proxy_protocol_from = [\"haproxy.local\"]"))
+                .find("[listen] proxy_protocol_from[0]: expected an IPv4 or IPv6 address"),
+            std::string::npos);
+}
+
 TEST_F(MasaSettingsTest, ListenersAreIpAddressesWithAPortInRange) {
   for (const auto* bad : {"localhost:8443", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1",
                           "::1:8443", "127.0.0.1:+80", "127.0.0.1: 80"}) {
