@@ -14,17 +14,12 @@
 #include <string>
 
 #include "call_timer.h"
+#include "net/detail/gnutls_context.h"
 
 namespace vouchsafe::bench {
 namespace {
 
 constexpr int k_handshakes = 300;  // per round
-
-// The MASA listener's TLS 1.3 choices (net/detail/gnutls_context.cpp):
-// X25519, the key share OpenSSL clients send.
-constexpr const char* k_priorities =
-    "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-256-GCM:+CHACHA20-POLY1305:+AES-128-GCM:"
-    "-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:%SERVER_PRECEDENCE";
 
 // One direction of the in-memory transport.
 struct Pipe {
@@ -85,7 +80,8 @@ double handshake(const Setup& s, gnutls_datum_t& ticket, bool& resumed) {
   bool ok = timed([&] {
     return gnutls_init(&server.session,
                        GNUTLS_SERVER | GNUTLS_NONBLOCK | GNUTLS_NO_AUTO_SEND_TICKET) >= 0 &&
-           gnutls_priority_set_direct(server.session, k_priorities, nullptr) >= 0 &&
+           gnutls_priority_set_direct(server.session, net::detail::k_gnutls_priorities, nullptr) >=
+               0 &&
            gnutls_credentials_set(server.session, GNUTLS_CRD_CERTIFICATE, s.server_cred) >= 0 &&
            gnutls_session_ticket_enable_server(server.session, &s.ticket_key) >= 0;
   });
@@ -97,7 +93,7 @@ double handshake(const Setup& s, gnutls_datum_t& ticket, bool& resumed) {
   });
   attach(server);
   if (!check(gnutls_init(&client.session, GNUTLS_CLIENT | GNUTLS_NONBLOCK), "client init") ||
-      !check(gnutls_priority_set_direct(client.session, k_priorities, nullptr),
+      !check(gnutls_priority_set_direct(client.session, net::detail::k_gnutls_priorities, nullptr),
              "client priority") ||
       !check(gnutls_credentials_set(client.session, GNUTLS_CRD_CERTIFICATE, s.client_cred),
              "client credentials")) {

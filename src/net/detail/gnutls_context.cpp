@@ -17,16 +17,6 @@ namespace vouchsafe::net::detail {
 
 namespace {
 
-// As the OpenSSL context: TLS 1.2 and 1.3; ECDHE only; AEAD suites in
-// OpenSSL's server order; X25519 first, the group OpenSSL clients (the
-// registrars) send a key share for, so no HelloRetryRequest; the server's
-// preference wins. GnuTLS refuses client-initiated renegotiation by
-// returning GNUTLS_E_REHANDSHAKE to the reader, which ends the connection.
-constexpr const char* k_priorities =
-    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+CHACHA20-POLY1305:"
-    "+AES-128-GCM:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-GROUP-ALL:+GROUP-X25519:"
-    "+GROUP-SECP256R1:+GROUP-SECP384R1:%SERVER_PRECEDENCE";
-
 Unexpected gnutls_fail(ErrorCode code, const std::string& what, int rc) {
   return fail(code, what + ": " + gnutls_strerror(rc));
 }
@@ -155,7 +145,7 @@ Result<std::unique_ptr<GnuTlsServerContext>> GnuTlsServerContext::make(
   chain.owned = false;
   key.key = nullptr;
   const char* error_at = nullptr;
-  if (const int rc = gnutls_priority_init(&context->priorities_, k_priorities, &error_at);
+  if (const int rc = gnutls_priority_init(&context->priorities_, k_gnutls_priorities, &error_at);
       rc != 0) {
     return gnutls_fail(
         ErrorCode::internal,
