@@ -135,6 +135,10 @@ Result<std::unique_ptr<GnuTlsServerContext>> GnuTlsServerContext::make(
   if (const int rc = gnutls_certificate_allocate_credentials(&context->credentials_); rc != 0) {
     return gnutls_fail(ErrorCode::internal, "TLS credentials", rc);
   }
+  // load_chain has matched key and certificate. GnuTLS's own check would
+  // sign with the key (a token operation at every start) and, failing,
+  // leave the chain and key half owned by the credentials.
+  gnutls_certificate_set_flags(context->credentials_, GNUTLS_CERTIFICATE_SKIP_KEY_CERT_MATCH);
   // On success the credentials own the parsed chain and the key.
   if (const int rc =
           gnutls_certificate_set_key(context->credentials_, nullptr, 0, chain.certs.data(),
