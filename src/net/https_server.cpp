@@ -178,13 +178,9 @@ Result<std::unique_ptr<HttpsServer>> HttpsServer::start_async(ServerOptions opti
   }
 
   TRY(check_limits(options));
-  for (const auto& proxy : options.proxy_protocol_from) {
-    boost::system::error_code ec;
-    (void)asio::ip::make_address(proxy, ec);
-    if (ec) {
-      return fail(ErrorCode::usage,
-                  "https server: proxy_protocol_from: '" + proxy + "' is not an IP address");
-    }
+  auto proxies = detail::source_addresses(options.proxy_protocol_from);
+  if (!proxies) {
+    return fail(ErrorCode::usage, "https server: proxy_protocol_from: " + proxies.error().message);
   }
   if (options.tls && options.tls_library == TlsLibrary::openssl && options.key_signer) {
     return fail(ErrorCode::usage,
@@ -220,8 +216,9 @@ Result<std::unique_ptr<HttpsServer>> HttpsServer::start_async(ServerOptions opti
   }
   impl->port = acceptor.local_endpoint().port();
   std::string listener = endpoint.address().to_string() + ":" + std::to_string(impl->port);
-  impl->state = std::make_shared<detail::ServerState>(std::move(options), std::move(handler),
-                                                      std::move(tls), std::move(listener));
+  impl->state =
+      std::make_shared<detail::ServerState>(std::move(options), std::move(handler), std::move(tls),
+                                            std::move(*proxies), std::move(listener));
 
   impl->accept();
   try {

@@ -9,6 +9,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string_view>
+#include <tuple>
+
+#include "crypto/algorithm.h"
+#include "crypto/signature.h"
 
 namespace vouchsafe::net {
 namespace {
@@ -76,24 +81,32 @@ Result<TicketKey> TicketKey::from_material(ByteView material) {
   return key;
 }
 
+namespace {
+
+// Domain-separated, so the GnuTLS master is no key OpenSSL also uses;
+// nullopt (no GnuTLS tickets rather than a weak key) if hashing fails.
+std::optional<TicketKeyring::GnuTlsMaster> gnutls_master_of(const TicketKey& key) {
+  static constexpr std::string_view k_label = "vouchsafe gnutls session-ticket master";
+  Bytes input(k_label.begin(), k_label.end());
+  input.insert(input.end(), key.name.begin(), key.name.end());
+  input.insert(input.end(), key.aes.begin(), key.aes.end());
+  input.insert(input.end(), key.hmac.begin(), key.hmac.end());
+  auto digest = crypto::digest_bytes(crypto::sha512_digest(), input);
+  OPENSSL_cleanse(input.data(), input.size());
+  std::optional<TicketKeyring::GnuTlsMaster> master;
+  if (digest && digest->size() == std::tuple_size_v<TicketKeyring::GnuTlsMaster>) {
+    master.emplace();
+    std::copy(digest->begin(), digest->end(), master->begin());
+  }
+  if (digest) OPENSSL_cleanse(digest->data(), digest->size());
+  return master;
+}
+
+}  // namespace
+
 void TicketKeyring::replace(std::vector<TicketKey> keys) {
   std::optional<GnuTlsMaster> master;
-  if (!keys.empty()) {
-    // Domain-separated, so the GnuTLS master is no key OpenSSL also uses.
-    static constexpr char k_label[] = "vouchsafe gnutls session-ticket master";
-    const TicketKey& newest = keys.front();
-    master.emplace();
-    unsigned size = 0;
-    EVP_MD_CTX* md = EVP_MD_CTX_new();
-    const bool hashed = md != nullptr && EVP_DigestInit_ex(md, EVP_sha512(), nullptr) == 1 &&
-                        EVP_DigestUpdate(md, k_label, sizeof k_label - 1) == 1 &&
-                        EVP_DigestUpdate(md, newest.name.data(), newest.name.size()) == 1 &&
-                        EVP_DigestUpdate(md, newest.aes.data(), newest.aes.size()) == 1 &&
-                        EVP_DigestUpdate(md, newest.hmac.data(), newest.hmac.size()) == 1 &&
-                        EVP_DigestFinal_ex(md, master->data(), &size) == 1;
-    EVP_MD_CTX_free(md);
-    if (!hashed) master.reset();  // no GnuTLS tickets rather than a weak key
-  }
+  if (!keys.empty()) master = gnutls_master_of(keys.front());
   const std::lock_guard lock(mutex_);
   for (auto& old : keys_) wipe(old);
   if (gnutls_master_) OPENSSL_cleanse(gnutls_master_->data(), gnutls_master_->size());

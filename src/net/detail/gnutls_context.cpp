@@ -180,9 +180,21 @@ int hand_over(const Result<Bytes>& signed_data, gnutls_datum_t* signature) {
   return 0;
 }
 
-bool answers_to(const crypto::Signer& signer, gnutls_sign_algorithm_t algorithm) {
-  const Schemes schemes = schemes_for(signer.algorithm());
+bool answers_to(const Schemes& schemes, gnutls_sign_algorithm_t algorithm) {
   return algorithm == schemes.tls13 || algorithm == schemes.tls12;
+}
+
+// One signature over `input` by `sign` (the message, or its digest), if the
+// signer answers to the scheme GnuTLS asks for.
+template <typename Sign>
+int sign_for_gnutls(void* signer, gnutls_sign_algorithm_t algorithm, const gnutls_datum_t* input,
+                    gnutls_datum_t* signature, Sign sign) {
+  const auto& s = *static_cast<const crypto::Signer*>(signer);
+  if (!answers_to(schemes_for(s.algorithm()), algorithm)) {
+    return GNUTLS_E_UNSUPPORTED_SIGNATURE_ALGORITHM;
+  }
+  // ECDSA signatures come back DER-encoded, as TLS carries them.
+  return hand_over((s.*sign)(ByteView(input->data, input->size)), signature);
 }
 
 }  // namespace
@@ -190,18 +202,13 @@ bool answers_to(const crypto::Signer& signer, gnutls_sign_algorithm_t algorithm)
 int GnuTlsServerContext::sign_data(gnutls_privkey_t /*key*/, gnutls_sign_algorithm_t algorithm,
                                    void* signer, unsigned /*flags*/, const gnutls_datum_t* data,
                                    gnutls_datum_t* signature) {
-  const auto& s = *static_cast<const crypto::Signer*>(signer);
-  if (!answers_to(s, algorithm)) return GNUTLS_E_UNSUPPORTED_SIGNATURE_ALGORITHM;
-  return hand_over(s.sign(ByteView(data->data, data->size)), signature);
+  return sign_for_gnutls(signer, algorithm, data, signature, &crypto::Signer::sign);
 }
 
 int GnuTlsServerContext::sign_hash(gnutls_privkey_t /*key*/, gnutls_sign_algorithm_t algorithm,
                                    void* signer, unsigned /*flags*/, const gnutls_datum_t* hash,
                                    gnutls_datum_t* signature) {
-  const auto& s = *static_cast<const crypto::Signer*>(signer);
-  if (!answers_to(s, algorithm)) return GNUTLS_E_UNSUPPORTED_SIGNATURE_ALGORITHM;
-  // ECDSA signatures come back DER-encoded, as TLS carries them.
-  return hand_over(s.sign_digest(ByteView(hash->data, hash->size)), signature);
+  return sign_for_gnutls(signer, algorithm, hash, signature, &crypto::Signer::sign_digest);
 }
 
 int GnuTlsServerContext::describe(gnutls_privkey_t /*key*/, unsigned flags, void* signer) {
@@ -211,7 +218,7 @@ int GnuTlsServerContext::describe(gnutls_privkey_t /*key*/, unsigned flags, void
   if ((flags & GNUTLS_PRIVKEY_INFO_SIGN_ALGO) != 0) return schemes.tls13;
   if ((flags & GNUTLS_PRIVKEY_INFO_HAVE_SIGN_ALGO) != 0) {
     const auto asked = static_cast<gnutls_sign_algorithm_t>(GNUTLS_FLAGS_TO_SIGN_ALGO(flags));
-    return asked == schemes.tls13 || asked == schemes.tls12 ? 1 : 0;
+    return answers_to(schemes, asked) ? 1 : 0;
   }
   if ((flags & GNUTLS_PRIVKEY_INFO_PK_ALGO_BITS) != 0) return EVP_PKEY_get_bits(s.public_key());
   return GNUTLS_E_UNKNOWN_ALGORITHM;

@@ -18,8 +18,6 @@ constexpr std::uint8_t k_inet = 0x1;
 constexpr std::uint8_t k_inet6 = 0x2;
 constexpr std::uint8_t k_unix = 0x3;
 constexpr std::uint8_t k_stream = 0x1;
-constexpr std::size_t k_inet_addresses = 12;   // two IPv4 addresses, two ports
-constexpr std::size_t k_inet6_addresses = 36;  // two IPv6 addresses, two ports
 
 Unexpected malformed(const std::string& what) {
   return fail(ErrorCode::invalid_value, "PROXY protocol header: " + what);
@@ -27,6 +25,19 @@ Unexpected malformed(const std::string& what) {
 
 std::uint16_t be16(const std::uint8_t* p) {
   return static_cast<std::uint16_t>((p[0] << 8U) | p[1]);
+}
+
+// The source of an address block: source address, destination address,
+// source port, destination port, for Address (address_v4 or address_v6).
+template <typename Address>
+Result<std::optional<ProxiedSource>> source_of(ByteView addresses, const char* family) {
+  typename Address::bytes_type bytes{};
+  if (addresses.size() < 2 * bytes.size() + 4) {
+    return malformed(std::string(family) + " addresses cut short");
+  }
+  std::copy_n(addresses.begin(), bytes.size(), bytes.begin());
+  return std::optional<ProxiedSource>(
+      ProxiedSource{Address(bytes), be16(&addresses[2 * bytes.size()])});
 }
 
 }  // namespace
@@ -56,20 +67,8 @@ Result<std::optional<ProxiedSource>> parse_proxy_v2(ByteView header) {
   if (command != k_proxy) return malformed("an unknown command");
   if (family == k_unspec || family == k_unix) return std::optional<ProxiedSource>();
   if (transport != k_stream) return malformed("a transport other than TCP");
-  if (family == k_inet) {
-    if (addresses.size() < k_inet_addresses) return malformed("IPv4 addresses cut short");
-    boost::asio::ip::address_v4::bytes_type bytes{};
-    std::copy_n(addresses.begin(), bytes.size(), bytes.begin());
-    return std::optional<ProxiedSource>(
-        ProxiedSource{boost::asio::ip::address_v4(bytes), be16(&addresses[8])});
-  }
-  if (family == k_inet6) {
-    if (addresses.size() < k_inet6_addresses) return malformed("IPv6 addresses cut short");
-    boost::asio::ip::address_v6::bytes_type bytes{};
-    std::copy_n(addresses.begin(), bytes.size(), bytes.begin());
-    return std::optional<ProxiedSource>(
-        ProxiedSource{boost::asio::ip::address_v6(bytes), be16(&addresses[32])});
-  }
+  if (family == k_inet) return source_of<boost::asio::ip::address_v4>(addresses, "IPv4");
+  if (family == k_inet6) return source_of<boost::asio::ip::address_v6>(addresses, "IPv6");
   return malformed("an unknown address family");
 }
 

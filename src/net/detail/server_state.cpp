@@ -3,10 +3,7 @@
 #include "net/detail/server_state.h"
 
 #include <algorithm>
-#include <boost/asio/ip/address.hpp>
 #include <cmath>
-
-#include "net/detail/source_address.h"
 
 namespace vouchsafe::net::detail {
 
@@ -64,7 +61,8 @@ ClientLimiter::Limits client_limits(const ServerOptions& options) {
 }
 
 ServerState::ServerState(ServerOptions server_options, AsyncHandler request_handler,
-                         ServerTls server_tls, std::string listener)
+                         ServerTls server_tls, std::vector<std::string> trusted_proxies,
+                         std::string listener)
     : options(std::move(server_options)),
       handler(std::move(request_handler)),
       metrics(registry_or_new(options.metrics)),
@@ -74,14 +72,8 @@ ServerState::ServerState(ServerOptions server_options, AsyncHandler request_hand
       log(std::move(listener), options.refusal_log),
       handshake_failures_(metrics->counter("vouchsafe_tls_handshake_failures_total")),
       full_handshakes_(metrics->counter("vouchsafe_tls_handshakes_total", {"full"})),
-      resumed_handshakes_(metrics->counter("vouchsafe_tls_handshakes_total", {"resumed"})) {
-  // HttpsServer::start_async has checked that each is an IP address.
-  for (const auto& text : options.proxy_protocol_from) {
-    boost::system::error_code ec;
-    const auto address = boost::asio::ip::make_address(text, ec);
-    if (!ec) proxies_.push_back(source_keys(address).address);
-  }
-}
+      resumed_handshakes_(metrics->counter("vouchsafe_tls_handshakes_total", {"resumed"})),
+      proxies_(std::move(trusted_proxies)) {}
 
 bool ServerState::is_trusted_proxy(const std::string& address) const {
   return std::find(proxies_.begin(), proxies_.end(), address) != proxies_.end();

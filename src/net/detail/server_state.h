@@ -45,9 +45,10 @@ struct ServerTls {
 };
 
 struct ServerState {
-  // listener: "address:port", as the refusal log names it.
+  // trusted_proxies: options.proxy_protocol_from as source_addresses spells
+  // them; listener: "address:port", as the refusal log names it.
   ServerState(ServerOptions server_options, AsyncHandler request_handler, ServerTls server_tls,
-              std::string listener);
+              std::vector<std::string> trusted_proxies, std::string listener);
 
   const ServerOptions options;
   const AsyncHandler handler;
@@ -70,10 +71,10 @@ struct ServerState {
   [[nodiscard]] std::string endpoint_label(std::string_view target) const;
 
  private:
-  std::vector<std::string> proxies_;  // options.proxy_protocol_from, as source_keys spells them
   Counter& handshake_failures_;
   Counter& full_handshakes_;
   Counter& resumed_handshakes_;
+  std::vector<std::string> proxies_;  // as source_addresses spells them
 };
 
 // The connection caps and rate limits the options ask for.

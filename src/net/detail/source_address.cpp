@@ -28,4 +28,15 @@ SourceKeys source_keys(const ip::address& address) {
           ip::address_v6(bytes).to_string() + "/" + std::to_string(k_ipv6_prefix_bits)};
 }
 
+Result<std::vector<std::string>> source_addresses(const std::vector<std::string>& texts) {
+  std::vector<std::string> out;
+  for (const auto& text : texts) {
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(text, ec);
+    if (ec) return fail(ErrorCode::usage, "'" + text + "' is not an IP address");
+    out.push_back(source_keys(address).address);
+  }
+  return out;
+}
+
 }  // namespace vouchsafe::net::detail

@@ -4,6 +4,9 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <string>
+#include <vector>
+
+#include "core/result.h"
 
 namespace vouchsafe::net::detail {
 
@@ -20,5 +23,9 @@ struct SourceKeys {
 // An IPv4-mapped IPv6 address (a dual-stack listener's view of an IPv4
 // client) counts as the IPv4 address it maps; an IPv6 scope id is dropped.
 SourceKeys source_keys(const boost::asio::ip::address& address);
+
+// Configured addresses (text) as source_keys spells them, to compare with
+// a connection's; usage naming the first that is no IP address.
+Result<std::vector<std::string>> source_addresses(const std::vector<std::string>& texts);
 
 }  // namespace vouchsafe::net::detail
