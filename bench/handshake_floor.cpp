@@ -11,6 +11,7 @@
 #include "call_timer.h"
 #include "crypto/handles.h"
 #include "crypto/keys.h"
+#include "net/detail/tls.h"
 
 namespace vouchsafe::bench {
 namespace {
@@ -60,10 +61,12 @@ Result<Contexts> make_contexts(const std::string& client_cert_file,
   SSL_CTX* s = c.server.get();
   constexpr unsigned char k_context[] = "floor";
   if (SSL_CTX_set_min_proto_version(s, TLS1_3_VERSION) != 1 ||
+      SSL_CTX_set_ciphersuites(s, net::detail::k_tls13_ciphersuites) != 1 ||
       SSL_CTX_use_certificate(s, cert.get()) != 1 || SSL_CTX_use_PrivateKey(s, key.get()) != 1 ||
       SSL_CTX_set_session_id_context(s, k_context, sizeof k_context - 1) != 1) {
     return fail(ErrorCode::internal, "server context");
   }
+  SSL_CTX_set_options(s, SSL_OP_CIPHER_SERVER_PREFERENCE);  // as the listener
   SSL_CTX_set_verify(s, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
   SSL_CTX_set_cert_verify_callback(s, accept_presented, nullptr);
   SSL_CTX_set_num_tickets(s, 1);

@@ -18,13 +18,13 @@
 namespace vouchsafe::net::detail {
 
 // As the OpenSSL context: TLS 1.2 and 1.3; ECDHE only; AEAD suites in
-// OpenSSL's server order; X25519 first, the group OpenSSL clients (the
+// the OpenSSL listener's order (k_tls13_ciphersuites); X25519 first, the group OpenSSL clients (the
 // registrars) send a key share for, so no HelloRetryRequest; the server's
 // preference wins. GnuTLS refuses client-initiated renegotiation by
 // returning GNUTLS_E_REHANDSHAKE to the reader, which ends the connection.
 inline constexpr const char* k_gnutls_priorities =
-    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+CHACHA20-POLY1305:"
-    "+AES-128-GCM:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-GROUP-ALL:+GROUP-X25519:"
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:"
+    "+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-GROUP-ALL:+GROUP-X25519:"
     "+GROUP-SECP256R1:+GROUP-SECP384R1:%SERVER_PRECEDENCE";
 
 class GnuTlsServerContext {

@@ -37,7 +37,8 @@ Result<std::unique_ptr<boost::asio::ssl::context>> make_server_tls_context(
 
   if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
       SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1 ||
-      SSL_CTX_set_cipher_list(ctx, k_tls12_ciphers) != 1) {
+      SSL_CTX_set_cipher_list(ctx, k_tls12_ciphers) != 1 ||
+      SSL_CTX_set_ciphersuites(ctx, k_tls13_ciphersuites) != 1) {
     return crypto::openssl_fail(ErrorCode::internal, "TLS protocol settings");
   }
   // Client-initiated renegotiation costs the server a handshake per request.

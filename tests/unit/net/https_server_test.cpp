@@ -111,6 +111,22 @@ TEST_F(HttpsServerTest, RefusesTls11AndAcceptsTls12) {
   EXPECT_EQ(log_.calls.load(), 2);
 }
 
+// openssl s_client lists TLS_AES_256_GCM_SHA384 first; the server's order
+// (128-bit suite first, tls.h) wins, and a client offering only AES-256 is
+// still served.
+TEST_F(HttpsServerTest, PicksAes128GcmOverTheClientsOrderInTls13) {
+  start(options(), echo_handler());
+  const std::string s_client = "echo | timeout 10 openssl s_client -connect 127.0.0.1:" +
+                               std::to_string(server_->port()) + " -cert " +
+                               client_a_.cert_file + " -key " + client_a_.key_file + " ";
+  const auto stock = run_command(s_client);
+  EXPECT_NE(stock.output.find("Cipher is TLS_AES_128_GCM_SHA256"), std::string::npos)
+      << stock.output;
+  const auto only256 = run_command(s_client + "-ciphersuites TLS_AES_256_GCM_SHA384");
+  EXPECT_NE(only256.output.find("Cipher is TLS_AES_256_GCM_SHA384"), std::string::npos)
+      << only256.output;
+}
+
 TEST_F(HttpsServerTest, KeepsTheConnectionAliveBetweenRequests) {
   start(options(), echo_handler());
   const auto result =
