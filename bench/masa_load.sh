@@ -21,7 +21,12 @@
 #   TLS_LIBRARY the MASA's [tls] library, gnutls or openssl; default: what
 #               `masa init` writes.
 #   THREADS     the MASA's worker threads; default: what `masa init` writes
-#               (0: one per core).
+#               (0: one per core), 1 with PIN.
+#   PIN         1: the MASA on the last core alone (one worker thread unless
+#               THREADS says otherwise), the load client on the others, so
+#               that neither takes the other's caches and time slices; the
+#               per-MASA-CPU figures then measure the MASA as on a host of
+#               its own. Needs 2 cores or more.
 #   TMPDIR      where the throw-away home and its SQLite store live;
 #               TMPDIR=/dev/shm takes the disk's fsync out of the
 #               measurement, to tell store I/O from CPU.
@@ -108,12 +113,22 @@ if [ -n "${TLS_LIBRARY:-}" ]; then
   sed -i -e "s/^library = .*/library = \"$TLS_LIBRARY\"/" "$config"
   grep -q "^library = \"$TLS_LIBRARY\"" "$config" || { echo "masa_load.sh: cannot set the TLS library" >&2; exit 2; }
 fi
+masa_cpus=()
+load_cpus=()
+if [ "${PIN:-0}" = 1 ]; then
+  cores=$(nproc)
+  [ "$cores" -ge 2 ] || { echo "masa_load.sh: PIN=1 needs 2 cores or more" >&2; exit 2; }
+  masa_cpus=(taskset -c "$((cores - 1))")
+  load_cpus=(taskset -c "0-$((cores - 2))")
+  THREADS=${THREADS:-1}
+  echo "MASA pinned to core $((cores - 1)), the load client to cores 0-$((cores - 2))"
+fi
 if [ -n "${THREADS:-}" ]; then
   sed -i -e "s/^threads = .*/threads = $THREADS/" "$config"
 fi
 tls_library=$(sed -n 's/^library = "\(.*\)"/\1/p' "$config")
 echo "MASA: TLS on $tls_library, threads = $(sed -n 's/^threads = //p' "$config")"
-"$vs" masa serve --config "$config" --listen 127.0.0.1:0 --admin 127.0.0.1:0 --ready-file ready \
+"${masa_cpus[@]}" "$vs" masa serve --config "$config" --listen 127.0.0.1:0 --admin 127.0.0.1:0 --ready-file ready \
   >masa.log 2>&1 &
 masa_pid=$!
 for _ in $(seq 1 100); do [ -s ready ] && break; sleep 0.1; done
@@ -121,7 +136,7 @@ for _ in $(seq 1 100); do [ -s ready ] && break; sleep 0.1; done
 read -r port _ < ready
 
 status=0
-"$load" --url "https://127.0.0.1:$port" --ca "$VOUCHSAFE_HOME/masa/masa-ca.pem" \
+"${load_cpus[@]}" "$load" --url "https://127.0.0.1:$port" --ca "$VOUCHSAFE_HOME/masa/masa-ca.pem" \
   --registrars registrars --seeds seeds.csv --devices devices.csv --server-pid "$masa_pid" \
   --tls-library "$tls_library" "${load_flags[@]}" "$@" \
   || status=$?
