@@ -134,6 +134,9 @@ masa_pid=$!
 for _ in $(seq 1 100); do [ -s ready ] && break; sleep 0.1; done
 [ -s ready ] || { echo "masa_load.sh: the MASA did not start:" >&2; cat masa.log >&2; exit 2; }
 read -r port _ < ready
+if [ ${#masa_cpus[@]} -gt 0 ]; then
+  echo "MASA runs on cores: $(taskset -cp "$masa_pid" | sed 's/.*: //')"
+fi
 
 status=0
 "${load_cpus[@]}" "$load" --url "https://127.0.0.1:$port" --ca "$VOUCHSAFE_HOME/masa/masa-ca.pem" \

@@ -41,6 +41,7 @@ if [ "$(nproc)" -ge 2 ]; then
   check "and resumed on OpenSSL too" 0 grep -Eq "[1-9][0-9]* resumed$" masa_load_openssl.out
   last=$(($(nproc) - 1))
   check "the MASA ran on the last core" 0 grep -q "^MASA pinned to core $last, the load client to cores 0-$((last - 1))" masa_load_openssl.out
+  check "as the kernel says" 0 grep -q "^MASA runs on cores: $last$" masa_load_openssl.out
   check "with one worker thread" 0 grep -q "^MASA: TLS on openssl, threads = 1$" masa_load_openssl.out
 else
   check "PIN=1 on one core is refused" 2 env TMPDIR="$work" PIN=1 "$src/bench/masa_load.sh" "$build" \

@@ -17,10 +17,10 @@
 
 namespace vouchsafe::net::detail {
 
-// As the OpenSSL context: TLS 1.2 and 1.3; ECDHE only; AEAD suites in
-// the OpenSSL listener's order (k_tls13_ciphersuites); X25519 first, the group OpenSSL clients (the
-// registrars) send a key share for, so no HelloRetryRequest; the server's
-// preference wins. GnuTLS refuses client-initiated renegotiation by
+// As the OpenSSL context: TLS 1.2 and 1.3; ECDHE only; AEAD suites in the
+// OpenSSL listener's order (k_tls13_ciphersuites); X25519 first, the group
+// OpenSSL clients (the registrars) send a key share for, so no
+// HelloRetryRequest; the server's preference wins. GnuTLS refuses client-initiated renegotiation by
 // returning GNUTLS_E_REHANDSHAKE to the reader, which ends the connection.
 inline constexpr const char* k_gnutls_priorities =
     "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:"

@@ -116,9 +116,9 @@ TEST_F(HttpsServerTest, RefusesTls11AndAcceptsTls12) {
 // still served.
 TEST_F(HttpsServerTest, PicksAes128GcmOverTheClientsOrderInTls13) {
   start(options(), echo_handler());
-  const std::string s_client = "echo | timeout 10 openssl s_client -connect 127.0.0.1:" +
-                               std::to_string(server_->port()) + " -cert " +
-                               client_a_.cert_file + " -key " + client_a_.key_file + " ";
+  const std::string s_client =
+      "echo | timeout 10 openssl s_client -connect 127.0.0.1:" + std::to_string(server_->port()) +
+      " -cert " + client_a_.cert_file + " -key " + client_a_.key_file + " ";
   const auto stock = run_command(s_client);
   EXPECT_NE(stock.output.find("Cipher is TLS_AES_128_GCM_SHA256"), std::string::npos)
       << stock.output;
