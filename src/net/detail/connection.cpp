@@ -279,12 +279,9 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>>, publ
       }
       return;
     }
-    if constexpr (OpenSsl) {
+    if constexpr (Tls) {
       peer_ = peer_certificate(stream_.native_handle());
-      state_->count_handshake(SSL_session_reused(stream_.native_handle()) == 1);
-    } else if constexpr (Tls) {
-      peer_ = peer_certificate(stream_.native_handle());
-      state_->count_handshake(gnutls_session_is_resumed(stream_.native_handle()) != 0);
+      state_->count_handshake(session_resumed(stream_.native_handle()));
     }
     if (!peer_.fingerprint.empty()) {
       client_key_ = peer_.fingerprint;

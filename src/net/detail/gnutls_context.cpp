@@ -260,6 +260,10 @@ int GnuTlsServerContext::set_up(gnutls_session_t session, bool& tickets) const {
   return rc;
 }
 
+bool session_resumed(gnutls_session_t session) {
+  return gnutls_session_is_resumed(session) != 0;
+}
+
 PeerCertificate peer_certificate(gnutls_session_t session) {
   PeerCertificate peer;
   unsigned count = 0;

@@ -63,4 +63,7 @@ class GnuTlsServerContext {
 // Empty fields when the peer sent no certificate.
 PeerCertificate peer_certificate(gnutls_session_t session);
 
+// Whether the finished handshake resumed a session (a ticket).
+bool session_resumed(gnutls_session_t session);
+
 }  // namespace vouchsafe::net::detail

@@ -91,6 +91,10 @@ Result<std::unique_ptr<boost::asio::ssl::context>> make_server_tls_context(
   return context;
 }
 
+bool session_resumed(SSL* ssl) {
+  return SSL_session_reused(ssl) == 1;
+}
+
 PeerCertificate peer_certificate(SSL* ssl) {
   PeerCertificate peer;
   const crypto::X509Ptr cert(SSL_get1_peer_certificate(ssl));

@@ -37,4 +37,7 @@ struct PeerCertificate {
 // Empty fields when the peer sent no certificate.
 PeerCertificate peer_certificate(SSL* ssl);
 
+// Whether the finished handshake resumed a session (a ticket).
+bool session_resumed(SSL* ssl);
+
 }  // namespace vouchsafe::net::detail
