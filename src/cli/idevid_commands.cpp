@@ -17,8 +17,8 @@ std::atomic<bool> g_stop{false};
 extern "C" void on_interrupt(int /*signal*/) {
   g_stop = true;
   // A second Ctrl-C ends the process at once.
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
+  (void)std::signal(SIGINT, SIG_DFL);
+  (void)std::signal(SIGTERM, SIG_DFL);
 }
 
 // Everything an issuance needs, loaded once: configuration, store, product
@@ -70,7 +70,7 @@ int issue_command(const IssueArgs& a) {
   }
   Bytes csr;
   if (!a.csr.empty()) {
-    auto data = read_file(a.csr, 64 * 1024);
+    auto data = read_file(a.csr, std::size_t{64} * 1024);
     if (!data) return report_error(data.error());
     csr = std::move(data).value();
   }
@@ -131,12 +131,14 @@ int batch_command(const BatchArgs& a) {
   auto session = Session::open(a.home, a.product, "", a.factory, a.issuing_ca, a.passphrase_file);
   if (!session) return report_error(session.error());
   auto ctx = session->context();
-  std::signal(SIGINT, on_interrupt);
-  std::signal(SIGTERM, on_interrupt);
+  // Should either fail (SIG_ERR), Ctrl-C ends the process at once, as it
+  // does without them.
+  (void)std::signal(SIGINT, on_interrupt);
+  (void)std::signal(SIGTERM, on_interrupt);
   auto report = a.seeds.empty() ? factory::run_csr_batch(ctx, a.csr_dir, options)
                                 : factory::run_seed_batch(ctx, a.seeds, options);
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
+  (void)std::signal(SIGINT, SIG_DFL);
+  (void)std::signal(SIGTERM, SIG_DFL);
   if (!report) return report_error(report.error());
   std::cout << "devices in input: " << report->total << "\n"
             << "issued now:       " << report->issued << "\n"

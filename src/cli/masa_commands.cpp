@@ -194,8 +194,8 @@ int anchor_command(const KeyArgs& a) {
     const std::string cert_file =
         id == masa::k_default_key_id
             ? settings->signing_certificate
-            : (settings->masa_keys.count(id) != 0 ? settings->masa_keys.at(id).certificate
-                                                  : std::string());
+            : (settings->masa_keys.contains(id) ? settings->masa_keys.at(id).certificate
+                                                : std::string());
     if (cert_file.empty()) return report_error({ErrorCode::usage, "no MASA key '" + id + "'"});
     auto key = crypto::load_public_key(cert_file);
     if (!key) return report_error(key.error());

@@ -181,6 +181,7 @@ Status write_pem(const fs::path& path, const std::vector<X509*>& certs) {
 Result<std::string> keep_certificates(const std::string& from, const fs::path& to) {
   ASSIGN_OR_RETURN(auto certs, crypto::load_certificates(from));
   std::vector<X509*> raw;
+  raw.reserve(certs.size());
   for (const auto& c : certs) raw.push_back(c.get());
   TRY(write_pem(to, raw));
   return to.string();

@@ -34,7 +34,12 @@ std::int64_t DateTime::unix_seconds() const {
 }
 
 Result<DateTime> parse_date_time(std::string_view text) {
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  int year = 0;
+  int month = 0;
+  int day = 0;
+  int hour = 0;
+  int minute = 0;
+  int second = 0;
   if (text.size() < 20 || !read_digits(text, 0, 4, year) || text[4] != '-' ||
       !read_digits(text, 5, 2, month) || text[7] != '-' || !read_digits(text, 8, 2, day) ||
       (text[10] != 'T' && text[10] != 't') || !read_digits(text, 11, 2, hour) || text[13] != ':' ||
@@ -65,7 +70,8 @@ Result<DateTime> parse_date_time(std::string_view text) {
   if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
     ++pos;
   } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
-    int oh = 0, om = 0;
+    int oh = 0;
+    int om = 0;
     if (!read_digits(text, pos + 1, 2, oh) || pos + 3 >= text.size() || text[pos + 3] != ':' ||
         !read_digits(text, pos + 4, 2, om) || oh > 23 || om > 59) {
       return bad(text, "bad zone offset");
@@ -89,14 +95,15 @@ std::string format_date_time(const DateTime& value) {
   const std::chrono::year_month_day ymd{days};
   const std::chrono::hh_mm_ss tod{local - days};
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ld", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<long>(tod.hours().count()), static_cast<long>(tod.minutes().count()),
-                static_cast<long>(tod.seconds().count()));
+  (void)std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ld",
+                      static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                      static_cast<unsigned>(ymd.day()), static_cast<long>(tod.hours().count()),
+                      static_cast<long>(tod.minutes().count()),
+                      static_cast<long>(tod.seconds().count()));
   std::string out = buf;
   auto micros = tod.subseconds().count();
   if (micros != 0) {
-    std::snprintf(buf, sizeof buf, ".%06ld", static_cast<long>(micros));
+    (void)std::snprintf(buf, sizeof buf, ".%06ld", static_cast<long>(micros));
     std::string frac = buf;
     while (frac.back() == '0') frac.pop_back();
     out += frac;
@@ -105,8 +112,8 @@ std::string format_date_time(const DateTime& value) {
     out += 'Z';
   } else {
     const int m = value.offset_minutes < 0 ? -value.offset_minutes : value.offset_minutes;
-    std::snprintf(buf, sizeof buf, "%c%02d:%02d", value.offset_minutes < 0 ? '-' : '+', m / 60,
-                  m % 60);
+    (void)std::snprintf(buf, sizeof buf, "%c%02d:%02d", value.offset_minutes < 0 ? '-' : '+',
+                        m / 60, m % 60);
     out += buf;
   }
   return out;

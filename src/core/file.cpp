@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -91,10 +92,10 @@ Status create_private_directories(const std::string& path) {
     missing.push_back(p);
     if (p == p.parent_path()) break;
   }
-  // A reverse-iterator loop, not std::views::reverse: clang 14 (the fuzz
-  // preset) cannot compile libstdc++ 12's views.
-  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-    const fs::path& dir = *it;
+  // Shallowest first. std::reverse, not std::views::reverse: clang 14 (the
+  // fuzz preset) cannot compile libstdc++ 12's views.
+  std::reverse(missing.begin(), missing.end());
+  for (const fs::path& dir : missing) {
     if (::mkdir(dir.c_str(), 0700) != 0) {
       if (errno == EEXIST) continue;  // made meanwhile, by someone else: not ours to change
       return fail(ErrorCode::io_error,

@@ -39,8 +39,8 @@ const EVP_MD* sha512_digest() {
 
 Result<SignatureAlgorithm> algorithm_for_key(const EVP_PKEY* key) {
   if (key == nullptr) return fail(ErrorCode::bad_key, "no key");
-  if (EVP_PKEY_is_a(key, "ED25519")) return SignatureAlgorithm::ed25519;
-  if (!EVP_PKEY_is_a(key, "EC")) {
+  if (EVP_PKEY_is_a(key, "ED25519") != 0) return SignatureAlgorithm::ed25519;
+  if (EVP_PKEY_is_a(key, "EC") == 0) {
     return fail(ErrorCode::unsupported_algorithm, "key type is neither ECDSA nor Ed25519");
   }
   char curve[64] = {};

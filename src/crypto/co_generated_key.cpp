@@ -58,7 +58,7 @@ Result<SecretBnPtr> read_scalar(const Curve& c, ByteView scalar, const char* wha
   SecretBnPtr s(BN_secure_new());
   if (!s || scalar.size() != k_scalar_size ||
       BN_bin2bn(scalar.data(), static_cast<int>(scalar.size()), s.get()) == nullptr ||
-      BN_is_zero(s.get()) || BN_cmp(s.get(), EC_GROUP_get0_order(c.group.get())) >= 0) {
+      BN_is_zero(s.get()) != 0 || BN_cmp(s.get(), EC_GROUP_get0_order(c.group.get())) >= 0) {
     return fail(ErrorCode::invalid_value, std::string(what) + " is not a P-256 scalar in [1, n-1]");
   }
   return s;
@@ -145,7 +145,7 @@ Result<SecretBytes> p256_scalar_add(ByteView x, ByteView y) {
                          c.ctx.get()) != 1) {
     return openssl_fail(ErrorCode::internal, "add two P-256 scalars");
   }
-  if (BN_is_zero(sum.get())) return fail(ErrorCode::invalid_value, "x + y is zero mod n");
+  if (BN_is_zero(sum.get()) != 0) return fail(ErrorCode::invalid_value, "x + y is zero mod n");
   SecretBytes out(k_scalar_size);
   if (BN_bn2binpad(sum.get(), out.data(), k_scalar_size) != static_cast<int>(k_scalar_size)) {
     return openssl_fail(ErrorCode::internal, "encode the sum");

@@ -77,7 +77,7 @@ class Reader {
   [[nodiscard]] Status expect_end(std::string_view what) const;
 
   // A reader over the contents of a constructed element, one level deeper.
-  Result<Reader> enter(const Element& element, std::string_view what) const;
+  [[nodiscard]] Result<Reader> enter(const Element& element, std::string_view what) const;
 
   // Offset of the next element in the outermost input, for messages.
   [[nodiscard]] std::size_t offset() const { return base_ + pos_; }

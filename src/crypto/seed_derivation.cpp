@@ -97,7 +97,7 @@ Result<DerivedKey> derive_p256_key(ByteView seed) {
     info.push_back(static_cast<std::uint8_t>(counter));
     TRY(hkdf_sha256(seed, k_salt, info, key.private_scalar.data()));
     BN_bin2bn(key.private_scalar.data(), 32, d.get());
-    found = !BN_is_zero(d.get()) && BN_cmp(d.get(), order) < 0;
+    found = BN_is_zero(d.get()) == 0 && BN_cmp(d.get(), order) < 0;
   }
   if (!found) return fail(ErrorCode::internal, "no valid scalar from this seed");
 

@@ -210,9 +210,9 @@ TrustStore::TrustStore(std::vector<X509Ptr> anchors)
     const DecodedCertificate& a = *anchor_refs_[i];
     const auto ext = read_extensions(a);
     // X509_check_ca: CA:TRUE, and keyCertSign when keyUsage is present.
-    bool usable =
-        ext && ext->ca && (!ext->key_usage || ext->key_cert_sign) &&
-        (EVP_PKEY_is_a(a.public_key.get(), "EC") || EVP_PKEY_is_a(a.public_key.get(), "ED25519"));
+    bool usable = ext && ext->ca && (!ext->key_usage || ext->key_cert_sign) &&
+                  (EVP_PKEY_is_a(a.public_key.get(), "EC") != 0 ||
+                   EVP_PKEY_is_a(a.public_key.get(), "ED25519") != 0);
     // OpenSSL matches names canonically: with two anchors of equal
     // subjects, which one it picks is its business.
     for (std::size_t j = 0; usable && j < anchors_.size(); ++j) {
@@ -257,7 +257,7 @@ std::optional<TrustStore::CachedPath> TrustStore::validate_under_anchor(
   bool ed25519 = false;
   if (!signature_digest(l.signature_algorithm_oid, md, ed25519)) return std::nullopt;
   // check_sig_alg_match: the signature algorithm fits the issuer's key.
-  if (!EVP_PKEY_is_a(anchor.public_key.get(), ed25519 ? "ED25519" : "EC")) return std::nullopt;
+  if (EVP_PKEY_is_a(anchor.public_key.get(), ed25519 ? "ED25519" : "EC") == 0) return std::nullopt;
   if (!signature_made_here &&
       !verify_with_digest(anchor.public_key.get(), md, l.tbs, l.signature_value)) {
     return std::nullopt;

@@ -339,7 +339,7 @@ Result<IssuingCaPool> IssuingCaPool::load(store::CaRegistry& store, const Factor
     auto active = std::make_unique<ActiveCa>();
     active->issued = ca.issued_count;
     active->record = ca;
-    if (pool.exhausted(*active)) continue;
+    if (IssuingCaPool::exhausted(*active)) continue;
     ASSIGN_OR_RETURN(auto signer, open_ca_signer(ca, passphrase));
     ASSIGN_OR_RETURN(auto cert, crypto::parse_certificate_der(ca.certificate_der));
     ASSIGN_OR_RETURN(active->issuer, pki::IdevidIssuer::create(idevid_profile(config, product),

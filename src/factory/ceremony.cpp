@@ -286,6 +286,7 @@ Result<std::shared_ptr<const crypto::Signer>> recover_key(const std::vector<Shar
     shares.push_back({static_cast<std::uint8_t>(files[i].index), std::move(opened).value()});
   }
   std::vector<const crypto::SecretShare*> picked;
+  picked.reserve(shares.size());
   for (const auto& s : shares) picked.push_back(&s);
   ASSIGN_OR_RETURN(auto der, crypto::combine_shares(picked));
   const unsigned char* p = der.data();

@@ -30,7 +30,7 @@ struct ShareFile {
 };
 
 // Longest share file read: a P-384 PKCS#8 key's share is under 200 bytes.
-inline constexpr std::size_t k_max_share_file = 16 * 1024;
+inline constexpr std::size_t k_max_share_file = std::size_t{16} * 1024;
 
 // Parses and checks a share file (untrusted input: bounded, strict JSON,
 // every field typed and ranged, the checksum verified). invalid_value

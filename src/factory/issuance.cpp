@@ -121,7 +121,7 @@ Result<PreparedChunk> prepare_chunk(IssueContext& ctx, Source& source, std::size
   ASSIGN_OR_RETURN(auto existing, ctx.store.existing_serials(serials));
   if (!existing.empty()) {
     const std::unordered_set<std::string> done(existing.begin(), existing.end());
-    std::erase_if(chunk.jobs, [&](const Job& j) { return done.count(j.serial) != 0; });
+    std::erase_if(chunk.jobs, [&](const Job& j) { return done.contains(j.serial); });
     report.skipped += static_cast<std::int64_t>(done.size());
   }
   for (std::size_t i = 0; i < chunk.jobs.size(); ++i) {
@@ -321,7 +321,7 @@ class CsrReader {
   Result<std::optional<Job>> next() {
     if (index_ >= files_.size()) return std::optional<Job>();
     const auto& path = files_[index_++];
-    ASSIGN_OR_RETURN(auto data, read_file(path.string(), 64 * 1024));
+    ASSIGN_OR_RETURN(auto data, read_file(path.string(), std::size_t{64} * 1024));
     auto checked = pki::check_csr(data);
     if (!checked) return fail(checked.error().code, path.string() + ": " + checked.error().message);
     Job job;

@@ -44,21 +44,23 @@ void Progress::draw(bool final) {
       const int filled = static_cast<int>(fraction * k_width);
       std::string bar(static_cast<std::size_t>(filled), '#');
       bar.resize(k_width, '.');
-      std::snprintf(line, sizeof line, "\r%s [%s] %lld/%lld %3.0f%% %.0f/s ETA %.0fs ",
-                    label_.c_str(), bar.c_str(), static_cast<long long>(done_),
-                    static_cast<long long>(total_), 100 * fraction, rate, eta);
+      (void)std::snprintf(line, sizeof line, "\r%s [%s] %lld/%lld %3.0f%% %.0f/s ETA %.0fs ",
+                          label_.c_str(), bar.c_str(), static_cast<long long>(done_),
+                          static_cast<long long>(total_), 100 * fraction, rate, eta);
     } else {
-      std::snprintf(line, sizeof line, "%s: %lld/%lld (%.0f%%), %.0f/s, ETA %.0fs\n",
-                    label_.c_str(), static_cast<long long>(done_), static_cast<long long>(total_),
-                    100 * fraction, rate, eta);
+      (void)std::snprintf(line, sizeof line, "%s: %lld/%lld (%.0f%%), %.0f/s, ETA %.0fs\n",
+                          label_.c_str(), static_cast<long long>(done_),
+                          static_cast<long long>(total_), 100 * fraction, rate, eta);
     }
   } else {
-    std::snprintf(line, sizeof line, tty_ ? "\r%s: %lld, %.0f/s " : "%s: %lld, %.0f/s\n",
-                  label_.c_str(), static_cast<long long>(done_), rate);
+    (void)std::snprintf(line, sizeof line, tty_ ? "\r%s: %lld, %.0f/s " : "%s: %lld, %.0f/s\n",
+                        label_.c_str(), static_cast<long long>(done_), rate);
   }
-  std::fputs(line, stderr);
-  if (final && tty_) std::fputs("\n", stderr);
-  std::fflush(stderr);
+  // Progress is a courtesy: a long label is cut short, and a failed write
+  // to stderr is nothing the issuance could act on.
+  (void)std::fputs(line, stderr);
+  if (final && tty_) (void)std::fputs("\n", stderr);
+  (void)std::fflush(stderr);
 }
 
 }  // namespace vouchsafe::factory

@@ -116,7 +116,7 @@ void MasaService::handle_async(const MasaRequest& request, Completion done) {
   // worker goes on meanwhile; the store's writer thread answers.
   auto v = std::make_shared<State::SignedVoucher>(std::move(signed_voucher).value());
   state_->store.append_audit_async(v->serial, std::move(v->audit_entry), std::move(v->first_use),
-                                   [v, done = std::move(done)](Status appended) {
+                                   [v, done = std::move(done)](const Status& appended) {
                                      if (!appended)
                                        return done(refusal_response(MasaError::store_failure, {}));
                                      done(std::move(v->response));

@@ -48,8 +48,8 @@ Status configure_client_tls(ssl::context& ctx, const ClientOptions& o) {
     for (std::size_t i = 0; i < o.certificate_chain_der.size(); ++i) {
       auto cert = crypto::parse_certificate_der(o.certificate_chain_der[i]);
       if (!cert) return fail(ErrorCode::bad_key, "the client certificate: " + cert.error().message);
-      const int done = i == 0 ? SSL_CTX_use_certificate(native, cert->get())
-                              : SSL_CTX_add1_chain_cert(native, cert->get());
+      const long done = i == 0 ? SSL_CTX_use_certificate(native, cert->get())
+                               : SSL_CTX_add1_chain_cert(native, cert->get());
       if (done != 1) return crypto::openssl_fail(ErrorCode::bad_key, "the client certificate");
     }
     if (SSL_CTX_use_PrivateKey(native, o.key.get()) != 1 ||
@@ -61,9 +61,8 @@ Status configure_client_tls(ssl::context& ctx, const ClientOptions& o) {
     ctx.use_certificate_chain_file(o.cert_file, ec);
     if (ec) return transport("cannot load the client certificate " + o.cert_file, ec);
     if (o.key_passphrase) {
-      const std::string pass = *o.key_passphrase;
       ctx.set_password_callback(
-          [pass](std::size_t, ssl::context::password_purpose) { return pass; });
+          [pass = *o.key_passphrase](std::size_t, ssl::context::password_purpose) { return pass; });
     }
     ctx.use_private_key_file(o.key_file, ssl::context::pem, ec);
     if (ec) return transport("cannot load the client key " + o.key_file, ec);

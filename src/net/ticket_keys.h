@@ -15,7 +15,7 @@
 #include "core/bytes.h"
 #include "core/result.h"
 
-typedef struct ssl_ctx_st SSL_CTX;
+using SSL_CTX = struct ssl_ctx_st;
 
 namespace vouchsafe::net {
 

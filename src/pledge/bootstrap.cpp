@@ -129,8 +129,8 @@ struct Flow {
 
   PledgeOutcome<Enrollment> run();
   PledgeOutcome<voucher::VerifiedArtifact> check_voucher(const Bytes& body, const Bytes& nonce);
-  PledgeOutcome<crypto::X509Ptr> pin_domain(const voucher::Voucher& v,
-                                            const std::vector<Bytes>& registrar_chain);
+  [[nodiscard]] PledgeOutcome<crypto::X509Ptr> pin_domain(
+      const voucher::Voucher& v, const std::vector<Bytes>& registrar_chain) const;
 };
 
 PledgeOutcome<voucher::VerifiedArtifact> Flow::check_voucher(const Bytes& body,
@@ -139,7 +139,7 @@ PledgeOutcome<voucher::VerifiedArtifact> Flow::check_voucher(const Bytes& body,
 }
 
 PledgeOutcome<crypto::X509Ptr> Flow::pin_domain(const voucher::Voucher& v,
-                                                const std::vector<Bytes>& registrar_chain) {
+                                                const std::vector<Bytes>& registrar_chain) const {
   auto& cache = crypto::CertificateCache::shared();
   auto leaf = cache.decode(registrar_chain.front());
   if (!leaf) return refuse(E::registrar_not_in_domain, "its certificate: " + leaf.error().message);
@@ -355,7 +355,7 @@ PledgeOutcome<voucher::VerifiedArtifact> check_voucher(ByteView body,
                   v.expires_on ? "expires-on " + format_date_time(*v.expires_on) + " has passed"
                                : "it has neither a nonce nor expires-on");
   }
-  if (!v.assertion || accepted.count(*v.assertion) == 0) {
+  if (!v.assertion || !accepted.contains(*v.assertion)) {
     return refuse(E::voucher_assertion_refused,
                   v.assertion ? "assertion " + std::string(voucher::assertion_name(*v.assertion))
                               : "it has no assertion");

@@ -170,8 +170,9 @@ struct RegistrarService::State {
     std::string serial;
   };
 
-  RegistrarOutcome<Identity> authenticate(const Caller& caller, const crypto::TrustStore& anchors,
-                                          E refusal, const std::string& what, std::time_t at);
+  static RegistrarOutcome<Identity> authenticate(const Caller& caller,
+                                                 const crypto::TrustStore& anchors, E refusal,
+                                                 const std::string& what, std::time_t at);
   RegistrarOutcome<Identity> authenticate_idevid(const Caller& caller, std::time_t at) {
     return authenticate(caller, *manufacturers, E::pledge_not_authenticated,
                         "an IDevID of a configured manufacturer", at);
@@ -187,9 +188,11 @@ struct RegistrarService::State {
 
   // The MASA: the IDevID names its authority (RFC 8995 §2.3.2); the
   // configuration allows it, or sends every request elsewhere.
-  RegistrarOutcome<std::string> masa_base_url(const crypto::DecodedCertificate& idevid) const;
+  [[nodiscard]] RegistrarOutcome<std::string> masa_base_url(
+      const crypto::DecodedCertificate& idevid) const;
   // The certificate of this registrar's chain a voucher pins.
-  RegistrarOutcome<crypto::CertificateRef> pinned_in_domain(const voucher::Voucher& v) const;
+  [[nodiscard]] RegistrarOutcome<crypto::CertificateRef> pinned_in_domain(
+      const voucher::Voucher& v) const;
   // RFC 8995 §5.8.3: the device's audit log, fetched with the same RVR
   // (SPEC.md §2) and judged by the configured policy.
   Check<E> check_history(const std::string& base_url, Form form, const Bytes& rvr,

@@ -247,7 +247,7 @@ Result<store::MasaSignerRecord> rollover_signer(const MasaSettings& settings,
     }
   }
   ASSIGN_OR_RETURN(auto records, store.list_masa_signers());
-  if (auto active = masa::active_signers(records); active.count(options.scope) != 0) {
+  if (auto active = masa::active_signers(records); active.contains(options.scope)) {
     const auto& r = active.at(options.scope);
     current_key = r.key_reference;
     ASSIGN_OR_RETURN(chain, crypto::parse_certificates(as_bytes(r.chain_pem)));

@@ -292,6 +292,7 @@ namespace {
 
 Result<std::vector<crypto::CertificateRef>> certificate_refs(std::vector<crypto::X509Ptr> certs) {
   std::vector<crypto::CertificateRef> out;
+  out.reserve(certs.size());
   for (auto& cert : certs) out.push_back(crypto::make_certificate_ref(std::move(cert)));
   return out;
 }

@@ -49,13 +49,13 @@ struct MasaSettings {
   std::map<std::string, store::OwnershipPolicy> product_ownership;
   masa::MasaConfig::Pinning pinning = masa::MasaConfig::Pinning::domain_ca;
   std::optional<voucher::Assertion> fallback_assertion;  // nullopt: refuse without proximity
+  bool voucher_idevid_issuer = false;
   bool allow_nonceless = true;
   std::chrono::seconds max_nonceless_lifetime = std::chrono::hours(24 * 30);
   std::vector<std::string> customer_anchors;
   std::size_t audit_log_max_entries = 1024;
   bool bind_request_to_tls_client = true;
   std::chrono::seconds max_request_age = std::chrono::hours(1);
-  bool voucher_idevid_issuer = false;
   double rate_per_second = 50, rate_burst = 100;
   // Allowances of a source address, a /24 or /64 prefix, and the registrars
   // that are not known customers together, as multiples of the client's.

@@ -214,7 +214,7 @@ class AssetStore : public CaRegistry, public DeviceRegistry, public AuditLog, pu
   // failed. By default the writes run on the calling thread.
   using AuditDone = std::function<void(Status)>;
   // By value: a backend that writes on another thread keeps them.
-  // NOLINTNEXTLINE(performance-unnecessary-value-param)
+  // NOLINTBEGIN(performance-unnecessary-value-param)
   virtual void append_audit_async(const std::string& serial, AuditEntry entry,
                                   std::optional<DeviceEvent> event, AuditDone done) {
     if (event) {
@@ -224,6 +224,7 @@ class AssetStore : public CaRegistry, public DeviceRegistry, public AuditLog, pu
     }
     done(append_audit(serial, entry));
   }
+  // NOLINTEND(performance-unnecessary-value-param)
 
   // The device, its status and whether domain_id has had a voucher for it;
   // nothing for an unknown serial. By default the three reads in turn.

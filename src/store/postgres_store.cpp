@@ -180,8 +180,10 @@ class PostgresStore final : public AssetStore {
       ASSIGN_OR_RETURN(auto r, s.exec(std::string("SELECT ") + k_ca_columns +
                                           " FROM certificate_authority ORDER BY created_at, name",
                                       Params(), "list CAs"));
+      const int rows = PQntuples(r.get());
       std::vector<CaRecord> out;
-      for (int i = 0; i < PQntuples(r.get()); ++i) out.push_back(read_ca(r.get(), i));
+      out.reserve(static_cast<std::size_t>(rows));
+      for (int i = 0; i < rows; ++i) out.push_back(read_ca(r.get(), i));
       return out;
     });
   }
@@ -435,8 +437,10 @@ class PostgresStore final : public AssetStore {
       ASSIGN_OR_RETURN(auto r, s.exec("SELECT slot, material FROM tls_ticket_key WHERE slot >= $1 "
                                       "ORDER BY slot DESC",
                                       Params().integer(from_slot), "read the session-ticket keys"));
+      const int rows = PQntuples(r.get());
       std::vector<TicketKeyRecord> out;
-      for (int i = 0; i < PQntuples(r.get()); ++i) {
+      out.reserve(static_cast<std::size_t>(rows));
+      for (int i = 0; i < rows; ++i) {
         out.push_back(TicketKeyRecord{integer_at(r.get(), i, 0), bytes_at(r.get(), i, 1)});
       }
       return out;
@@ -470,8 +474,10 @@ class PostgresStore final : public AssetStore {
       ASSIGN_OR_RETURN(auto r, s.exec("SELECT id, scope, key_reference, chain_pem, created_at "
                                       "FROM masa_signer ORDER BY id",
                                       Params(), "list the MASA signing keys"));
+      const int rows = PQntuples(r.get());
       std::vector<MasaSignerRecord> out;
-      for (int i = 0; i < PQntuples(r.get()); ++i) {
+      out.reserve(static_cast<std::size_t>(rows));
+      for (int i = 0; i < rows; ++i) {
         out.push_back({integer_at(r.get(), i, 0), text_at(r.get(), i, 1), text_at(r.get(), i, 2),
                        text_at(r.get(), i, 3), integer_at(r.get(), i, 4)});
       }
@@ -510,7 +516,7 @@ class PostgresStore final : public AssetStore {
 
   // A replica that fails to answer is left alone for a while, so that
   // reads do not each wait for its connect timeout.
-  bool replica_usable() const {
+  [[nodiscard]] bool replica_usable() const {
     return replica_ && std::chrono::steady_clock::now().time_since_epoch().count() >=
                            replica_retry_at_.load(std::memory_order_relaxed);
   }
@@ -616,7 +622,7 @@ class PostgresStore final : public AssetStore {
                                          "the schema (its owner) to migrate it, then use this one");
   }
 
-  Unexpected too_new(std::int64_t version) const {
+  [[nodiscard]] Unexpected too_new(std::int64_t version) const {
     return fail(ErrorCode::io_error, "the PostgreSQL store (" + pool_.target() +
                                          ") has schema version " + std::to_string(version) +
                                          ", newer than the " + std::to_string(k_latest_version) +

@@ -284,7 +284,7 @@ class SqliteRegistrarStore final : public RegistrarStore {
   Status exec(const std::string& sql, const std::string& what) {
     char* message = nullptr;
     if (sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
-      std::string text = message ? message : "unknown error";
+      std::string text = message != nullptr ? message : "unknown error";
       sqlite3_free(message);
       return fail(ErrorCode::io_error, what + ": " + text);
     }

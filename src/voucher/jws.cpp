@@ -404,7 +404,7 @@ Result<VerifiedEnvelope> verify_jws(ByteView data, const TrustPolicy& policy) {
     signatures.push_back(std::move(parsed));
   } else {
     return fail(ErrorCode::malformed_json,
-                "not a JWS JSON Serialization: no \"signatures\" or \"signature\" member");
+                R"(not a JWS JSON Serialization: no "signatures" or "signature" member)");
   }
 
   // RFC 7515 §7.2.1 leaves it to the application which signatures must

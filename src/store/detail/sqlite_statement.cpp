@@ -38,7 +38,7 @@ Statement::Statement(sqlite3* db, StmtPtr stmt, StatementCache* home, std::strin
     : db_(db), stmt_(std::move(stmt)), home_(home), sql_(std::move(sql)) {}
 
 Statement::~Statement() {
-  if (!stmt_ || !home_) return;
+  if (!stmt_ || home_ == nullptr) return;
   reset();
   home_->give_back(std::move(sql_), std::move(stmt_));
 }
@@ -77,9 +77,10 @@ void Statement::reset() {
 
 std::string Statement::text(int col) const {
   const auto* p = sqlite3_column_text(stmt_.get(), col);
-  return p ? std::string(reinterpret_cast<const char*>(p),
-                         static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), col)))
-           : std::string();
+  return p != nullptr
+             ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), col)))
+             : std::string();
 }
 
 std::int64_t Statement::integer(int col) const {
@@ -92,7 +93,7 @@ bool Statement::is_null(int col) const {
 
 Bytes Statement::blob(int col) const {
   const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_.get(), col));
-  return p ? Bytes(p, p + sqlite3_column_bytes(stmt_.get(), col)) : Bytes();
+  return p != nullptr ? Bytes(p, p + sqlite3_column_bytes(stmt_.get(), col)) : Bytes();
 }
 
 Result<Statement> StatementCache::prepare(const std::string& sql) {

@@ -24,7 +24,7 @@ Result<std::unique_ptr<SqliteWriter>> SqliteWriter::open(const std::string& path
   DbPtr db(raw);
   if (rc != SQLITE_OK) {
     return fail(ErrorCode::io_error, "cannot open the asset store " + path + " for writing: " +
-                                         (raw ? sqlite3_errmsg(raw) : "out of memory"));
+                                         (raw != nullptr ? sqlite3_errmsg(raw) : "out of memory"));
   }
   // synchronous=FULL: a committed audit entry survives power loss (RFC 8995
   // §5.8: the voucher leaves only after its entry is recorded). Checkpoints
@@ -35,7 +35,7 @@ Result<std::unique_ptr<SqliteWriter>> SqliteWriter::open(const std::string& path
                    "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
                    "PRAGMA wal_autocheckpoint=4096;",
                    nullptr, nullptr, &message) != SQLITE_OK) {
-    std::string text = message ? message : "unknown error";
+    std::string text = message != nullptr ? message : "unknown error";
     sqlite3_free(message);
     return fail(ErrorCode::io_error, "configure the writer's connection: " + text);
   }
