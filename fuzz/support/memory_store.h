@@ -128,7 +128,10 @@ class MemoryStore : public store::AssetStore {
   Result<std::vector<store::TicketKeyRecord>> ticket_keys(std::int64_t /*from*/) override {
     return std::vector<store::TicketKeyRecord>{};
   }
-  Status add_ticket_key(const store::TicketKeyRecord& /*key*/) override { return ok(); }
+  Status add_ticket_key(const store::TicketKeyRecord& /*key*/,
+                        std::int64_t /*drop_before*/) override {
+    return ok();
+  }
   Status add_masa_signer(const store::MasaSignerRecord& /*signer*/) override { return ok(); }
   Result<std::vector<store::MasaSignerRecord>> list_masa_signers() override {
     return std::vector<store::MasaSignerRecord>{};

@@ -40,7 +40,7 @@ Status TicketRotation::refresh() {
     if (RAND_bytes(fresh.material.data(), static_cast<int>(fresh.material.size())) != 1) {
       return fail(ErrorCode::internal, "no randomness for a session-ticket key");
     }
-    auto added = store_.add_ticket_key(fresh);
+    auto added = store_.add_ticket_key(fresh, slot - options_.keep);
     OPENSSL_cleanse(fresh.material.data(), fresh.material.size());
     TRY(added);
     // Read back: another instance may have recorded the slot first.

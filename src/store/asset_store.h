@@ -194,8 +194,10 @@ class ServiceState {
   // Session-ticket keys of slots from `from_slot` on, newest first.
   virtual Result<std::vector<TicketKeyRecord>> ticket_keys(std::int64_t from_slot) = 0;
   // Records the slot's key unless one is recorded (another instance was
-  // first): every instance then reads back the same key.
-  virtual Status add_ticket_key(const TicketKeyRecord& key) = 0;
+  // first): every instance then reads back the same key. Forgets the keys
+  // of slots before `drop_before` in the same transaction: a key that opens
+  // no ticket any more is not kept where backups and replicas copy it.
+  virtual Status add_ticket_key(const TicketKeyRecord& key, std::int64_t drop_before) = 0;
 
   // The MASA's online signing keys (rollover without downtime).
   virtual Status add_masa_signer(const MasaSignerRecord& signer) = 0;

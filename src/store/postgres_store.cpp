@@ -447,11 +447,16 @@ class PostgresStore final : public AssetStore {
     });
   }
 
-  Status add_ticket_key(const TicketKeyRecord& key) override {
-    return run_status(Mode::write, [&](Session& s) {
-      return s.exec(
+  Status add_ticket_key(const TicketKeyRecord& key, std::int64_t drop_before) override {
+    return run(Mode::transaction, [&](Session& s) -> Status {
+      TRY(s.exec(
           "INSERT INTO tls_ticket_key (slot, material) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-          Params().integer(key.slot).bytes(key.material), "record a session-ticket key");
+          Params().integer(key.slot).bytes(key.material), "record a session-ticket key"));
+      // The rows' space is reclaimed by (auto)vacuum; until then their
+      // bytes stay in the table's pages, as in the WAL already written.
+      TRY(s.exec("DELETE FROM tls_ticket_key WHERE slot < $1", Params().integer(drop_before),
+                 "forget the expired session-ticket keys"));
+      return ok();
     });
   }
 

@@ -416,12 +416,15 @@ class SqliteStore final : public AssetStore {
     return out;
   }
 
-  Status add_ticket_key(const TicketKeyRecord& key) override {
+  Status add_ticket_key(const TicketKeyRecord& key, std::int64_t drop_before) override {
     return writer_->write([&](StatementCache& on) -> Status {
-      ASSIGN_OR_RETURN(auto s, on.prepare("INSERT OR IGNORE INTO tls_ticket_key (slot, material) "
-                                          "VALUES (?, ?)"));
-      s.bind(1, key.slot).bind(2, key.material);
-      TRY(s.step("record a session-ticket key"));
+      ASSIGN_OR_RETURN(auto add, on.prepare("INSERT OR IGNORE INTO tls_ticket_key (slot, material) "
+                                            "VALUES (?, ?)"));
+      add.bind(1, key.slot).bind(2, key.material);
+      TRY(add.step("record a session-ticket key"));
+      ASSIGN_OR_RETURN(auto drop, on.prepare("DELETE FROM tls_ticket_key WHERE slot < ?"));
+      drop.bind(1, drop_before);
+      TRY(drop.step("forget the expired session-ticket keys"));
       return ok();
     });
   }

@@ -30,10 +30,13 @@ Result<std::unique_ptr<SqliteWriter>> SqliteWriter::open(const std::string& path
   // §5.8: the voucher leaves only after its entry is recorded). Checkpoints
   // run on this connection; a longer WAL lets each copy the audit log's hot
   // pages once for many commits (4096 pages: 16 MiB at most).
+  // secure_delete: what this connection deletes (expired session-ticket
+  // keys) is overwritten, not left in free pages (Debian's default, not
+  // every build's).
   char* message = nullptr;
   if (sqlite3_exec(db.get(),
                    "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
-                   "PRAGMA wal_autocheckpoint=4096;",
+                   "PRAGMA wal_autocheckpoint=4096; PRAGMA secure_delete=ON;",
                    nullptr, nullptr, &message) != SQLITE_OK) {
     std::string text = message != nullptr ? message : "unknown error";
     sqlite3_free(message);

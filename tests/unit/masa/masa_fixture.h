@@ -460,8 +460,8 @@ class ForwardingStore : public store::AssetStore {
   Result<std::vector<store::TicketKeyRecord>> ticket_keys(std::int64_t from) override {
     return real_.ticket_keys(from);
   }
-  Status add_ticket_key(const store::TicketKeyRecord& key) override {
-    return real_.add_ticket_key(key);
+  Status add_ticket_key(const store::TicketKeyRecord& key, std::int64_t drop_before) override {
+    return real_.add_ticket_key(key, drop_before);
   }
 
  private:

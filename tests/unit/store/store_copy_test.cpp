@@ -69,7 +69,7 @@ class SqliteToPostgres : public ::testing::Test {
         (*s)->append_audit("WG-A-1", {400, "domain-a", std::string("n1"), "verified", "f"}));
     ASSERT_TRUE((*s)->append_audit("WG-A-1", {401, "domain-a", std::nullopt, "logged", "f"}));
     ASSERT_TRUE((*s)->add_masa_signer({0, "widget", "masa/widget.pem", "-----PEM-----\n", 500}));
-    ASSERT_TRUE((*s)->add_ticket_key({7, Bytes(80, 0xAB)}));
+    ASSERT_TRUE((*s)->add_ticket_key({7, Bytes(80, 0xAB)}, 7));
   }
 
   fs::path dir_;

@@ -13,6 +13,7 @@
 #include <optional>
 #include <thread>
 
+#include "core/file.h"
 #include "store/asset_store.h"
 #include "support/postgres_cluster.h"
 
@@ -373,13 +374,13 @@ TEST_P(StoreTest, TheAuditLogIsAppendOnlyAndOrdered) {
 }
 
 TEST_P(StoreTest, TheFirstTicketKeyOfASlotIsTheOneEveryInstanceReads) {
-  ASSERT_TRUE(store_->add_ticket_key(TicketKeyRecord{10, Bytes(80, 1)}));
+  ASSERT_TRUE(store_->add_ticket_key(TicketKeyRecord{10, Bytes(80, 1)}, 0));
   // A second instance on the same store: its own key for slot 10 is not kept.
   auto other = open();
   ASSERT_TRUE(other);
-  ASSERT_TRUE((*other)->add_ticket_key(TicketKeyRecord{10, Bytes(80, 2)}));
-  ASSERT_TRUE((*other)->add_ticket_key(TicketKeyRecord{11, Bytes(80, 3)}));
-  ASSERT_TRUE(store_->add_ticket_key(TicketKeyRecord{8, Bytes(80, 4)}));
+  ASSERT_TRUE((*other)->add_ticket_key(TicketKeyRecord{10, Bytes(80, 2)}, 0));
+  ASSERT_TRUE((*other)->add_ticket_key(TicketKeyRecord{11, Bytes(80, 3)}, 0));
+  ASSERT_TRUE(store_->add_ticket_key(TicketKeyRecord{8, Bytes(80, 4)}, 0));
   const auto keys = store_->ticket_keys(9);
   ASSERT_TRUE(keys) << keys.error().message;
   ASSERT_EQ(keys->size(), 2U);  // newest first, slot 8 left out
@@ -387,6 +388,22 @@ TEST_P(StoreTest, TheFirstTicketKeyOfASlotIsTheOneEveryInstanceReads) {
   EXPECT_EQ((*keys)[0].material, Bytes(80, 3));
   EXPECT_EQ((*keys)[1].slot, 10);
   EXPECT_EQ((*keys)[1].material, Bytes(80, 1));
+}
+
+TEST_P(StoreTest, AddingATicketKeyForgetsTheExpiredOnes) {
+  for (std::int64_t slot = 1; slot <= 4; ++slot) {
+    ASSERT_TRUE(store_->add_ticket_key(
+        TicketKeyRecord{slot, Bytes(80, static_cast<std::uint8_t>(0x50 + slot))}, 0));
+  }
+  // Slot 4 is recorded already (another instance was first): the expired
+  // keys go all the same, and the slot's first key stays.
+  ASSERT_TRUE(store_->add_ticket_key(TicketKeyRecord{4, Bytes(80, 0x99)}, 3));
+  const auto keys = store_->ticket_keys(0);
+  ASSERT_TRUE(keys) << keys.error().message;
+  ASSERT_EQ(keys->size(), 2U);
+  EXPECT_EQ((*keys)[0].slot, 4);
+  EXPECT_EQ((*keys)[0].material, Bytes(80, 0x54));
+  EXPECT_EQ((*keys)[1].slot, 3);
 }
 
 TEST_P(StoreTest, ConcurrentAppendsAreEachDurableAndFailAlone) {
@@ -515,6 +532,33 @@ TEST(SqliteStore, MustBeAFileForItsSecondConnection) {
     ASSERT_FALSE(opened) << location;
     EXPECT_EQ(opened.error().code, ErrorCode::usage);
   }
+}
+
+// The bytes of a forgotten ticket key are overwritten, not left in the
+// file's free space for a copy of it to carry.
+TEST(SqliteStore, AnExpiredTicketKeyLeavesNoBytesInTheFile) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("vouchsafe-store-ticket-bytes-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const auto path = (dir / "store.db").string();
+  const Bytes expired(80, 0x5A);
+  const Bytes current(80, 0x6B);
+  {
+    auto store = open_sqlite_store(path);
+    ASSERT_TRUE(store) << store.error().message;
+    ASSERT_TRUE((*store)->add_ticket_key(TicketKeyRecord{1, expired}, 0));
+    ASSERT_TRUE((*store)->add_ticket_key(TicketKeyRecord{2, current}, 2));
+  }  // closing the last connection checkpoints the WAL into the file
+  auto file = read_file(path, std::size_t{64} << 20U);
+  ASSERT_TRUE(file) << file.error().message;
+  auto holds = [&](const Bytes& key) {
+    return std::search(file->begin(), file->end(), key.begin(), key.end()) != file->end();
+  };
+  EXPECT_TRUE(holds(current));  // the scan would find a key that is there
+  EXPECT_FALSE(holds(expired));
+  EXPECT_FALSE(std::filesystem::exists(path + "-wal"));
+  std::filesystem::remove_all(dir);
 }
 
 // No name generator: gtest_discover_tests turns "/0 # GetParam() = sqlite"
