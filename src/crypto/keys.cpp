@@ -3,12 +3,15 @@
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
+#include <optional>
 
 #include "core/file.h"
 #include "crypto/algorithm.h"
@@ -75,65 +78,82 @@ std::int64_t integer_or_max(const ASN1_INTEGER* v) {
   return out;
 }
 
-// The cost of the key derivation an encrypted PKCS#8 key asks for, checked
-// before OpenSSL spends it: the file's parameters are not to be trusted.
-Status check_pem_derivation_cost(ByteView pem) {
+// What an encryption's AlgorithmIdentifier asks of its key derivation.
+struct Derivation {
+  std::int64_t iterations = 0;  // PBKDF2 or a PKCS#5 v1.5 / PKCS#12 PBE scheme
+  bool scrypt = false;
+  std::int64_t n = 0, r = 0, p = 0;  // scrypt's parameters
+};
+
+Derivation derivation_of(const X509_ALGOR* alg) {
+  Derivation d;
+  if (alg == nullptr) return d;
+  if (OBJ_obj2nid(alg->algorithm) == NID_pbes2) {
+    const Pbe2ParamPtr pbe2(unpack<PBE2PARAM>(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter));
+    if (!pbe2 || pbe2->keyfunc == nullptr) return d;
+    const auto kdf = OBJ_obj2nid(pbe2->keyfunc->algorithm);
+    if (kdf == NID_id_pbkdf2) {
+      const Pbkdf2ParamPtr p(
+          unpack<PBKDF2PARAM>(ASN1_ITEM_rptr(PBKDF2PARAM), pbe2->keyfunc->parameter));
+      if (p) d.iterations = integer_or_max(p->iter);
+    } else if (kdf == NID_id_scrypt) {
+      const ScryptParamsPtr p(
+          unpack<SCRYPT_PARAMS>(ASN1_ITEM_rptr(SCRYPT_PARAMS), pbe2->keyfunc->parameter));
+      if (!p) return d;
+      d.scrypt = true;
+      d.n = integer_or_max(p->costParameter);
+      d.r = integer_or_max(p->blockSize);
+      d.p = integer_or_max(p->parallelizationParameter);
+    }
+  } else if (const PbeParamPtr p(unpack<PBEPARAM>(ASN1_ITEM_rptr(PBEPARAM), alg->parameter)); p) {
+    d.iterations = integer_or_max(p->iter);  // PKCS#5 v1.5 and PKCS#12 PBE schemes
+  }
+  return d;
+}
+
+// The key derivation of an encrypted PKCS#8 key; nothing for a key that is
+// not PKCS#8-encrypted (OpenSSL's decoder then says what it is).
+std::optional<Derivation> pem_derivation(ByteView pem) {
   auto bio = mem_bio(pem);
   const X509SigPtr sig(PEM_read_bio_PKCS8(bio.get(), nullptr, nullptr, nullptr));
   if (!sig) {
     ERR_clear_error();
-    return ok();  // not PKCS#8-encrypted: OpenSSL's decoder says what it is
+    return std::nullopt;
   }
   const X509_ALGOR* alg = nullptr;
   X509_SIG_get0(sig.get(), &alg, nullptr);
-  return check_derivation_cost(alg, "the private key's encryption",
-                               "re-encrypt it: openssl pkcs8 -topk8 -v2 aes-256-cbc -iter 600000");
+  return derivation_of(alg);
+}
+
+constexpr const char* k_reencrypt_hint =
+    "re-encrypt it: openssl pkcs8 -topk8 -v2 aes-256-cbc -v2prf hmacWithSHA256 -iter 600000";
+
+Status check_cost(const Derivation& d, const std::string& what, const std::string& hint) {
+  if (d.scrypt && (d.n > k_max_scrypt_work || d.r > k_max_scrypt_work || d.p > k_max_scrypt_work ||
+                   d.n * d.r > k_max_scrypt_work || d.n * d.r * d.p > k_max_scrypt_work)) {
+    return fail(ErrorCode::bad_key, what + " uses scrypt parameters (N " + std::to_string(d.n) +
+                                        ", r " + std::to_string(d.r) + ", p " +
+                                        std::to_string(d.p) + ") that ask for more work than " +
+                                        std::to_string(k_max_scrypt_work) + " (N * r * p); " +
+                                        hint);
+  }
+  if (d.iterations > k_max_pbe_iterations) {
+    return fail(ErrorCode::bad_key, what + " asks for " +
+                                        (d.iterations == std::numeric_limits<std::int64_t>::max()
+                                             ? std::string("an absurd number of")
+                                             : std::to_string(d.iterations)) +
+                                        " key-derivation iterations; more than " +
+                                        std::to_string(k_max_pbe_iterations) + " are refused; " +
+                                        hint);
+  }
+  return ok();
 }
 
 }  // namespace
 
 Status check_derivation_cost(const X509_ALGOR* alg, const std::string& what,
                              const std::string& hint) {
-  if (alg == nullptr) return ok();
-  std::int64_t iterations = 0;
-  if (OBJ_obj2nid(alg->algorithm) == NID_pbes2) {
-    const Pbe2ParamPtr pbe2(unpack<PBE2PARAM>(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter));
-    if (!pbe2 || pbe2->keyfunc == nullptr) return ok();
-    const auto kdf = OBJ_obj2nid(pbe2->keyfunc->algorithm);
-    if (kdf == NID_id_pbkdf2) {
-      const Pbkdf2ParamPtr p(
-          unpack<PBKDF2PARAM>(ASN1_ITEM_rptr(PBKDF2PARAM), pbe2->keyfunc->parameter));
-      if (p) iterations = integer_or_max(p->iter);
-    } else if (kdf == NID_id_scrypt) {
-      const ScryptParamsPtr p(
-          unpack<SCRYPT_PARAMS>(ASN1_ITEM_rptr(SCRYPT_PARAMS), pbe2->keyfunc->parameter));
-      if (!p) return ok();
-      const auto n = integer_or_max(p->costParameter);
-      const auto r = integer_or_max(p->blockSize);
-      const auto par = integer_or_max(p->parallelizationParameter);
-      if (n > k_max_scrypt_work || r > k_max_scrypt_work || par > k_max_scrypt_work ||
-          n * r > k_max_scrypt_work || n * r * par > k_max_scrypt_work) {
-        return fail(ErrorCode::bad_key, what + " uses scrypt parameters (N " + std::to_string(n) +
-                                            ", r " + std::to_string(r) + ", p " +
-                                            std::to_string(par) + ") that ask for more work than " +
-                                            std::to_string(k_max_scrypt_work) + " (N * r * p); " +
-                                            hint);
-      }
-      return ok();
-    }
-  } else if (const PbeParamPtr p(unpack<PBEPARAM>(ASN1_ITEM_rptr(PBEPARAM), alg->parameter)); p) {
-    iterations = integer_or_max(p->iter);  // PKCS#5 v1.5 and PKCS#12 PBE schemes
-  }
-  if (iterations > k_max_pbe_iterations) {
-    return fail(ErrorCode::bad_key, what + " asks for " +
-                                        (iterations == std::numeric_limits<std::int64_t>::max()
-                                             ? std::string("an absurd number of")
-                                             : std::to_string(iterations)) +
-                                        " key-derivation iterations; more than " +
-                                        std::to_string(k_max_pbe_iterations) + " are refused; " +
-                                        hint);
-  }
-  return ok();
+  return check_cost(derivation_of(alg), what, hint);
 }
 
 Result<KeyType> parse_key_type(std::string_view name) {
@@ -166,7 +186,9 @@ Result<PkeyPtr> parse_private_key(ByteView data, const std::optional<std::string
   PkeyPtr key;
   if (looks_pem(data)) {
     if (pass != nullptr && as_text(data).find("ENCRYPTED PRIVATE KEY") != std::string_view::npos) {
-      TRY(check_pem_derivation_cost(data));
+      if (const auto derivation = pem_derivation(data)) {
+        TRY(check_cost(*derivation, "the private key's encryption", k_reencrypt_hint));
+      }
     }
     key.reset(
         PEM_read_bio_PrivateKey(bio.get(), nullptr, passphrase_cb, const_cast<std::string*>(pass)));
@@ -195,8 +217,18 @@ Result<PkeyPtr> load_private_key(const std::string& path,
                                  const std::optional<std::string>& passphrase) {
   ASSIGN_OR_RETURN(auto data, read_file(path, 1U << 20U));
   auto key = parse_private_key(data, passphrase);
+  // Files written before we raised the count (or by other tools at
+  // OpenSSL's 2,048) still open; the operator is told to re-encrypt them.
+  const auto derivation = key ? pem_derivation(data) : std::nullopt;
   OPENSSL_cleanse(data.data(), data.size());
   if (!key) return fail(key.error().code, path + ": " + key.error().message);
+  if (derivation && !derivation->scrypt && derivation->iterations < k_pbkdf2_iterations) {
+    (void)std::fprintf(stderr,
+                       "vouchsafe: warning: %s is encrypted with %lld key-derivation iterations, "
+                       "fewer than the %d we write; %s -in %s -out NEW, then replace it\n",
+                       path.c_str(), static_cast<long long>(derivation->iterations),
+                       k_pbkdf2_iterations, k_reencrypt_hint, path.c_str());
+  }
   return key;
 }
 
@@ -289,14 +321,29 @@ std::string name_rfc2253(const X509_NAME* name) {
 }
 
 Result<std::string> private_key_pem(EVP_PKEY* key, const std::optional<std::string>& passphrase) {
+  constexpr int k_salt_bytes = 16;
   BioPtr bio(BIO_new(BIO_s_mem()));
-  const EVP_CIPHER* cipher = passphrase ? EVP_aes_256_cbc() : nullptr;
-  const auto* pass =
-      passphrase ? reinterpret_cast<const unsigned char*>(passphrase->data()) : nullptr;
-  const int pass_len = passphrase ? static_cast<int>(passphrase->size()) : 0;
-  if (PEM_write_bio_PKCS8PrivateKey(bio.get(), key, cipher, reinterpret_cast<const char*>(pass),
-                                    pass_len, nullptr, nullptr) != 1) {
-    return openssl_fail(ErrorCode::bad_key, "cannot encode the private key");
+  if (!passphrase) {
+    if (PEM_write_bio_PKCS8PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+      return openssl_fail(ErrorCode::bad_key, "cannot encode the private key");
+    }
+    return bio_text(bio.get());
+  }
+  // PEM_write_bio_PKCS8PrivateKey takes no iteration count (it uses
+  // OpenSSL's 2,048): encrypt the PKCS#8 structure here. Freeing it
+  // cleanses the key it holds.
+  const std::unique_ptr<PKCS8_PRIV_KEY_INFO, Deleter<PKCS8_PRIV_KEY_INFO, PKCS8_PRIV_KEY_INFO_free>>
+      info(EVP_PKEY2PKCS8(key));
+  // pbe_nid -1 with a cipher: PBES2, whose PRF is HMAC-SHA256 in OpenSSL 3.
+  // A 16-byte salt (NIST SP 800-132 asks at least 128 bits; OpenSSL's
+  // default is 8 bytes).
+  const X509SigPtr sealed(info ? PKCS8_encrypt_ex(-1, EVP_aes_256_cbc(), passphrase->data(),
+                                                  static_cast<int>(passphrase->size()), nullptr,
+                                                  k_salt_bytes, k_pbkdf2_iterations, info.get(),
+                                                  nullptr, nullptr)
+                               : nullptr);
+  if (!sealed || PEM_write_bio_PKCS8(bio.get(), sealed.get()) != 1) {
+    return openssl_fail(ErrorCode::bad_key, "cannot encrypt the private key");
   }
   return bio_text(bio.get());
 }

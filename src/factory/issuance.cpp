@@ -25,11 +25,6 @@ namespace {
 namespace fs = std::filesystem;
 using Pkcs12Ptr = std::unique_ptr<PKCS12, crypto::Deleter<PKCS12, PKCS12_free>>;
 
-// PBKDF2-HMAC-SHA256 iterations of a PKCS#12 bundle: OWASP's Password
-// Storage Cheat Sheet (2023) asks 600,000 for PBKDF2-HMAC-SHA256. OpenSSL's
-// PKCS12_DEFAULT_ITER is 2,048, from 1999.
-constexpr int k_pkcs12_iterations = 600'000;
-
 std::int64_t now_seconds() {
   return static_cast<std::int64_t>(std::time(nullptr));
 }
@@ -381,8 +376,8 @@ Result<store::DeviceRecord> issue_generated(IssueContext& ctx, const std::string
   // (OpenSSL 3's default) at the same count: a guessed passphrase can be
   // checked against the MAC as well as against the key bag.
   Pkcs12Ptr p12(PKCS12_create(bundle_passphrase.c_str(), serial.c_str(), key.get(), cert.get(),
-                              chain.get(), NID_aes_256_cbc, -1, k_pkcs12_iterations,
-                              k_pkcs12_iterations, 0));
+                              chain.get(), NID_aes_256_cbc, -1, crypto::k_pbkdf2_iterations,
+                              crypto::k_pbkdf2_iterations, 0));
   if (!p12) return fail(ErrorCode::internal, "cannot build the PKCS#12 bundle");
   const Bytes bundle = crypto::to_der(p12.get(), i2d_PKCS12);
   if (bundle.empty()) return fail(ErrorCode::internal, "cannot encode the PKCS#12 bundle");
