@@ -195,6 +195,12 @@ constexpr std::array k_migrations = {
         R"(CREATE TABLE tls_ticket_key (
          slot BIGINT PRIMARY KEY,
          material BYTEA NOT NULL);)"},
+    // Session-ticket keys out of PostgreSQL's WAL: not in WAL archives,
+    // streaming replicas or base backups. A crash or a fail-over empties the
+    // table and the instances make a new key (registrars resume again after
+    // one full handshake). SQLite has no such tables; its writer overwrites
+    // what it deletes.
+    Migration{"-- nothing to change in SQLite", "ALTER TABLE tls_ticket_key SET UNLOGGED;"},
 };
 
 }  // namespace

@@ -327,6 +327,20 @@ TEST_F(PostgresStoreTest, TheAuditLogRefusesUpdateDeleteAndTruncateOverSql) {
   EXPECT_EQ((*log)[0].assertion, "logged");
 }
 
+// Ticket keys are not written to the WAL, so archives, replicas and base
+// backups never hold them; the store still keeps and reads them.
+TEST_F(PostgresStoreTest, KeepsSessionTicketKeysInAnUnloggedTable) {
+  auto store = open_with_ca();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(query("SELECT relpersistence FROM pg_class WHERE relname = 'tls_ticket_key'"), "u");
+  EXPECT_EQ(query("SELECT relpersistence FROM pg_class WHERE relname = 'audit_entry'"), "p");
+  ASSERT_TRUE(store->add_ticket_key(TicketKeyRecord{5, Bytes(80, 7)}, 0));
+  const auto keys = store->ticket_keys(0);
+  ASSERT_TRUE(keys) << keys.error().message;
+  ASSERT_EQ(keys->size(), 1U);
+  EXPECT_EQ((*keys)[0].material, Bytes(80, 7));
+}
+
 TEST_F(PostgresStoreTest, RefusesASchemaNewerThanItKnows) {
   ASSERT_TRUE(open_postgres_store(db_->dsn()));
   ASSERT_TRUE(db_->exec("INSERT INTO schema_migrations (version) VALUES (99)"));
