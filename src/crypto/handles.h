@@ -29,6 +29,10 @@ using X509StoreCtxPtr =
 using BioPtr = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
 using BignumPtr = std::unique_ptr<BIGNUM, Deleter<BIGNUM, BN_free>>;
 using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, Deleter<ECDSA_SIG, ECDSA_SIG_free>>;
+// A PKCS#8 key (freeing it cleanses the key) and its encrypted form.
+using Pkcs8InfoPtr =
+    std::unique_ptr<PKCS8_PRIV_KEY_INFO, Deleter<PKCS8_PRIV_KEY_INFO, PKCS8_PRIV_KEY_INFO_free>>;
+using X509SigPtr = std::unique_ptr<X509_SIG, Deleter<X509_SIG, X509_SIG_free>>;
 
 inline void free_x509_stack(STACK_OF(X509) * s) {
   sk_X509_pop_free(s, X509_free);

@@ -43,7 +43,6 @@ std::string bio_text(BIO* bio) {
   return {data, static_cast<std::size_t>(len)};
 }
 
-using X509SigPtr = std::unique_ptr<X509_SIG, Deleter<X509_SIG, X509_SIG_free>>;
 using Pbe2ParamPtr = std::unique_ptr<PBE2PARAM, Deleter<PBE2PARAM, PBE2PARAM_free>>;
 using Pbkdf2ParamPtr = std::unique_ptr<PBKDF2PARAM, Deleter<PBKDF2PARAM, PBKDF2PARAM_free>>;
 using PbeParamPtr = std::unique_ptr<PBEPARAM, Deleter<PBEPARAM, PBEPARAM_free>>;
@@ -179,16 +178,21 @@ PkeyPtr generate_key(KeyType type) {
   return nullptr;
 }
 
-Result<PkeyPtr> parse_private_key(ByteView data, const std::optional<std::string>& passphrase) {
+namespace {
+
+// The key, and in `derivation` what its encryption's key derivation asked
+// (checked against our bounds before any of it is spent).
+Result<PkeyPtr> parse_key(ByteView data, const std::optional<std::string>& passphrase,
+                          std::optional<Derivation>& derivation) {
   ERR_clear_error();
   auto bio = mem_bio(data);
   const std::string* pass = passphrase ? &*passphrase : nullptr;
   PkeyPtr key;
   if (looks_pem(data)) {
     if (pass != nullptr && as_text(data).find("ENCRYPTED PRIVATE KEY") != std::string_view::npos) {
-      if (const auto derivation = pem_derivation(data)) {
+      derivation = pem_derivation(data);
+      if (derivation)
         TRY(check_cost(*derivation, "the private key's encryption", k_reencrypt_hint));
-      }
     }
     key.reset(
         PEM_read_bio_PrivateKey(bio.get(), nullptr, passphrase_cb, const_cast<std::string*>(pass)));
@@ -213,15 +217,22 @@ Result<PkeyPtr> parse_private_key(ByteView data, const std::optional<std::string
   return key;
 }
 
+}  // namespace
+
+Result<PkeyPtr> parse_private_key(ByteView data, const std::optional<std::string>& passphrase) {
+  std::optional<Derivation> derivation;
+  return parse_key(data, passphrase, derivation);
+}
+
 Result<PkeyPtr> load_private_key(const std::string& path,
                                  const std::optional<std::string>& passphrase) {
   ASSIGN_OR_RETURN(auto data, read_file(path, 1U << 20U));
-  auto key = parse_private_key(data, passphrase);
-  // Files written before we raised the count (or by other tools at
-  // OpenSSL's 2,048) still open; the operator is told to re-encrypt them.
-  const auto derivation = key ? pem_derivation(data) : std::nullopt;
+  std::optional<Derivation> derivation;
+  auto key = parse_key(data, passphrase, derivation);
   OPENSSL_cleanse(data.data(), data.size());
   if (!key) return fail(key.error().code, path + ": " + key.error().message);
+  // Files written before we raised the count (or by other tools at
+  // OpenSSL's 2,048) still open; the operator is told to re-encrypt them.
   if (derivation && !derivation->scrypt && derivation->iterations < k_pbkdf2_iterations) {
     (void)std::fprintf(stderr,
                        "vouchsafe: warning: %s is encrypted with %lld key-derivation iterations, "
@@ -332,8 +343,7 @@ Result<std::string> private_key_pem(EVP_PKEY* key, const std::optional<std::stri
   // PEM_write_bio_PKCS8PrivateKey takes no iteration count (it uses
   // OpenSSL's 2,048): encrypt the PKCS#8 structure here. Freeing it
   // cleanses the key it holds.
-  const std::unique_ptr<PKCS8_PRIV_KEY_INFO, Deleter<PKCS8_PRIV_KEY_INFO, PKCS8_PRIV_KEY_INFO_free>>
-      info(EVP_PKEY2PKCS8(key));
+  const Pkcs8InfoPtr info(EVP_PKEY2PKCS8(key));
   // pbe_nid -1 with a cipher: PBES2, whose PRF is HMAC-SHA256 in OpenSSL 3.
   // A 16-byte salt (NIST SP 800-132 asks at least 128 bits; OpenSSL's
   // default is 8 bytes).

@@ -162,9 +162,7 @@ Result<ShareFile> parse_share_file(ByteView data) {
 }
 
 Result<crypto::SecretBytes> pkcs8_der(EVP_PKEY* key) {
-  using P8Ptr = std::unique_ptr<PKCS8_PRIV_KEY_INFO,
-                                crypto::Deleter<PKCS8_PRIV_KEY_INFO, PKCS8_PRIV_KEY_INFO_free>>;
-  const P8Ptr info(EVP_PKEY2PKCS8(key));
+  const crypto::Pkcs8InfoPtr info(EVP_PKEY2PKCS8(key));
   if (!info) return fail(ErrorCode::bad_key, "the key cannot be encoded as PKCS#8");
   unsigned char* out = nullptr;
   const int len = i2d_PKCS8_PRIV_KEY_INFO(info.get(), &out);

@@ -452,8 +452,8 @@ class PostgresStore final : public AssetStore {
       TRY(s.exec(
           "INSERT INTO tls_ticket_key (slot, material) VALUES ($1, $2) ON CONFLICT DO NOTHING",
           Params().integer(key.slot).bytes(key.material), "record a session-ticket key"));
-      // The rows' space is reclaimed by (auto)vacuum; until then their
-      // bytes stay in the table's pages, as in the WAL already written.
+      // The table is unlogged (no WAL); the deleted rows' bytes stay in
+      // its pages until (auto)vacuum reclaims them.
       TRY(s.exec("DELETE FROM tls_ticket_key WHERE slot < $1", Params().integer(drop_before),
                  "forget the expired session-ticket keys"));
       return ok();

@@ -16,7 +16,6 @@
 namespace vouchsafe::crypto {
 namespace {
 
-using X509SigPtr = std::unique_ptr<X509_SIG, Deleter<X509_SIG, X509_SIG_free>>;
 using AlgorPtr = std::unique_ptr<X509_ALGOR, Deleter<X509_ALGOR, X509_ALGOR_free>>;
 
 // An "ENCRYPTED PRIVATE KEY" with the given algorithm and garbage for the
@@ -122,8 +121,7 @@ TEST(KeyDerivationCost, WritesKeysUnderPbkdf2HmacSha256At600000IterationsAndA16B
 // the operator is told how to re-encrypt it; our own files say nothing.
 TEST(KeyDerivationCost, WarnsOfAKeyFileBelowOurCountAndStillLoadsIt) {
   auto key = generate_key(KeyType::p256);
-  const std::unique_ptr<PKCS8_PRIV_KEY_INFO, Deleter<PKCS8_PRIV_KEY_INFO, PKCS8_PRIV_KEY_INFO_free>>
-      info(EVP_PKEY2PKCS8(key.get()));
+  const Pkcs8InfoPtr info(EVP_PKEY2PKCS8(key.get()));
   const X509SigPtr weak(
       PKCS8_encrypt(-1, EVP_aes_256_cbc(), "passphrase", 10, nullptr, 0, 2048, info.get()));
   ASSERT_TRUE(weak);
