@@ -33,8 +33,12 @@ std::int64_t newest_id(const std::vector<store::MasaSignerRecord>& records) {
 class KeyRefresher {
  public:
   KeyRefresher(MasaSettings settings, store::AssetStore& store, std::shared_ptr<masa::KeyRing> ring,
-               std::int64_t seen)
-      : settings_(std::move(settings)), store_(store), ring_(std::move(ring)), seen_(seen) {
+               std::shared_ptr<MasaKeyOpener> keys, std::int64_t seen)
+      : settings_(std::move(settings)),
+        store_(store),
+        ring_(std::move(ring)),
+        keys_(std::move(keys)),
+        seen_(seen) {
     thread_ = std::thread([this] { run(); });
   }
   ~KeyRefresher() {
@@ -60,7 +64,7 @@ class KeyRefresher {
   void refresh() {
     auto records = store_.list_masa_signers();
     if (!records || newest_id(*records) <= seen_) return;
-    auto set = masa_key_set(settings_, *records);
+    auto set = masa_key_set(settings_, *records, *keys_);  // derives the new key alone
     if (!set) {
       // The old keys keep signing; the operator sees why the new one does not.
       (void)std::fprintf(stderr, "vouchsafe: masa: the rolled-over key is not used: %s\n",
@@ -77,6 +81,7 @@ class KeyRefresher {
   MasaSettings settings_;
   store::AssetStore& store_;
   std::shared_ptr<masa::KeyRing> ring_;
+  std::shared_ptr<MasaKeyOpener> keys_;
   std::int64_t seen_;
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -104,12 +109,10 @@ Result<std::unique_ptr<MasaServer>> MasaServer::start(const MasaSettings& settin
   ASSIGN_OR_RETURN(parts->store,
                    factory::open_store(factory::Home{settings.home, settings.store},
                                        store::SchemaChange::refuse, settings.store_read));
-  ASSIGN_OR_RETURN(auto config, masa_config(settings));
   ASSIGN_OR_RETURN(auto records, parts->store->list_masa_signers());
-  if (!records.empty()) {
-    ASSIGN_OR_RETURN(auto key_set, masa_key_set(settings, records));
-    config.keys->replace(std::move(key_set));
-  }
+  // Every key file derived once, in parallel (a rotating-key MASA has dozens).
+  ASSIGN_OR_RETURN(auto keys, open_masa_keys(settings, records));
+  ASSIGN_OR_RETURN(auto config, masa_config(settings, records, *keys));
   std::shared_ptr<masa::KeyRing> ring = config.keys;
   const std::int64_t seen = newest_id(records);
   auto classes = std::make_shared<CustomerClasses>(config.customer_anchors);
@@ -118,7 +121,7 @@ Result<std::unique_ptr<MasaServer>> MasaServer::start(const MasaSettings& settin
   // Tickets every instance on this store can open (issue 12).
   ASSIGN_OR_RETURN(parts->tickets, TicketRotation::start(*parts->store, {}));
   auto metrics = std::make_shared<net::MetricsRegistry>();
-  ASSIGN_OR_RETURN(auto options, public_listener(settings));
+  ASSIGN_OR_RETURN(auto options, public_listener(settings, *keys));
   options.metrics = metrics;
   options.ticket_keys = parts->tickets->keyring();
   options.classify_client = [classes](const net::ClientCertificate& client) {
@@ -140,8 +143,8 @@ Result<std::unique_ptr<MasaServer>> MasaServer::start(const MasaSettings& settin
       // logged out shows here before vouchers fail.
       {"a signing key does not sign",
        [ring]() -> Status {
-         const auto keys = ring->current();
-         for (const auto& [id, key] : keys->keys()) {
+         const auto current = ring->current();
+         for (const auto& [id, key] : current->keys()) {
            if (auto signed_data = key.signer->sign(as_bytes("readiness")); !signed_data) {
              return fail(ErrorCode::bad_key,
                          "MASA key '" + id + "': " + signed_data.error().message);
@@ -153,7 +156,8 @@ Result<std::unique_ptr<MasaServer>> MasaServer::start(const MasaSettings& settin
   ASSIGN_OR_RETURN(
       parts->admin_listener,
       net::HttpsServer::start(admin_options, admin_handler(std::move(readiness), metrics)));
-  parts->refresher = std::make_unique<KeyRefresher>(settings, *parts->store, ring, seen);
+  parts->refresher =
+      std::make_unique<KeyRefresher>(settings, *parts->store, ring, std::move(keys), seen);
   return std::unique_ptr<MasaServer>(new MasaServer(std::move(parts)));
 }
 

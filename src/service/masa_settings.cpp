@@ -5,6 +5,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 
 #include "core/config_schema.h"
 #include "core/file.h"
@@ -310,10 +311,10 @@ Status check_holds_key(const masa::MasaKey& key, const std::string& what) {
 
 Result<masa::MasaKey> load_masa_key(const std::string& id, const std::string& key_reference,
                                     const std::string& certificate, const std::string& chain,
-                                    const std::optional<std::string>& passphrase) {
+                                    MasaKeyOpener& keys) {
   masa::MasaKey key;
   key.id = id;
-  ASSIGN_OR_RETURN(key.signer, crypto::open_signer(key_reference, passphrase));
+  ASSIGN_OR_RETURN(key.signer, keys.signer(key_reference));
   ASSIGN_OR_RETURN(auto certs, crypto::load_certificates(certificate));
   ASSIGN_OR_RETURN(key.chain, certificate_refs(std::move(certs)));
   if (!chain.empty()) {
@@ -324,34 +325,77 @@ Result<masa::MasaKey> load_masa_key(const std::string& id, const std::string& ke
   return key;
 }
 
-Result<std::shared_ptr<const masa::KeySet>> masa_key_set(
+namespace {
+
+// The id of the configured key a signer record of `scope` replaces.
+std::string replaced_id(const std::string& scope) {
+  return scope.empty() ? std::string(masa::k_default_key_id) : scope;
+}
+
+// The voucher-signing keys in use: the store's newest signer record of
+// each scope, and the configured keys no record replaces; with the TLS key
+// when the listener signs through a signer.
+std::vector<std::string> key_references(
+    const MasaSettings& s, const std::map<std::string, store::MasaSignerRecord>& active) {
+  std::vector<std::string> out;
+  std::set<std::string> replaced;
+  for (const auto& [scope, record] : active) {
+    out.push_back(record.key_reference);
+    replaced.insert(replaced_id(scope));
+  }
+  if (!replaced.contains(std::string(masa::k_default_key_id))) out.push_back(s.signing_key);
+  for (const auto& [id, k] : s.masa_keys) {
+    if (!replaced.contains(id)) out.push_back(k.key);
+  }
+  if (s.tls_library == net::TlsLibrary::gnutls) out.push_back(s.tls_key);
+  return out;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<MasaKeyOpener>> open_masa_keys(
     const MasaSettings& s, const std::vector<store::MasaSignerRecord>& records) {
   ASSIGN_OR_RETURN(auto pass, read_passphrase(s.passphrase_file, "VOUCHSAFE_MASA_PASSPHRASE"));
-  std::map<std::string, masa::MasaKey> keys;
-  const std::string default_id(masa::k_default_key_id);
-  ASSIGN_OR_RETURN(keys[default_id], load_masa_key(default_id, s.signing_key, s.signing_certificate,
-                                                   s.signing_chain, pass));
-  for (const auto& [id, k] : s.masa_keys) {
-    ASSIGN_OR_RETURN(keys[id], load_masa_key(id, k.key, k.certificate, k.chain, pass));
-  }
+  auto keys = std::make_shared<MasaKeyOpener>(std::move(pass));
+  TRY(keys->open(key_references(s, masa::active_signers(records))));
+  return keys;
+}
+
+Result<std::shared_ptr<const masa::KeySet>> masa_key_set(
+    const MasaSettings& s, const std::vector<store::MasaSignerRecord>& records,
+    MasaKeyOpener& keys) {
+  const auto active = masa::active_signers(records);
+  TRY(keys.open(key_references(s, active)));  // in parallel, those not open yet
+  std::map<std::string, masa::MasaKey> set;
   // Rollover: the newest signer the store records for a scope replaces the
-  // configured one; the anchor stays, so earlier vouchers still verify.
-  for (const auto& [scope, record] : masa::active_signers(records)) {
-    const std::string id = scope.empty() ? default_id : scope;
+  // configured key; the anchor stays, so earlier vouchers still verify.
+  for (const auto& [scope, record] : active) {
     masa::MasaKey key;
-    key.id = id;
-    ASSIGN_OR_RETURN(key.signer, crypto::open_signer(record.key_reference, pass));
+    key.id = replaced_id(scope);
+    ASSIGN_OR_RETURN(key.signer, keys.signer(record.key_reference));
     ASSIGN_OR_RETURN(auto certs, crypto::parse_certificates(as_bytes(record.chain_pem)));
     ASSIGN_OR_RETURN(key.chain, certificate_refs(std::move(certs)));
     TRY(check_holds_key(key, "the store's signer record " + std::to_string(record.id)));
-    keys[id] = std::move(key);
+    set[key.id] = std::move(key);
   }
-  return std::make_shared<const masa::KeySet>(s.architecture, std::move(keys));
+  const std::string default_id(masa::k_default_key_id);
+  if (!set.contains(default_id)) {
+    ASSIGN_OR_RETURN(set[default_id], load_masa_key(default_id, s.signing_key,
+                                                    s.signing_certificate, s.signing_chain, keys));
+  }
+  for (const auto& [id, k] : s.masa_keys) {
+    if (!set.contains(id)) {
+      ASSIGN_OR_RETURN(set[id], load_masa_key(id, k.key, k.certificate, k.chain, keys));
+    }
+  }
+  return std::make_shared<const masa::KeySet>(s.architecture, std::move(set));
 }
 
-Result<masa::MasaConfig> masa_config(const MasaSettings& s) {
+Result<masa::MasaConfig> masa_config(const MasaSettings& s,
+                                     const std::vector<store::MasaSignerRecord>& records,
+                                     MasaKeyOpener& keys) {
   masa::MasaConfig c;
-  ASSIGN_OR_RETURN(auto key_set, masa_key_set(s, {}));
+  ASSIGN_OR_RETURN(auto key_set, masa_key_set(s, records, keys));
   const auto& default_key = key_set->keys().at(std::string(masa::k_default_key_id));
   c.signer = default_key.signer;
   c.signer_chain = default_key.chain;
@@ -374,7 +418,7 @@ Result<masa::MasaConfig> masa_config(const MasaSettings& s) {
   return c;
 }
 
-Result<net::ServerOptions> public_listener(const MasaSettings& s) {
+Result<net::ServerOptions> public_listener(const MasaSettings& s, MasaKeyOpener& keys) {
   ASSIGN_OR_RETURN(auto pass, read_passphrase(s.passphrase_file, "VOUCHSAFE_MASA_PASSPHRASE"));
   net::ServerOptions o;
   o.address = s.listen.address;
@@ -386,7 +430,7 @@ Result<net::ServerOptions> public_listener(const MasaSettings& s) {
   ASSIGN_OR_RETURN(auto tls_key, crypto::parse_key_reference(s.tls_key));
   if (s.tls_library == net::TlsLibrary::gnutls) {
     // Through a signer, so that the key may stay on a token.
-    ASSIGN_OR_RETURN(o.key_signer, crypto::open_signer(tls_key, pass));
+    ASSIGN_OR_RETURN(o.key_signer, keys.signer(s.tls_key));
   } else if (tls_key.on_token()) {
     return fail(ErrorCode::usage,
                 "[tls] key: a key on a token needs [tls] library = \"gnutls\" "

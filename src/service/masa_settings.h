@@ -15,6 +15,7 @@
 #include "masa/masa_service.h"
 #include "net/server_options.h"
 #include "service/listener.h"
+#include "service/masa_key_opener.h"
 
 namespace vouchsafe::service {
 
@@ -84,22 +85,33 @@ Result<MasaSettings> load_masa_settings(const std::string& path);
 MasaSettings initial_masa_settings(const std::string& home, const std::string& masa_dir);
 std::string masa_settings_text(const MasaSettings& settings);
 
-// The service's and the listeners' configuration from the settings; opens
-// the keys (files decrypted, token keys logged in) and builds the key set.
-Result<masa::MasaConfig> masa_config(const MasaSettings& s);
+// Every private key the MASA's settings and the store's signer records
+// name (the voucher-signing keys, and the TLS key when the listener signs
+// through a signer), opened in parallel with the passphrase of the
+// settings (passphrase_file, else $VOUCHSAFE_MASA_PASSPHRASE).
+Result<std::shared_ptr<MasaKeyOpener>> open_masa_keys(
+    const MasaSettings& s, const std::vector<store::MasaSignerRecord>& records);
+
+// The service's configuration from the settings and the key set over the
+// store's signer records.
+Result<masa::MasaConfig> masa_config(const MasaSettings& s,
+                                     const std::vector<store::MasaSignerRecord>& records,
+                                     MasaKeyOpener& keys);
 
 // The key set of the settings' architecture: [signing] as the default key,
 // each [masa_keys.ID], and over them the newest store record of each scope
-// (`masa key rollover`; scope "" is the default key).
+// (`masa key rollover`; scope "" is the default key). Keys not open yet
+// are opened (a rollover's new one).
 Result<std::shared_ptr<const masa::KeySet>> masa_key_set(
-    const MasaSettings& s, const std::vector<store::MasaSignerRecord>& records);
+    const MasaSettings& s, const std::vector<store::MasaSignerRecord>& records,
+    MasaKeyOpener& keys);
 
 // A MASA key from its reference and certificate files; the certificate
 // must hold the key's public half.
 Result<masa::MasaKey> load_masa_key(const std::string& id, const std::string& key_reference,
                                     const std::string& certificate, const std::string& chain,
-                                    const std::optional<std::string>& passphrase);
-Result<net::ServerOptions> public_listener(const MasaSettings& s);
+                                    MasaKeyOpener& keys);
+Result<net::ServerOptions> public_listener(const MasaSettings& s, MasaKeyOpener& keys);
 net::ServerOptions admin_listener(const MasaSettings& s);
 
 }  // namespace vouchsafe::service

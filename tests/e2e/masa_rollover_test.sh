@@ -73,7 +73,11 @@ check "openssl cms -verify accepts a new-key voucher" 0 \
   openssl cms -verify -binary -inform DER -in "v1-$n1.cms" -CAfile "$masa_ca" -purpose any -out /dev/null
 same "readyz after the rollover" 200 "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$admin_port/readyz)"
 kill -TERM $masa_pid; wait $masa_pid; masa_pid=
-# A restarted MASA reads the rolled-over key from the store.
+# A restarted MASA reads the rolled-over key from the store, and neither
+# opens nor needs the configured key it replaced: that file no longer
+# opens with the MASA's passphrase, and start-up does not stop on it.
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -aes-256-cbc \
+  -pass pass:not-the-masa-passphrase -out home/masa/signing.key.pem
 serve masa2.log
 check "after a restart, vouchers come from the new key" 0 "$vs" registrar request-voucher --masa-url "$url" \
   --masa-ca "$masa_ca" --registrar-cert registrar.pem --registrar-key registrar.key \
