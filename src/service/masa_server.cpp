@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/secrets.h"
 #include "factory/authority.h"
 #include "masa/masa_service.h"
 #include "net/https_server.h"
@@ -118,8 +119,19 @@ Result<std::unique_ptr<MasaServer>> MasaServer::start(const MasaSettings& settin
   auto classes = std::make_shared<CustomerClasses>(config.customer_anchors);
   parts->service = std::make_unique<masa::MasaService>(std::move(config), *parts->store);
 
-  // Tickets every instance on this store can open (issue 12).
-  ASSIGN_OR_RETURN(parts->tickets, TicketRotation::start(*parts->store, {}));
+  // Tickets every instance on this store can open (issue 12), their keys
+  // sealed in the store under the passphrase the instances share.
+  TicketRotationOptions tickets;
+  ASSIGN_OR_RETURN(auto pass,
+                   read_passphrase(settings.passphrase_file, "VOUCHSAFE_MASA_PASSPHRASE"));
+  if (pass) {
+    tickets.seal = passphrase_ticket_seal(std::move(*pass));
+  } else {
+    (void)std::fprintf(stderr,
+                       "vouchsafe: masa: no MASA passphrase (its keys are on a token): the "
+                       "session-ticket keys are kept in the store in the clear\n");
+  }
+  ASSIGN_OR_RETURN(parts->tickets, TicketRotation::start(*parts->store, std::move(tickets)));
   auto metrics = std::make_shared<net::MetricsRegistry>();
   ASSIGN_OR_RETURN(auto options, public_listener(settings, *keys));
   options.metrics = metrics;

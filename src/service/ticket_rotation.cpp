@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <iostream>
 
 namespace vouchsafe::service {
@@ -32,31 +33,85 @@ TicketRotation::~TicketRotation() {
 }
 
 Status TicketRotation::refresh() {
+  const std::lock_guard refreshing(refresh_mutex_);
   const std::time_t now = options_.now ? options_.now() : std::time(nullptr);
   const std::int64_t slot = static_cast<std::int64_t>(now) / options_.period.count();
   ASSIGN_OR_RETURN(auto records, store_.ticket_keys(slot - options_.keep));
   if (records.empty() || records.front().slot < slot) {
-    store::TicketKeyRecord fresh{slot, Bytes(net::TicketKey::k_material_size)};
-    if (RAND_bytes(fresh.material.data(), static_cast<int>(fresh.material.size())) != 1) {
-      return fail(ErrorCode::internal, "no randomness for a session-ticket key");
-    }
-    auto added = store_.add_ticket_key(fresh, slot - options_.keep);
-    OPENSSL_cleanse(fresh.material.data(), fresh.material.size());
-    TRY(added);
+    ASSIGN_OR_RETURN(auto row, fresh_row(slot));
+    TRY(store_.add_ticket_key({slot, std::move(row)}, slot - options_.keep));
     // Read back: another instance may have recorded the slot first.
     ASSIGN_OR_RETURN(records, store_.ticket_keys(slot - options_.keep));
   }
   std::vector<net::TicketKey> keys;
-  for (auto& record : records) {
-    auto key = net::TicketKey::from_material(record.material);
-    OPENSSL_cleanse(record.material.data(), record.material.size());
-    if (!key)
-      return fail(key.error().code,
-                  "slot " + std::to_string(record.slot) + ": " + key.error().message);
-    keys.push_back(*key);
+  for (const auto& record : records) {
+    if (auto key = key_of(record)) keys.push_back(*key);
   }
+  std::erase_if(opened_, [&records](const auto& entry) {
+    return std::none_of(records.begin(), records.end(),
+                        [&entry](const auto& r) { return r.slot == entry.first; });
+  });
   keyring_->replace(std::move(keys));
   return ok();
+}
+
+Result<Bytes> TicketRotation::fresh_row(std::int64_t slot) const {
+  crypto::SecretBytes material(net::TicketKey::k_material_size);
+  if (RAND_bytes(material.data(), static_cast<int>(material.size())) != 1) {
+    return fail(ErrorCode::internal, "no randomness for a session-ticket key");
+  }
+  if (!options_.seal) return Bytes(material.view().begin(), material.view().end());
+  auto row = options_.seal->seal(slot, material.view());
+  if (!row) {
+    return fail(row.error().code, "cannot seal a session-ticket key under " +
+                                      options_.seal->describe() + ": " + row.error().message);
+  }
+  return row;
+}
+
+std::optional<net::TicketKey> TicketRotation::key_of(const store::TicketKeyRecord& record) {
+  // A slot's row never changes once recorded: each is opened (and a
+  // passphrase derived for it) once.
+  if (auto seen = opened_.find(record.slot);
+      seen != opened_.end() && seen->second.row == record.material) {
+    return seen->second.key;
+  }
+  auto key = open_row(record);
+  if (!key) {
+    std::cerr << "vouchsafe: the session-ticket key of slot " << record.slot
+              << " is not used: " << key.error().message << "\n";
+  }
+  opened_[record.slot] = {record.material, key ? std::optional(*key) : std::nullopt};
+  return opened_[record.slot].key;
+}
+
+Result<net::TicketKey> TicketRotation::open_row(const store::TicketKeyRecord& record) const {
+  const bool in_the_clear = record.material.size() == net::TicketKey::k_material_size;
+  if (!options_.seal) {
+    if (!in_the_clear) {
+      return fail(ErrorCode::bad_key,
+                  "it is sealed, and this instance has no passphrase to open it (configure "
+                  "the MASA passphrase as the other instances do)");
+    }
+    return net::TicketKey::from_material(record.material);
+  }
+  if (in_the_clear) {
+    // Whoever can write the store could choose it, and anyone who can read
+    // the store knows it.
+    return fail(ErrorCode::bad_key,
+                "it is stored in the clear (by an instance without a passphrase, or an older "
+                "version); a sealed key follows with the next slot");
+  }
+  auto material = options_.seal->open(record.slot, record.material);
+  if (!material) {
+    if (material.error().code == ErrorCode::bad_passphrase) {
+      return fail(ErrorCode::bad_key,
+                  "it does not open under " + options_.seal->describe() +
+                      ": an instance with another passphrase sealed it, or the row was altered");
+    }
+    return fail(material.error());
+  }
+  return net::TicketKey::from_material(material->view());
 }
 
 void TicketRotation::run() {

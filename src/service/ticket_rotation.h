@@ -6,8 +6,9 @@
 // instance first needs a slot's key makes it and records it (the store
 // keeps the first), and every instance reads the keys back: the current
 // slot's seals, the previous slots' still open for `keep` more periods.
-// Keys are random, never leave the store and the instances' memory, and
-// live a few hours (docs/cluster.md, "A new connection per request, and
+// Keys are random, live a few hours, and reach the store only sealed under
+// a secret the instances hold (TicketSeal), so a copy of the store opens
+// no ticket (docs/cluster.md, "A new connection per request, and
 // resumption").
 #pragma once
 
@@ -15,12 +16,15 @@
 #include <condition_variable>
 #include <ctime>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "core/result.h"
 #include "net/ticket_keys.h"
+#include "service/ticket_seal.h"
 #include "store/asset_store.h"
 
 namespace vouchsafe::service {
@@ -30,6 +34,10 @@ struct TicketRotationOptions {
   unsigned keep = 2;                                       // older slots still opening tickets
   std::chrono::seconds refresh{std::chrono::seconds(60)};  // how often the store is read
   std::function<std::time_t()> now;                        // std::time when unset; tests set it
+  // Seals the keys this instance records and opens the ones it reads; a
+  // row it cannot open (another secret, or in the clear) is not used.
+  // Without one, keys are stored in the clear, and only such rows are used.
+  std::shared_ptr<const TicketSeal> seal;
 };
 
 class TicketRotation {
@@ -49,10 +57,21 @@ class TicketRotation {
  private:
   TicketRotation(store::ServiceState& store, TicketRotationOptions options);
   void run();
+  // A new slot's key as the store keeps it.
+  [[nodiscard]] Result<Bytes> fresh_row(std::int64_t slot) const;
+  // A row's key, opened once: nullopt (said once) when it does not open.
+  std::optional<net::TicketKey> key_of(const store::TicketKeyRecord& record);
+  [[nodiscard]] Result<net::TicketKey> open_row(const store::TicketKeyRecord& record) const;
 
   store::ServiceState& store_;
   TicketRotationOptions options_;
   std::shared_ptr<net::TicketKeyring> keyring_ = std::make_shared<net::TicketKeyring>();
+  struct Opened {
+    Bytes row;
+    std::optional<net::TicketKey> key;
+  };
+  std::mutex refresh_mutex_;               // one refresh at a time
+  std::map<std::int64_t, Opened> opened_;  // by slot: the rows of the last refresh
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

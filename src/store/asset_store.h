@@ -113,7 +113,7 @@ struct AuditEntry {
 // (net::TicketKeyring), one per rotation slot (Unix time / period).
 struct TicketKeyRecord {
   std::int64_t slot = 0;
-  Bytes material;  // net::TicketKey::k_material_size bytes
+  Bytes material;  // the key as service::TicketSeal sealed it (or k_material_size bytes in the clear)
 };
 
 struct DeviceFilter {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Two MASA instances on one asset store share their session-ticket keys: a
 # registrar that got a ticket from one resumes its TLS session on the other
-# (openssl s_client, not our code), and the resumption is counted. Loopback
+# (openssl s_client, not our code), and the resumption is counted. The
+# store holds the key only sealed under the MASA passphrase. Loopback
 # only; both MASAs are stopped at exit.
 set -uo pipefail
 
@@ -35,4 +36,9 @@ check "and B answered the request on it" 0 grep -q 'HTTP/1.1 404' b.out
 check "B counts one resumed handshake" 0 sh -c \
   "curl -s http://127.0.0.1:$b_admin/metrics | grep -q 'vouchsafe_tls_handshakes_total{kind=\"resumed\"} 1'"
 kill -TERM "$a_pid" "$b_pid"; wait "$a_pid" "$b_pid"
+# The key's row: 128 bytes sealed (format 1, scrypt, salt, nonce, tag), not
+# the 80 of a key in the clear, and the instances said nothing of it.
+same "the store's session-ticket key is sealed" "1 128" \
+  "$(sqlite3 home/assets.db 'SELECT count(*), length(material) FROM tls_ticket_key' | tr '|' ' ')"
+check "no instance stored or refused a key in the clear" 1 grep -q "session-ticket key" a.log b.log
 finish

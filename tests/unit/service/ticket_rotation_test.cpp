@@ -25,7 +25,7 @@ class TicketRotationTest : public ::testing::Test {
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
-  TicketRotationOptions at(std::time_t* clock) {
+  static TicketRotationOptions at(const std::time_t* clock) {
     TicketRotationOptions o;
     o.period = std::chrono::hours(1);
     o.keep = 2;
@@ -38,7 +38,7 @@ class TicketRotationTest : public ::testing::Test {
 };
 
 TEST_F(TicketRotationTest, InstancesOnOneStoreShareTheirKeysAndRotateThem) {
-  std::time_t clock = 1'000 * 3600;
+  std::time_t clock = std::time_t{1'000} * 3600;
   auto a = TicketRotation::start(*store_, at(&clock));
   auto b = TicketRotation::start(*store_, at(&clock));
   ASSERT_TRUE(a && b);
@@ -60,6 +60,112 @@ TEST_F(TicketRotationTest, InstancesOnOneStoreShareTheirKeysAndRotateThem) {
   ASSERT_EQ(keys.size(), 3U);
   EXPECT_EQ(keys.front().slot, 1'003);
   EXPECT_EQ(keys.back().slot, 1'001);
+}
+
+TicketRotationOptions sealed(TicketRotationOptions o, const std::string& passphrase) {
+  o.seal = passphrase_ticket_seal(passphrase);
+  return o;
+}
+
+net::TicketKeyring::GnuTlsMaster master_of(const TicketRotation& rotation) {
+  net::TicketKeyring::GnuTlsMaster out{};
+  EXPECT_TRUE(rotation.keyring()->gnutls_master(out));
+  return out;
+}
+
+TEST_F(TicketRotationTest, TheStoreHoldsTheKeysOnlySealedUnderThePassphrase) {
+  std::time_t clock = std::time_t{2'000} * 3600;
+  auto a = TicketRotation::start(*store_, sealed(at(&clock), "instances-passphrase"));
+  auto b = TicketRotation::start(*store_, sealed(at(&clock), "instances-passphrase"));
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ((*b)->keyring()->size(), 1U);
+  EXPECT_EQ(master_of(**a), master_of(**b));  // the same key on both instances
+
+  const auto rows = *store_->ticket_keys(0);
+  ASSERT_EQ(rows.size(), 1U);
+  EXPECT_NE(rows.front().material.size(), net::TicketKey::k_material_size);
+  const auto seal = passphrase_ticket_seal("instances-passphrase");
+  const auto material = seal->open(rows.front().slot, rows.front().material);
+  ASSERT_TRUE(material) << material.error().message;
+  // What the row opens to is the key the instances use, and the row does
+  // not hold it.
+  net::TicketKeyring ring;
+  ring.replace({*net::TicketKey::from_material(material->view())});
+  net::TicketKeyring::GnuTlsMaster from_row{};
+  ASSERT_TRUE(ring.gnutls_master(from_row));
+  EXPECT_EQ(from_row, master_of(**a));
+  const auto& row = rows.front().material;
+  EXPECT_EQ(
+      std::search(row.begin(), row.end(), material->view().begin(), material->view().begin() + 16),
+      row.end());
+}
+
+TEST_F(TicketRotationTest, AnInstanceWithAnotherPassphraseUsesNoneOfTheKeys) {
+  std::time_t clock = std::time_t{3'000} * 3600;
+  auto a = TicketRotation::start(*store_, sealed(at(&clock), "instances-passphrase"));
+  ::testing::internal::CaptureStderr();
+  auto other = TicketRotation::start(*store_, sealed(at(&clock), "another-passphrase"));
+  const std::string said = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(a && other);
+  EXPECT_EQ((*a)->keyring()->size(), 1U);
+  EXPECT_EQ((*other)->keyring()->size(), 0U);  // full handshakes, no ticket it cannot share
+  EXPECT_NE(said.find("does not open under the MASA passphrase"), std::string::npos) << said;
+  // Said once, not at every refresh.
+  ::testing::internal::CaptureStderr();
+  ASSERT_TRUE((*other)->refresh());
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+}
+
+TEST_F(TicketRotationTest, ASealingInstanceUsesNoKeyStoredInTheClear) {
+  std::time_t clock = std::time_t{4'000} * 3600;
+  auto clear = TicketRotation::start(*store_, at(&clock));  // no seal: an older version
+  ASSERT_TRUE(clear);
+  EXPECT_EQ(store_->ticket_keys(0)->front().material.size(), net::TicketKey::k_material_size);
+  ::testing::internal::CaptureStderr();
+  auto sealing = TicketRotation::start(*store_, sealed(at(&clock), "instances-passphrase"));
+  const std::string said = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(sealing);
+  EXPECT_EQ((*sealing)->keyring()->size(), 0U);
+  EXPECT_NE(said.find("stored in the clear"), std::string::npos) << said;
+  // The next slot's key is sealed, and only the sealing instance uses it.
+  clock += 3600;
+  ASSERT_TRUE((*sealing)->refresh());
+  ::testing::internal::CaptureStderr();
+  ASSERT_TRUE((*clear)->refresh());
+  const std::string unsealed = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ((*sealing)->keyring()->size(), 1U);
+  EXPECT_EQ((*clear)->keyring()->size(), 1U);  // its own old slot only
+  EXPECT_NE(unsealed.find("it is sealed, and this instance has no passphrase"), std::string::npos)
+      << unsealed;
+}
+
+TEST(TicketSealTest, ARowOpensOnlyForItsSlotAndUnaltered) {
+  const auto seal = passphrase_ticket_seal("instances-passphrase");
+  const Bytes material(net::TicketKey::k_material_size, 0x5a);
+  const auto row = seal->seal(7, material);
+  ASSERT_TRUE(row);
+  const auto back = seal->open(7, *row);
+  ASSERT_TRUE(back);
+  EXPECT_TRUE(
+      std::equal(material.begin(), material.end(), back->view().begin(), back->view().end()));
+  EXPECT_EQ(seal->open(8, *row).error().code, ErrorCode::bad_passphrase);  // moved to a slot
+  Bytes altered = *row;
+  altered.back() ^= 1U;
+  EXPECT_EQ(seal->open(7, altered).error().code, ErrorCode::bad_passphrase);
+  EXPECT_EQ(seal->open(7, Bytes(row->begin(), row->begin() + 40)).error().code,
+            ErrorCode::invalid_value);
+  EXPECT_EQ(seal->open(7, material).error().code, ErrorCode::invalid_value);  // in the clear
+}
+
+TEST(TicketSealTest, RefusesARowAskingForAnExorbitantCostBeforeDeriving) {
+  const auto seal = passphrase_ticket_seal("instances-passphrase");
+  auto row = *seal->seal(7, Bytes(net::TicketKey::k_material_size, 1));
+  row[1] = 30;  // N = 2^30: 128 GiB at r = 8
+  const auto start = std::chrono::steady_clock::now();
+  const auto opened = seal->open(7, row);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(500));
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code, ErrorCode::invalid_value);
 }
 
 TEST_F(TicketRotationTest, RefusesAPeriodThatIsNotPositive) {
