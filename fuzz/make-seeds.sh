@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Writes the seed files of the fuzz targets added for issue 9 (masa_request,
 # csr, x509, pem_key, pkcs12, accept, seeds_csv, sales_csv; serial_list of
-# issue 12) from the
+# issue 12; ticket_row) from the
 # published vectors and the openssl CLI. Run from the repository root; it
 # overwrites only the files it names. The minimised corpora committed beside
 # them came from fuzzing these (scripts/fuzz; fuzz/README.md).
@@ -115,3 +115,14 @@ printf "${sig}\x21\x11\x00\x0c\xc6\x33\x64\x07\xc0\x00\x02\x01\x9c\x40\x01\xbb" 
 printf "${sig}\x21\x21\x00\x2a\x20\x01\x0d\xb8\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x05\x20\x01\x0d\xb8\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x30\x39\x01\xbb\x04\x00\x03abc" > $c/proxy_header/ipv6-tlv
 printf "${sig}\x20\x00\x00\x00" > $c/proxy_header/local
 printf 'PROXY TCP4 198.51.100.7 192.0.2.1 40000 443\r\n' > $c/proxy_header/version1-text
+
+# ticket_row: a session-ticket key row as the store returns it, sealed by
+# Python's cryptography under the target's passphrase for slot 7; cut short;
+# a key in the clear; and one asking for N = 2^30.
+mkdir -p $c/ticket_row
+unhex() { /usr/bin/python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))' "$1"; }
+row=$(/usr/bin/python3 tests/interop/ticket_row.py seal fuzz-passphrase 7 "$(head -c 80 /dev/urandom | od -An -tx1 | tr -d ' \n')")
+unhex "$row" > $c/ticket_row/sealed
+unhex "${row:0:100}" > $c/ticket_row/truncated
+head -c 80 /dev/urandom > $c/ticket_row/in-the-clear
+unhex "011e${row:4}" > $c/ticket_row/exorbitant-cost

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "core/secrets.h"
+#include "crypto/key_reference.h"
 #include "factory/authority.h"
 #include "masa/masa_service.h"
 #include "net/https_server.h"
@@ -90,6 +91,34 @@ class KeyRefresher {
   std::thread thread_;
 };
 
+// What seals the session-ticket keys in the store: a key on the token of
+// the MASA's signing key when it is on one, else the MASA passphrase.
+Result<std::shared_ptr<const TicketSeal>> ticket_seal(const MasaSettings& settings) {
+  std::string why_not_token;
+  ASSIGN_OR_RETURN(auto signing, crypto::parse_key_reference(settings.signing_key));
+  if (signing.on_token()) {
+    auto on_token = token_ticket_seal(signing.uri);
+    if (on_token) return std::shared_ptr<const TicketSeal>(std::move(on_token).value());
+    why_not_token = on_token.error().message + "; ";
+  }
+  ASSIGN_OR_RETURN(auto pass,
+                   read_passphrase(settings.passphrase_file, "VOUCHSAFE_MASA_PASSPHRASE"));
+  if (pass) {
+    if (!why_not_token.empty()) {
+      (void)std::fprintf(stderr,
+                         "vouchsafe: masa: %ssession-ticket keys are sealed under the MASA "
+                         "passphrase instead\n",
+                         why_not_token.c_str());
+    }
+    return std::shared_ptr<const TicketSeal>(passphrase_ticket_seal(std::move(*pass)));
+  }
+  (void)std::fprintf(stderr,
+                     "vouchsafe: masa: %sno MASA passphrase either: the session-ticket keys are "
+                     "kept in the store in the clear\n",
+                     why_not_token.c_str());
+  return std::shared_ptr<const TicketSeal>();
+}
+
 }  // namespace
 
 // Destroyed in reverse: the listeners and the key refresher stop before
@@ -120,17 +149,9 @@ Result<std::unique_ptr<MasaServer>> MasaServer::start(const MasaSettings& settin
   parts->service = std::make_unique<masa::MasaService>(std::move(config), *parts->store);
 
   // Tickets every instance on this store can open (issue 12), their keys
-  // sealed in the store under the passphrase the instances share.
+  // sealed in the store under a secret the instances share.
   TicketRotationOptions tickets;
-  ASSIGN_OR_RETURN(auto pass,
-                   read_passphrase(settings.passphrase_file, "VOUCHSAFE_MASA_PASSPHRASE"));
-  if (pass) {
-    tickets.seal = passphrase_ticket_seal(std::move(*pass));
-  } else {
-    (void)std::fprintf(stderr,
-                       "vouchsafe: masa: no MASA passphrase (its keys are on a token): the "
-                       "session-ticket keys are kept in the store in the clear\n");
-  }
+  ASSIGN_OR_RETURN(tickets.seal, ticket_seal(settings));
   ASSIGN_OR_RETURN(parts->tickets, TicketRotation::start(*parts->store, std::move(tickets)));
   auto metrics = std::make_shared<net::MetricsRegistry>();
   ASSIGN_OR_RETURN(auto options, public_listener(settings, *keys));

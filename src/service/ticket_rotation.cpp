@@ -90,8 +90,8 @@ Result<net::TicketKey> TicketRotation::open_row(const store::TicketKeyRecord& re
   if (!options_.seal) {
     if (!in_the_clear) {
       return fail(ErrorCode::bad_key,
-                  "it is sealed, and this instance has no passphrase to open it (configure "
-                  "the MASA passphrase as the other instances do)");
+                  "it is sealed, and this instance has nothing to open it with (give it the "
+                  "MASA passphrase or token the other instances have)");
     }
     return net::TicketKey::from_material(record.material);
   }
@@ -99,7 +99,7 @@ Result<net::TicketKey> TicketRotation::open_row(const store::TicketKeyRecord& re
     // Whoever can write the store could choose it, and anyone who can read
     // the store knows it.
     return fail(ErrorCode::bad_key,
-                "it is stored in the clear (by an instance without a passphrase, or an older "
+                "it is stored in the clear (by an instance that has no seal, or an older "
                 "version); a sealed key follows with the next slot");
   }
   auto material = options_.seal->open(record.slot, record.material);
@@ -107,7 +107,8 @@ Result<net::TicketKey> TicketRotation::open_row(const store::TicketKeyRecord& re
     if (material.error().code == ErrorCode::bad_passphrase) {
       return fail(ErrorCode::bad_key,
                   "it does not open under " + options_.seal->describe() +
-                      ": an instance with another passphrase sealed it, or the row was altered");
+                      ": an instance with another passphrase or token sealed it, or the row "
+                      "was altered");
     }
     return fail(material.error());
   }

@@ -12,6 +12,7 @@
 
 #include "core/bytes.h"
 #include "core/result.h"
+#include "crypto/key_reference.h"
 #include "crypto/secret.h"
 
 namespace vouchsafe::service {
@@ -37,5 +38,14 @@ class TicketSeal {
 // not opened before (TicketRotation keeps what it opened), about once an
 // hour.
 std::unique_ptr<TicketSeal> passphrase_ticket_seal(std::string passphrase);
+
+// The label of the token key that seals them for a MASA whose keys are on
+// a token.
+inline constexpr const char* k_ticket_seal_label = "vouchsafe-ticket-seal";
+
+// Under an AES-256 key on the token the URI names (label
+// k_ticket_seal_label, made there on first use, never leaving it), with
+// AES-GCM on the token: no secret off the token opens a row.
+Result<std::unique_ptr<TicketSeal>> token_ticket_seal(const crypto::Pkcs11Uri& token);
 
 }  // namespace vouchsafe::service

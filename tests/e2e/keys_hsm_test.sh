@@ -3,8 +3,9 @@
 # on a throw-away SoftHSM2 token, as a device maker runs them: keys made on
 # the token by `pki init`, `pki issuing-ca create` and `masa init`, devices
 # issued from CSRs and seeds, vouchers over TLS (the MASA's TLS key on the
-# token too) that `openssl cms -verify` accepts; then the HSM's bad inputs, each a clear error with exit 2 and
-# nothing half-written. Every request goes to 127.0.0.1.
+# token too) that `openssl cms -verify` accepts, session-ticket keys sealed
+# by a token key; then the HSM's bad inputs, each a clear error with exit 2
+# and nothing half-written. Every request goes to 127.0.0.1.
 set -uo pipefail
 
 vs=${VOUCHSAFE_BIN:?set by ctest}
@@ -72,6 +73,16 @@ check "openssl cms -verify accepts the token-signed voucher" 0 \
   openssl cms -verify -binary -inform DER -in v.cms -CAfile "$masa_ca" -purpose any -out v.json
 same "readyz with the key on the token" 200 "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$admin_port/readyz)"
 kill -TERM $masa_pid; wait $masa_pid; masa_pid=
+# The session-ticket key reaches the store only sealed by an AES key on the
+# token (format 2: key id, IV, ciphertext, tag), which p11tool (GnuTLS, not
+# our code) shows is a secret key the token never lets out.
+same "the store's session-ticket key is sealed on the token" "02 117" \
+  "$(sqlite3 home/assets.db 'SELECT hex(substr(material, 1, 1)), length(material) FROM tls_ticket_key' | tr '|' ' ')"
+p11=$(GNUTLS_PIN=pin-vouchsafe p11tool --provider "$softhsm_module" --login --list-all \
+  "pkcs11:token=vouchsafe;object=vouchsafe-ticket-seal" 2>&1)
+check "p11tool lists the sealing key as a secret key" 0 grep -q "Type: Secret key" <<<"$p11"
+check "sensitive" 0 grep -q "CKA_SENSITIVE" <<<"$p11"
+check "never extractable" 0 grep -q "CKA_NEVER_EXTRACTABLE" <<<"$p11"
 
 # --- bad input: each names what to fix, exit 2
 uri_of() { sed -n 's/^key = "\(pkcs11:[^"]*object=masa-signing[^"]*\)"/\1/p' home/masa.toml | head -1; }

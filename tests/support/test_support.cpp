@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <openssl/x509v3.h>
 
+#include <array>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -14,6 +16,21 @@ namespace vouchsafe::testing {
 
 std::string vector_path(const std::string& relative) {
   return std::string(VOUCHSAFE_VECTORS_DIR) + "/" + relative;
+}
+
+std::string first_line_of(const std::string& command) {
+  std::array<char, 4096> line{};
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return "";
+  std::string out;
+  if (std::fgets(line.data(), line.size(), pipe) != nullptr) out = line.data();
+  ::pclose(pipe);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
+std::string interop_dir() {
+  return std::string(VOUCHSAFE_SOURCE_DIR) + "/tests/interop/";
 }
 
 Bytes read_vector(const std::string& relative) {
@@ -111,7 +128,8 @@ TestPki make_test_pki(crypto::KeyType signer_type, const std::string& signer_cn)
 
 TestIdentity signing_identity(const TestPki& pki) {
   TestIdentity out;
-  out.signer = std::move(crypto::SoftwareSigner::create(crypto::share(pki.signer_key.get()))).value();
+  out.signer =
+      std::move(crypto::SoftwareSigner::create(crypto::share(pki.signer_key.get()))).value();
   out.identity.signer = out.signer.get();
   out.identity.chain = {crypto::make_certificate_ref(crypto::share(pki.signer.get())),
                         crypto::make_certificate_ref(crypto::share(pki.root.get()))};
@@ -120,10 +138,14 @@ TestIdentity signing_identity(const TestPki& pki) {
 
 std::string key_type_name(const ::testing::TestParamInfo<crypto::KeyType>& param) {
   switch (param.param) {
-    case crypto::KeyType::p256: return "P256";
-    case crypto::KeyType::p384: return "P384";
-    case crypto::KeyType::p521: return "P521";
-    case crypto::KeyType::ed25519: return "Ed25519";
+    case crypto::KeyType::p256:
+      return "P256";
+    case crypto::KeyType::p384:
+      return "P384";
+    case crypto::KeyType::p521:
+      return "P521";
+    case crypto::KeyType::ed25519:
+      return "Ed25519";
   }
   return "unknown";
 }

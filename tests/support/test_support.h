@@ -1,6 +1,8 @@
 // Helpers shared by the unit tests: vector files, throw-away keys and certificates.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <string>
 #include <vector>
 
@@ -10,8 +12,6 @@
 #include "crypto/keys.h"
 #include "crypto/signer.h"
 #include "voucher/trust_policy.h"
-
-#include <gtest/gtest.h>
 
 namespace vouchsafe::testing {
 
@@ -47,6 +47,15 @@ TestIdentity signing_identity(const TestPki& pki);
 
 // Test-name suffix of a key type parameter ("P256", "Ed25519").
 std::string key_type_name(const ::testing::TestParamInfo<crypto::KeyType>& param);
+
+// The first line a shell command prints on stdout, without its newline
+// ("" when it prints none): how the tests read the interop scripts'
+// answers.
+std::string first_line_of(const std::string& command);
+
+// tests/interop/, where the scripts that use implementations we did not
+// write live (run them as /usr/bin/python3 SCRIPT).
+std::string interop_dir();
 
 // A self-signed or issued certificate for tests (CA when is_ca).
 crypto::X509Ptr make_certificate(EVP_PKEY* subject_key, const std::string& cn, EVP_PKEY* issuer_key,

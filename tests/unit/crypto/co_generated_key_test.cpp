@@ -8,31 +8,19 @@
 #include <openssl/pem.h>
 #include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
 #include "crypto/ecies.h"
 #include "crypto/keys.h"
 #include "crypto/signature.h"
+#include "support/test_support.h"
 
 namespace vouchsafe::crypto {
 namespace {
 
-// Runs a command and returns its first line of output, trimmed.
-std::string run(const std::string& command) {
-  std::array<char, 512> line{};
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return "";
-  std::string out;
-  if (std::fgets(line.data(), line.size(), pipe) != nullptr) out = line.data();
-  ::pclose(pipe);
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return out;
-}
-
-const std::string k_interop = std::string(VOUCHSAFE_SOURCE_DIR) + "/tests/interop/";
+const std::string k_interop = vouchsafe::testing::interop_dir();
+using vouchsafe::testing::first_line_of;
 
 DerivedKey fresh_parts() {
   auto key = generate_key(KeyType::p256);
@@ -47,8 +35,8 @@ TEST(CoGeneratedKey, PointSumsAgreeWithArithmeticWeDidNotWrite) {
     const DerivedKey y = fresh_parts();
     auto z = p256_point_add(x.public_point, y.public_point);
     ASSERT_TRUE(z) << z.error().message;
-    EXPECT_EQ(run("/usr/bin/python3 " + k_interop + "p256_add.py " + hex_encode(x.public_point) +
-                  " " + hex_encode(y.public_point)),
+    EXPECT_EQ(first_line_of("/usr/bin/python3 " + k_interop + "p256_add.py " +
+                            hex_encode(x.public_point) + " " + hex_encode(y.public_point)),
               hex_encode(*z));
   }
 }
@@ -95,7 +83,7 @@ TEST(CoGeneratedKey, RefusesPointsOffTheCurveAndASumAtInfinity) {
   EXPECT_FALSE(p256_point_add(x.public_point, off));
   // -X: the same x-coordinate, the other y.
   Bytes minus = x.public_point;
-  const std::string negated = run(
+  const std::string negated = first_line_of(
       "/usr/bin/python3 -c 'import sys; p=0xFFFFFFFF00000001000000000000000000000000FFFFFFFFFFFF"
       "FFFFFFFFFFFF; y=int(sys.argv[1],16); print((p-y).to_bytes(32,\"big\").hex())' " +
       hex_encode(ByteView(x.public_point).subspan(33)));
@@ -133,9 +121,10 @@ TEST_F(Ecies, PythonsCryptographyOpensWhatWeSeal) {
     auto pem = private_key_pem(recipient_.get(), std::nullopt);
     std::ofstream(pem_path) << *pem;
   }
-  EXPECT_EQ(run("/usr/bin/python3 " + k_interop + "ecies_open.py " + pem_path.string() + " " +
-                hex_encode(*sealed) + " " + hex_encode(aad_) + " 'vouchsafe interop'"),
-            hex_encode(secret_));
+  EXPECT_EQ(
+      first_line_of("/usr/bin/python3 " + k_interop + "ecies_open.py " + pem_path.string() + " " +
+                    hex_encode(*sealed) + " " + hex_encode(aad_) + " 'vouchsafe interop'"),
+      hex_encode(secret_));
   std::filesystem::remove(pem_path);
 }
 

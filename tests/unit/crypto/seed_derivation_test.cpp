@@ -4,11 +4,9 @@
 
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
-
 #include "crypto/keys.h"
 #include "crypto/signature.h"
+#include "support/test_support.h"
 
 namespace vouchsafe::crypto {
 namespace {
@@ -18,16 +16,8 @@ Bytes seed_of(std::uint8_t fill) {
 }
 
 std::string python_point(const std::string& seed_hex, const std::string& firmware_hex = "") {
-  const std::string cmd = "/usr/bin/python3 " + std::string(VOUCHSAFE_SOURCE_DIR) +
-                          "/tests/interop/derive_seed_key.py " + seed_hex + " " + firmware_hex;
-  std::string out;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return out;
-  std::array<char, 256> buf{};
-  while (fgets(buf.data(), buf.size(), pipe) != nullptr) out += buf.data();
-  pclose(pipe);
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return out;
+  return vouchsafe::testing::first_line_of("/usr/bin/python3 " + vouchsafe::testing::interop_dir() +
+                                           "derive_seed_key.py " + seed_hex + " " + firmware_hex);
 }
 
 TEST(SeedDerivation, GivesTheSameKeyForTheSameSeed) {

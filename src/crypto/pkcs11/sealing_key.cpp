@@ -1,0 +1,191 @@
+// AES-256-GCM on a token, with a key that never leaves it.
+#include "crypto/pkcs11/sealing_key.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <array>
+#include <vector>
+
+namespace vouchsafe::crypto::pkcs11 {
+namespace {
+
+constexpr std::size_t k_id = 8, k_iv = 12, k_tag = 16;
+constexpr std::size_t k_max_plaintext = 4096;
+// More keys of one label than processes that could race to make the first.
+constexpr std::size_t k_max_keys = 16;
+
+// The ids of the secret keys labelled `label`, lowest first.
+Result<std::vector<Bytes>> key_ids(Token& token, Token::Session& session,
+                                   const std::string& label) {
+  CK_OBJECT_CLASS secret = CKO_SECRET_KEY;
+  std::string label_copy = label;
+  std::array<CK_ATTRIBUTE, 2> query{
+      {{CKA_CLASS, &secret, sizeof secret}, {CKA_LABEL, label_copy.data(), label_copy.size()}}};
+  CK_FUNCTION_LIST* f = token.functions();
+  CK_RV rv = f->C_FindObjectsInit(session.handle(), query.data(), query.size());
+  if (rv != CKR_OK) {
+    session.mark_broken();
+    return token.failure(ErrorCode::bad_key, "looking up the secret key '" + label + "'", rv);
+  }
+  std::array<CK_OBJECT_HANDLE, k_max_keys> objects{};
+  CK_ULONG found = 0;
+  rv = f->C_FindObjects(session.handle(), objects.data(), objects.size(), &found);
+  f->C_FindObjectsFinal(session.handle());
+  if (rv != CKR_OK) {
+    return token.failure(ErrorCode::bad_key, "looking up the secret key '" + label + "'", rv);
+  }
+  std::vector<Bytes> ids;
+  for (CK_ULONG i = 0; i < found; ++i) {
+    ASSIGN_OR_RETURN(auto id, token.attribute(session, objects.at(i), CKA_ID));
+    if (id && id->size() == k_id) ids.push_back(std::move(*id));
+  }
+  std::ranges::sort(ids);
+  return ids;
+}
+
+Result<CK_OBJECT_HANDLE> key_by_id(Token& token, Token::Session& session, const std::string& label,
+                                   const Bytes& id) {
+  return token.find_object(session, CKO_SECRET_KEY, label, id, "secret key");
+}
+
+Status make_key(Token& token, Token::Session& session, const std::string& label) {
+  Bytes id(k_id);
+  if (RAND_bytes(id.data(), static_cast<int>(id.size())) != 1) {
+    return fail(ErrorCode::internal, "the random number generator failed");
+  }
+  CK_BBOOL yes = CK_TRUE;
+  CK_BBOOL no = CK_FALSE;
+  CK_OBJECT_CLASS secret = CKO_SECRET_KEY;
+  CK_KEY_TYPE aes = CKK_AES;
+  CK_ULONG length = 32;
+  std::string label_copy = label;
+  // Sensitive and not extractable: its value never leaves the token.
+  std::vector<CK_ATTRIBUTE> key_template = {
+      {CKA_CLASS, &secret, sizeof secret},     {CKA_KEY_TYPE, &aes, sizeof aes},
+      {CKA_VALUE_LEN, &length, sizeof length}, {CKA_TOKEN, &yes, sizeof yes},
+      {CKA_PRIVATE, &yes, sizeof yes},         {CKA_SENSITIVE, &yes, sizeof yes},
+      {CKA_EXTRACTABLE, &no, sizeof no},       {CKA_ENCRYPT, &yes, sizeof yes},
+      {CKA_DECRYPT, &yes, sizeof yes},         {CKA_LABEL, label_copy.data(), label_copy.size()},
+      {CKA_ID, id.data(), id.size()},
+  };
+  CK_MECHANISM mechanism{CKM_AES_KEY_GEN, nullptr, 0};
+  CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
+  const CK_RV rv = token.functions()->C_GenerateKey(session.handle(), &mechanism,
+                                                    key_template.data(), key_template.size(), &key);
+  if (rv != CKR_OK) {
+    return token.failure(ErrorCode::bad_key, "generating the secret key '" + label + "'", rv);
+  }
+  return ok();
+}
+
+CK_GCM_PARAMS gcm_params(ByteView iv, ByteView aad) {
+  // PKCS#11 declares the pointers non-const; the token only reads them.
+  return CK_GCM_PARAMS{const_cast<std::uint8_t*>(iv.data()),  iv.size(),  iv.size() * 8,
+                       const_cast<std::uint8_t*>(aad.data()), aad.size(), k_tag * 8};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SealingKey>> SealingKey::open_or_make(const Pkcs11Uri& token_uri,
+                                                             const std::string& label) {
+  ASSIGN_OR_RETURN(auto token, Token::open(token_uri));
+  for (const CK_MECHANISM_TYPE m : {CKM_AES_KEY_GEN, CKM_AES_GCM}) {
+    if (!token->offers(m)) {
+      return fail(ErrorCode::bad_key,
+                  std::string(m == CKM_AES_GCM ? "CKM_AES_GCM" : "CKM_AES_KEY_GEN") +
+                      " is not offered by " + token->describe() +
+                      ": unsupported mechanism, so nothing can be sealed there");
+    }
+  }
+  ASSIGN_OR_RETURN(auto session, token->session());
+  ASSIGN_OR_RETURN(auto ids, key_ids(*token, session, label));
+  if (ids.empty()) {
+    TRY(make_key(*token, session, label));
+    ASSIGN_OR_RETURN(ids, key_ids(*token, session, label));  // another process's may be lower
+    if (ids.empty()) {
+      return fail(ErrorCode::bad_key, "the secret key '" + label + "' just made on " +
+                                          token->describe() + " cannot be found");
+    }
+  }
+  return std::unique_ptr<SealingKey>(
+      new SealingKey(std::move(token), label, std::move(ids.front())));
+}
+
+Result<Bytes> SealingKey::seal(ByteView plaintext, ByteView aad) const {
+  if (plaintext.empty() || plaintext.size() > k_max_plaintext) {
+    return fail(ErrorCode::invalid_value,
+                "cannot seal " + std::to_string(plaintext.size()) + " bytes on a token");
+  }
+  Bytes out(id_);
+  out.resize(k_id + k_iv);
+  if (RAND_bytes(out.data() + k_id, static_cast<int>(k_iv)) != 1) {
+    return fail(ErrorCode::internal, "the random number generator failed");
+  }
+  ASSIGN_OR_RETURN(auto session, token_->session());
+  ASSIGN_OR_RETURN(auto key, key_by_id(*token_, session, label_, id_));
+  const Bytes iv(out.begin() + k_id, out.end());
+  CK_GCM_PARAMS params = gcm_params(iv, aad);
+  CK_MECHANISM mechanism{CKM_AES_GCM, &params, sizeof params};
+  CK_FUNCTION_LIST* f = token_->functions();
+  CK_RV rv = f->C_EncryptInit(session.handle(), &mechanism, key);
+  if (rv != CKR_OK) {
+    session.mark_broken();
+    return token_->failure(ErrorCode::bad_key, "C_EncryptInit with " + describe(), rv);
+  }
+  Bytes sealed(plaintext.size() + k_tag);
+  CK_ULONG length = sealed.size();
+  rv = f->C_Encrypt(session.handle(), const_cast<std::uint8_t*>(plaintext.data()), plaintext.size(),
+                    sealed.data(), &length);
+  if (rv != CKR_OK || length != sealed.size()) {
+    session.mark_broken();
+    return token_->failure(ErrorCode::bad_key, "C_Encrypt with " + describe(), rv);
+  }
+  out.insert(out.end(), sealed.begin(), sealed.end());
+  return out;
+}
+
+Result<SecretBytes> SealingKey::open(ByteView sealed, ByteView aad) const {
+  if (sealed.size() <= k_id + k_iv + k_tag ||
+      sealed.size() > k_id + k_iv + k_max_plaintext + k_tag) {
+    return fail(ErrorCode::invalid_value,
+                "not a text sealed on a token (" + std::to_string(sealed.size()) + " bytes)");
+  }
+  const Bytes id(sealed.begin(), sealed.begin() + k_id);
+  const ByteView iv = sealed.subspan(k_id, k_iv);
+  const ByteView body = sealed.subspan(k_id + k_iv);
+  ASSIGN_OR_RETURN(auto session, token_->session());
+  ASSIGN_OR_RETURN(auto key, key_by_id(*token_, session, label_, id));
+  CK_GCM_PARAMS params = gcm_params(iv, aad);
+  CK_MECHANISM mechanism{CKM_AES_GCM, &params, sizeof params};
+  CK_FUNCTION_LIST* f = token_->functions();
+  CK_RV rv = f->C_DecryptInit(session.handle(), &mechanism, key);
+  if (rv != CKR_OK) {
+    session.mark_broken();
+    return token_->failure(ErrorCode::bad_key, "C_DecryptInit with " + describe(), rv);
+  }
+  SecretBytes plain(body.size());
+  CK_ULONG length = plain.size();
+  rv = f->C_Decrypt(session.handle(), const_cast<std::uint8_t*>(body.data()), body.size(),
+                    plain.data(), &length);
+  // A tag that does not verify: CKR_ENCRYPTED_DATA_INVALID in PKCS#11 2.40,
+  // CKR_GENERAL_ERROR from SoftHSM 2.6.
+  if (rv == CKR_ENCRYPTED_DATA_INVALID || rv == CKR_GENERAL_ERROR) {
+    return token_->failure(
+        ErrorCode::bad_passphrase,
+        "opening a sealed text with " + describe() + " (altered, or sealed for another purpose)",
+        rv);
+  }
+  if (rv != CKR_OK || length != body.size() - k_tag) {
+    session.mark_broken();
+    return token_->failure(ErrorCode::bad_key, "C_Decrypt with " + describe(), rv);
+  }
+  SecretBytes out(plain.view().first(length));
+  return out;
+}
+
+std::string SealingKey::describe() const {
+  return "the secret key '" + label_ + "' on " + token_->describe();
+}
+
+}  // namespace vouchsafe::crypto::pkcs11
