@@ -14,6 +14,9 @@ constexpr std::size_t k_id = 8, k_iv = 12, k_tag = 16;
 constexpr std::size_t k_max_plaintext = 4096;
 // More keys of one label than processes that could race to make the first.
 constexpr std::size_t k_max_keys = 16;
+// PKCS#11 3.0's code for a tag that does not verify; p11-kit's 2.40 header
+// does not define it.
+constexpr CK_RV k_ckr_aead_decrypt_failed = 0x42;
 
 // The ids of the secret keys labelled `label`, lowest first.
 Result<std::vector<Bytes>> key_ids(Token& token, Token::Session& session,
@@ -169,8 +172,9 @@ Result<SecretBytes> SealingKey::open(ByteView sealed, ByteView aad) const {
   rv = f->C_Decrypt(session.handle(), const_cast<std::uint8_t*>(body.data()), body.size(),
                     plain.data(), &length);
   // A tag that does not verify: CKR_ENCRYPTED_DATA_INVALID in PKCS#11 2.40,
-  // CKR_GENERAL_ERROR from SoftHSM 2.6.
-  if (rv == CKR_ENCRYPTED_DATA_INVALID || rv == CKR_GENERAL_ERROR) {
+  // CKR_AEAD_DECRYPT_FAILED in 3.0, CKR_GENERAL_ERROR from SoftHSM 2.6.
+  if (rv == CKR_ENCRYPTED_DATA_INVALID || rv == k_ckr_aead_decrypt_failed ||
+      rv == CKR_GENERAL_ERROR) {
     return token_->failure(
         ErrorCode::bad_passphrase,
         "opening a sealed text with " + describe() + " (altered, or sealed for another purpose)",
