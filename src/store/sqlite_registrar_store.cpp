@@ -119,6 +119,7 @@ class SqliteRegistrarStore final : public RegistrarStore {
 
   Status open_writer(const std::string& path) {
     ASSIGN_OR_RETURN(writer_, detail::SqliteWriter::open(path));
+    ASSIGN_OR_RETURN(fresh_, detail::FreshReader::open(path, "the registrar store"));
     return ok();
   }
 
@@ -157,10 +158,14 @@ class SqliteRegistrarStore final : public RegistrarStore {
 
   Result<bool> has_voucher(const std::string& serial,
                            const std::string& idevid_fingerprint) override {
-    ASSIGN_OR_RETURN(auto s, statements_.prepare("SELECT 1 FROM voucher WHERE serial = ? AND "
-                                                 "idevid_fingerprint = ? LIMIT 1"));
-    s.bind(1, serial).bind(2, idevid_fingerprint);
-    return s.step("look up the vouchers of " + serial);
+    // A pledge enrolls right after its voucher was recorded: read where no
+    // other thread's statement can hold an older snapshot open.
+    return fresh_->read([&](StatementCache& on) -> Result<bool> {
+      ASSIGN_OR_RETURN(auto s, on.prepare("SELECT 1 FROM voucher WHERE serial = ? AND "
+                                          "idevid_fingerprint = ? LIMIT 1"));
+      s.bind(1, serial).bind(2, idevid_fingerprint);
+      return s.step("look up the vouchers of " + serial);
+    });
   }
 
   Status record_ldevid(const LdevidRecord& l) override {
@@ -294,6 +299,7 @@ class SqliteRegistrarStore final : public RegistrarStore {
   DbPtr db_;
   StatementCache statements_;  // after db_: finalized before the connection closes
   std::unique_ptr<detail::SqliteWriter> writer_;
+  std::unique_ptr<detail::FreshReader> fresh_;  // reads that follow a commit
 };
 
 }  // namespace

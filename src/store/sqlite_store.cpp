@@ -99,6 +99,7 @@ class SqliteStore final : public AssetStore {
   // After the migrations: the writer's connection expects the current schema.
   Status open_writer(const std::string& path) {
     ASSIGN_OR_RETURN(writer_, detail::SqliteWriter::open(path));
+    ASSIGN_OR_RETURN(fresh_, detail::FreshReader::open(path, "the asset store"));
     path_ = path;
     return ok();
   }
@@ -345,75 +346,86 @@ class SqliteStore final : public AssetStore {
   }
 
   Result<std::vector<AuditEntry>> audit_log(const std::string& serial) override {
-    ASSIGN_OR_RETURN(auto s, prepare("SELECT date, domain_id, nonce, assertion, "
-                                     "registrar_fingerprint FROM audit_entry WHERE serial = ? "
-                                     "ORDER BY id"));
-    s.bind(1, serial);
-    std::vector<AuditEntry> out;
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, s.step("read the audit log of " + serial));
-      if (!row) break;
-      AuditEntry e;
-      e.date = s.integer(0);
-      e.domain_id = s.text(1);
-      if (!s.is_null(2)) e.nonce = s.text(2);
-      e.assertion = s.text(3);
-      e.registrar_fingerprint = s.text(4);
-      out.push_back(std::move(e));
-    }
-    return out;
+    return fresh_->read([&](StatementCache& on) -> Result<std::vector<AuditEntry>> {
+      ASSIGN_OR_RETURN(auto s, on.prepare("SELECT date, domain_id, nonce, assertion, "
+                                          "registrar_fingerprint FROM audit_entry WHERE serial = ? "
+                                          "ORDER BY id"));
+      s.bind(1, serial);
+      std::vector<AuditEntry> out;
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, s.step("read the audit log of " + serial));
+        if (!row) break;
+        AuditEntry e;
+        e.date = s.integer(0);
+        e.domain_id = s.text(1);
+        if (!s.is_null(2)) e.nonce = s.text(2);
+        e.assertion = s.text(3);
+        e.registrar_fingerprint = s.text(4);
+        out.push_back(std::move(e));
+      }
+      return out;
+    });
   }
 
   Result<bool> audited_for_domain(const std::string& serial,
                                   const std::string& domain_id) override {
-    ASSIGN_OR_RETURN(auto s, prepare("SELECT 1 FROM audit_entry WHERE serial = ? AND "
-                                     "domain_id = ? LIMIT 1"));
-    s.bind(1, serial).bind(2, domain_id);
-    return s.step("read the audit log of " + serial);
+    return fresh_->read([&](StatementCache& on) -> Result<bool> {
+      ASSIGN_OR_RETURN(auto s, on.prepare("SELECT 1 FROM audit_entry WHERE serial = ? AND "
+                                          "domain_id = ? LIMIT 1"));
+      s.bind(1, serial).bind(2, domain_id);
+      return s.step("read the audit log of " + serial);
+    });
   }
 
   // One statement, so one read transaction and one look-up of the WAL: a
   // row per owner anchor, or one with none.
   Result<std::optional<DeviceForVoucher>> device_for_voucher(
       const std::string& serial, const std::string& domain_id) override {
-    ASSIGN_OR_RETURN(
-        auto s, prepare("SELECT d.serial, d.product, d.issuing_ca, d.certificate, d.key_mode, "
-                        "d.issued_at, d.reissue_count, d.reissue_reason, d.masa_key_id, d.stolen, "
-                        "d.ownership, "
-                        "EXISTS (SELECT 1 FROM audit_entry a WHERE a.serial = d.serial AND "
-                        "a.domain_id = ?2), o.certificate "
-                        "FROM device d LEFT JOIN owner_anchor o ON o.serial = d.serial "
-                        "WHERE d.serial = ?1 ORDER BY o.rowid"));
-    s.bind(1, serial).bind(2, domain_id);
-    std::optional<DeviceForVoucher> found;
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, s.step("look up device " + serial));
-      if (!row) break;
-      if (!found) {
-        found.emplace();
-        found->device = read_device(s);
-        found->status.stolen = s.integer(9) != 0;
-        if (!s.is_null(10)) {
-          ASSIGN_OR_RETURN(found->status.ownership, parse_ownership_policy(s.text(10)));
+    return fresh_->read([&](StatementCache& on) -> Result<std::optional<DeviceForVoucher>> {
+      ASSIGN_OR_RETURN(
+          auto s,
+          on.prepare("SELECT d.serial, d.product, d.issuing_ca, d.certificate, d.key_mode, "
+                     "d.issued_at, d.reissue_count, d.reissue_reason, d.masa_key_id, d.stolen, "
+                     "d.ownership, "
+                     "EXISTS (SELECT 1 FROM audit_entry a WHERE a.serial = d.serial AND "
+                     "a.domain_id = ?2), o.certificate "
+                     "FROM device d LEFT JOIN owner_anchor o ON o.serial = d.serial "
+                     "WHERE d.serial = ?1 ORDER BY o.rowid"));
+      s.bind(1, serial).bind(2, domain_id);
+      std::optional<DeviceForVoucher> found;
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, s.step("look up device " + serial));
+        if (!row) break;
+        if (!found) {
+          found.emplace();
+          found->device = read_device(s);
+          found->status.stolen = s.integer(9) != 0;
+          if (!s.is_null(10)) {
+            ASSIGN_OR_RETURN(found->status.ownership, parse_ownership_policy(s.text(10)));
+          }
+          found->audited_for_domain = s.integer(11) != 0;
         }
-        found->audited_for_domain = s.integer(11) != 0;
+        if (!s.is_null(12)) found->status.owner_anchors.push_back(s.blob(12));
       }
-      if (!s.is_null(12)) found->status.owner_anchors.push_back(s.blob(12));
-    }
-    return found;
+      return found;
+    });
   }
 
   Result<std::vector<TicketKeyRecord>> ticket_keys(std::int64_t from_slot) override {
-    ASSIGN_OR_RETURN(auto s, prepare("SELECT slot, material FROM tls_ticket_key WHERE slot >= ? "
-                                     "ORDER BY slot DESC"));
-    s.bind(1, from_slot);
-    std::vector<TicketKeyRecord> out;
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, s.step("read the session-ticket keys"));
-      if (!row) break;
-      out.push_back(TicketKeyRecord{s.integer(0), s.blob(1)});
-    }
-    return out;
+    // On the fresh reader: it sees the key this instance just added.
+    return fresh_->read([&](StatementCache& on) -> Result<std::vector<TicketKeyRecord>> {
+      ASSIGN_OR_RETURN(auto s,
+                       on.prepare("SELECT slot, material FROM tls_ticket_key WHERE slot >= ? "
+                                  "ORDER BY slot DESC"));
+      s.bind(1, from_slot);
+      std::vector<TicketKeyRecord> out;
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, s.step("read the session-ticket keys"));
+        if (!row) break;
+        out.push_back(TicketKeyRecord{s.integer(0), s.blob(1)});
+      }
+      return out;
+    });
   }
 
   Status add_ticket_key(const TicketKeyRecord& key, std::int64_t drop_before) override {
@@ -442,15 +454,18 @@ class SqliteStore final : public AssetStore {
   }
 
   Result<std::vector<MasaSignerRecord>> list_masa_signers() override {
-    ASSIGN_OR_RETURN(auto s, prepare("SELECT id, scope, key_reference, chain_pem, created_at "
-                                     "FROM masa_signer ORDER BY id"));
-    std::vector<MasaSignerRecord> out;
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, s.step("list the MASA signing keys"));
-      if (!row) break;
-      out.push_back({s.integer(0), s.text(1), s.text(2), s.text(3), s.integer(4)});
-    }
-    return out;
+    // On the fresh reader: a rollover reaches every instance, however busy.
+    return fresh_->read([&](StatementCache& on) -> Result<std::vector<MasaSignerRecord>> {
+      ASSIGN_OR_RETURN(auto s, on.prepare("SELECT id, scope, key_reference, chain_pem, created_at "
+                                          "FROM masa_signer ORDER BY id"));
+      std::vector<MasaSignerRecord> out;
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, s.step("list the MASA signing keys"));
+        if (!row) break;
+        out.push_back({s.integer(0), s.text(1), s.text(2), s.text(3), s.integer(4)});
+      }
+      return out;
+    });
   }
 
   Status ping() override {
@@ -582,6 +597,10 @@ class SqliteStore final : public AssetStore {
   StatementCache statements_;  // after db_: finalized before the connection closes
   std::recursive_mutex transaction_mutex_;
   std::unique_ptr<detail::SqliteWriter> writer_;
+  // The MASA's reads that must include every commit made before they start
+  // (the audit log a registrar reads right after its voucher; a device's
+  // stolen flag, owners and audit entries; signer records and ticket keys).
+  std::unique_ptr<detail::FreshReader> fresh_;
   std::string path_;
 };
 

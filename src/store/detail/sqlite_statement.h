@@ -95,6 +95,33 @@ class StatementCache {
   std::unordered_map<std::string, std::vector<StmtPtr>> idle_;
 };
 
+// A connection for reads that must include every commit made before they
+// start (read after the store's writer committed), one read at a time. On
+// a connection that threads share, SQLite keeps one read transaction, and
+// so one snapshot, open while any statement of any thread is active: under
+// concurrent reads such a snapshot can outlive many commits.
+class FreshReader {
+ public:
+  static Result<std::unique_ptr<FreshReader>> open(const std::string& path,
+                                                   const std::string& what) {
+    ASSIGN_OR_RETURN(auto db, open_database_file(path, what));
+    return std::unique_ptr<FreshReader>(new FreshReader(std::move(db)));
+  }
+  // Runs `read` with the connection's statements and no other statement
+  // active on it; the statements it prepares must not outlive it.
+  template <typename Read>
+  auto read(Read&& read) {
+    const std::lock_guard one_at_a_time(mutex_);
+    return read(statements_);
+  }
+
+ private:
+  explicit FreshReader(DbPtr db) : db_(std::move(db)), statements_(db_.get()) {}
+  DbPtr db_;
+  StatementCache statements_;  // after db_: finalized before the connection closes
+  std::mutex mutex_;
+};
+
 // Runs body between BEGIN IMMEDIATE and COMMIT on the cache's connection,
 // rolling back when it fails. The caller keeps other threads' transactions
 // off the connection meanwhile.

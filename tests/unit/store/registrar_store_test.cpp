@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "core/file.h"
 #include "support/postgres_cluster.h"
@@ -83,6 +85,33 @@ TEST_P(RegistrarStoreTest, KeepsAPledgesOnboardingInOrder) {
   ASSERT_TRUE(list);
   ASSERT_EQ(list->size(), 1U);
   EXPECT_EQ((*list)[0].state, "enroll-status");
+}
+
+// A pledge enrolls right after the registrar recorded its voucher: the
+// check sees the voucher however busy the store is with other readers.
+TEST_P(RegistrarStoreTest, AVoucherJustRecordedIsSeenWhileOthersRead) {
+  constexpr int k_pledges = 200;
+  ASSERT_TRUE(store_->record_pledge("WG-BUSY", {1}, 1));
+  std::atomic<bool> done{false};
+  std::vector<std::thread> readers;
+  readers.reserve(2);
+  for (int t = 0; t < 2; ++t) {
+    readers.emplace_back([&] {
+      while (!done) (void)store_->onboarding("WG-BUSY");
+    });
+  }
+  int unseen = 0;
+  for (int i = 0; i < k_pledges; ++i) {
+    const std::string serial = "WG-R-" + std::to_string(i);
+    ASSERT_TRUE(store_->record_pledge(serial, {2}, 2));
+    ASSERT_TRUE(store_->record_voucher({serial, 3, "fp", "u", "cms", "", std::nullopt, "d", {1}}));
+    const auto seen = store_->has_voucher(serial, "fp");
+    ASSERT_TRUE(seen);
+    if (!*seen) ++unseen;
+  }
+  done = true;
+  for (auto& reader : readers) reader.join();
+  EXPECT_EQ(unseen, 0) << "of " << k_pledges << " checks right after the voucher was recorded";
 }
 
 TEST_P(RegistrarStoreTest, AVoucherBelongsToTheIdevidThatGotIt) {

@@ -526,6 +526,39 @@ TEST_P(StoreTest, ReadsADeviceForAVoucherAsTheSeparateReadsDo) {
   EXPECT_FALSE(*unknown);
 }
 
+// The registrar reads a device's audit log right after the voucher whose
+// entry the MASA committed (RFC 8995 §5.8.3): a read that starts after a
+// commit sees it, however busy the store is with other readers meanwhile.
+TEST_P(StoreTest, AReadThatStartsAfterACommitSeesItWhileOthersRead) {
+  constexpr int k_devices = 300;
+  std::vector<DeviceRecord> batch;
+  for (int i = 0; i < k_devices; ++i) batch.push_back(device("W-R-" + std::to_string(i)));
+  batch.push_back(device("W-BUSY"));
+  ASSERT_TRUE(store_->add_devices(batch));
+  std::atomic<bool> done{false};
+  std::vector<std::thread> readers;
+  readers.reserve(2);
+  for (int t = 0; t < 2; ++t) {
+    readers.emplace_back([&] {
+      while (!done) {
+        (void)store_->device_for_voucher("W-BUSY", "domain-a");
+        (void)store_->audit_log("W-BUSY");
+      }
+    });
+  }
+  int stale = 0;
+  for (int i = 0; i < k_devices; ++i) {
+    const std::string serial = "W-R-" + std::to_string(i);
+    ASSERT_TRUE(store_->append_audit(serial, AuditEntry{i, "domain-a", "n", "logged", "fp"}));
+    const auto log = store_->audit_log(serial);
+    ASSERT_TRUE(log);
+    if (log->size() != 1) ++stale;
+  }
+  done = true;
+  for (auto& reader : readers) reader.join();
+  EXPECT_EQ(stale, 0) << "of " << k_devices << " reads after a commit";
+}
+
 TEST(SqliteStore, MustBeAFileForItsSecondConnection) {
   for (const std::string location : {"", ":memory:", "file::memory:?cache=shared"}) {
     auto opened = open_sqlite_store(location);
