@@ -81,8 +81,10 @@ std::optional<net::TicketKey> TicketRotation::key_of(const store::TicketKeyRecor
     std::cerr << "vouchsafe: the session-ticket key of slot " << record.slot
               << " is not used: " << key.error().message << "\n";
   }
-  opened_[record.slot] = {record.material, key ? std::optional(*key) : std::nullopt};
-  return opened_[record.slot].key;
+  return opened_
+      .insert_or_assign(record.slot,
+                        Opened{record.material, key ? std::optional(*key) : std::nullopt})
+      .first->second.key;
 }
 
 Result<net::TicketKey> TicketRotation::open_row(const store::TicketKeyRecord& record) const {

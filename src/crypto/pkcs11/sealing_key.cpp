@@ -21,35 +21,15 @@ constexpr CK_RV k_ckr_aead_decrypt_failed = 0x42;
 // The ids of the secret keys labelled `label`, lowest first.
 Result<std::vector<Bytes>> key_ids(Token& token, Token::Session& session,
                                    const std::string& label) {
-  CK_OBJECT_CLASS secret = CKO_SECRET_KEY;
-  std::string label_copy = label;
-  std::array<CK_ATTRIBUTE, 2> query{
-      {{CKA_CLASS, &secret, sizeof secret}, {CKA_LABEL, label_copy.data(), label_copy.size()}}};
-  CK_FUNCTION_LIST* f = token.functions();
-  CK_RV rv = f->C_FindObjectsInit(session.handle(), query.data(), query.size());
-  if (rv != CKR_OK) {
-    session.mark_broken();
-    return token.failure(ErrorCode::bad_key, "looking up the secret key '" + label + "'", rv);
-  }
-  std::array<CK_OBJECT_HANDLE, k_max_keys> objects{};
-  CK_ULONG found = 0;
-  rv = f->C_FindObjects(session.handle(), objects.data(), objects.size(), &found);
-  f->C_FindObjectsFinal(session.handle());
-  if (rv != CKR_OK) {
-    return token.failure(ErrorCode::bad_key, "looking up the secret key '" + label + "'", rv);
-  }
+  ASSIGN_OR_RETURN(auto objects, token.find_objects(session, CKO_SECRET_KEY, label, std::nullopt,
+                                                    k_max_keys, "the secret key '" + label + "'"));
   std::vector<Bytes> ids;
-  for (CK_ULONG i = 0; i < found; ++i) {
-    ASSIGN_OR_RETURN(auto id, token.attribute(session, objects.at(i), CKA_ID));
+  for (const CK_OBJECT_HANDLE object : objects) {
+    ASSIGN_OR_RETURN(auto id, token.attribute(session, object, CKA_ID));
     if (id && id->size() == k_id) ids.push_back(std::move(*id));
   }
   std::ranges::sort(ids);
   return ids;
-}
-
-Result<CK_OBJECT_HANDLE> key_by_id(Token& token, Token::Session& session, const std::string& label,
-                                   const Bytes& id) {
-  return token.find_object(session, CKO_SECRET_KEY, label, id, "secret key");
 }
 
 Status make_key(Token& token, Token::Session& session, const std::string& label) {
@@ -80,12 +60,6 @@ Status make_key(Token& token, Token::Session& session, const std::string& label)
     return token.failure(ErrorCode::bad_key, "generating the secret key '" + label + "'", rv);
   }
   return ok();
-}
-
-CK_GCM_PARAMS gcm_params(ByteView iv, ByteView aad) {
-  // PKCS#11 declares the pointers non-const; the token only reads them.
-  return CK_GCM_PARAMS{const_cast<std::uint8_t*>(iv.data()),  iv.size(),  iv.size() * 8,
-                       const_cast<std::uint8_t*>(aad.data()), aad.size(), k_tag * 8};
 }
 
 }  // namespace
@@ -125,21 +99,12 @@ Result<Bytes> SealingKey::seal(ByteView plaintext, ByteView aad) const {
   if (RAND_bytes(out.data() + k_id, static_cast<int>(k_iv)) != 1) {
     return fail(ErrorCode::internal, "the random number generator failed");
   }
-  ASSIGN_OR_RETURN(auto session, token_->session());
-  ASSIGN_OR_RETURN(auto key, key_by_id(*token_, session, label_, id_));
-  const Bytes iv(out.begin() + k_id, out.end());
-  CK_GCM_PARAMS params = gcm_params(iv, aad);
-  CK_MECHANISM mechanism{CKM_AES_GCM, &params, sizeof params};
+  ASSIGN_OR_RETURN(auto session, begin(Direction::seal, id_, ByteView(out).subspan(k_id), aad));
   CK_FUNCTION_LIST* f = token_->functions();
-  CK_RV rv = f->C_EncryptInit(session.handle(), &mechanism, key);
-  if (rv != CKR_OK) {
-    session.mark_broken();
-    return token_->failure(ErrorCode::bad_key, "C_EncryptInit with " + describe(), rv);
-  }
   Bytes sealed(plaintext.size() + k_tag);
   CK_ULONG length = sealed.size();
-  rv = f->C_Encrypt(session.handle(), const_cast<std::uint8_t*>(plaintext.data()), plaintext.size(),
-                    sealed.data(), &length);
+  const CK_RV rv = f->C_Encrypt(session.handle(), const_cast<std::uint8_t*>(plaintext.data()),
+                                plaintext.size(), sealed.data(), &length);
   if (rv != CKR_OK || length != sealed.size()) {
     session.mark_broken();
     return token_->failure(ErrorCode::bad_key, "C_Encrypt with " + describe(), rv);
@@ -154,23 +119,15 @@ Result<SecretBytes> SealingKey::open(ByteView sealed, ByteView aad) const {
     return fail(ErrorCode::invalid_value,
                 "not a text sealed on a token (" + std::to_string(sealed.size()) + " bytes)");
   }
-  const Bytes id(sealed.begin(), sealed.begin() + k_id);
+  const ByteView id = sealed.first(k_id);
   const ByteView iv = sealed.subspan(k_id, k_iv);
   const ByteView body = sealed.subspan(k_id + k_iv);
-  ASSIGN_OR_RETURN(auto session, token_->session());
-  ASSIGN_OR_RETURN(auto key, key_by_id(*token_, session, label_, id));
-  CK_GCM_PARAMS params = gcm_params(iv, aad);
-  CK_MECHANISM mechanism{CKM_AES_GCM, &params, sizeof params};
+  ASSIGN_OR_RETURN(auto session, begin(Direction::open, id, iv, aad));
   CK_FUNCTION_LIST* f = token_->functions();
-  CK_RV rv = f->C_DecryptInit(session.handle(), &mechanism, key);
-  if (rv != CKR_OK) {
-    session.mark_broken();
-    return token_->failure(ErrorCode::bad_key, "C_DecryptInit with " + describe(), rv);
-  }
   SecretBytes plain(body.size());
   CK_ULONG length = plain.size();
-  rv = f->C_Decrypt(session.handle(), const_cast<std::uint8_t*>(body.data()), body.size(),
-                    plain.data(), &length);
+  const CK_RV rv = f->C_Decrypt(session.handle(), const_cast<std::uint8_t*>(body.data()),
+                                body.size(), plain.data(), &length);
   // A tag that does not verify: CKR_ENCRYPTED_DATA_INVALID in PKCS#11 2.40,
   // CKR_AEAD_DECRYPT_FAILED in 3.0, CKR_GENERAL_ERROR from SoftHSM 2.6.
   if (rv == CKR_ENCRYPTED_DATA_INVALID || rv == k_ckr_aead_decrypt_failed ||
@@ -186,6 +143,28 @@ Result<SecretBytes> SealingKey::open(ByteView sealed, ByteView aad) const {
   }
   SecretBytes out(plain.view().first(length));
   return out;
+}
+
+Result<Token::Session> SealingKey::begin(Direction direction, ByteView id, ByteView iv,
+                                         ByteView aad) const {
+  ASSIGN_OR_RETURN(auto session, token_->session());
+  ASSIGN_OR_RETURN(auto key, token_->find_object(session, CKO_SECRET_KEY, label_,
+                                                 Bytes(id.begin(), id.end()), "secret key"));
+  // PKCS#11 declares the pointers non-const; the token only reads them.
+  CK_GCM_PARAMS params{const_cast<std::uint8_t*>(iv.data()),  iv.size(),  iv.size() * 8,
+                       const_cast<std::uint8_t*>(aad.data()), aad.size(), k_tag * 8};
+  CK_MECHANISM mechanism{CKM_AES_GCM, &params, sizeof params};
+  CK_FUNCTION_LIST* f = token_->functions();
+  const bool seal = direction == Direction::seal;
+  const CK_RV rv = seal ? f->C_EncryptInit(session.handle(), &mechanism, key)
+                        : f->C_DecryptInit(session.handle(), &mechanism, key);
+  if (rv != CKR_OK) {
+    session.mark_broken();
+    return token_->failure(
+        ErrorCode::bad_key,
+        std::string(seal ? "C_EncryptInit" : "C_DecryptInit") + " with " + describe(), rv);
+  }
+  return session;
 }
 
 std::string SealingKey::describe() const {

@@ -38,6 +38,11 @@ class SealingKey {
  private:
   SealingKey(std::shared_ptr<Token> token, std::string label, Bytes id)
       : token_(std::move(token)), label_(std::move(label)), id_(std::move(id)) {}
+  enum class Direction { seal, open };
+  // A session with AES-GCM begun (C_EncryptInit or C_DecryptInit) under
+  // the key of `id`.
+  [[nodiscard]] Result<Token::Session> begin(Direction direction, ByteView id, ByteView iv,
+                                             ByteView aad) const;
 
   std::shared_ptr<Token> token_;
   std::string label_;

@@ -167,14 +167,11 @@ bool Token::offers(CK_MECHANISM_TYPE mechanism) const {
   return std::find(mechanisms_.begin(), mechanisms_.end(), mechanism) != mechanisms_.end();
 }
 
-Result<CK_OBJECT_HANDLE> Token::find_object(Session& s, CK_OBJECT_CLASS object_class,
-                                            const std::string& label,
-                                            const std::optional<Bytes>& id,
-                                            const std::string& what) const {
-  if (label.empty() && !id) {
-    return fail(ErrorCode::usage, "the pkcs11: URI names no key: add object=LABEL and/or id=%.. (" +
-                                      describe() + ")");
-  }
+Result<std::vector<CK_OBJECT_HANDLE>> Token::find_objects(Session& s, CK_OBJECT_CLASS object_class,
+                                                          const std::string& label,
+                                                          const std::optional<Bytes>& id,
+                                                          std::size_t max,
+                                                          const std::string& what) const {
   std::vector<CK_ATTRIBUTE> query;
   query.push_back({CKA_CLASS, &object_class, sizeof object_class});
   std::string label_copy = label;
@@ -187,11 +184,25 @@ Result<CK_OBJECT_HANDLE> Token::find_object(Session& s, CK_OBJECT_CLASS object_c
     s.mark_broken();
     return failure(ErrorCode::bad_key, "looking up " + what, rv);
   }
-  CK_OBJECT_HANDLE objects[2];
+  std::vector<CK_OBJECT_HANDLE> objects(max);
   CK_ULONG found = 0;
-  rv = f->C_FindObjects(s.handle(), objects, 2, &found);
+  rv = f->C_FindObjects(s.handle(), objects.data(), objects.size(), &found);
   f->C_FindObjectsFinal(s.handle());
   if (rv != CKR_OK) return failure(ErrorCode::bad_key, "looking up " + what, rv);
+  objects.resize(found);
+  return objects;
+}
+
+Result<CK_OBJECT_HANDLE> Token::find_object(Session& s, CK_OBJECT_CLASS object_class,
+                                            const std::string& label,
+                                            const std::optional<Bytes>& id,
+                                            const std::string& what) const {
+  if (label.empty() && !id) {
+    return fail(ErrorCode::usage, "the pkcs11: URI names no key: add object=LABEL and/or id=%.. (" +
+                                      describe() + ")");
+  }
+  ASSIGN_OR_RETURN(auto objects, find_objects(s, object_class, label, id, 2, what));
+  const std::size_t found = objects.size();
   const std::string named =
       (label.empty() ? std::string() : "object '" + label + "'") +
       (id ? std::string(label.empty() ? "" : " ") + "id " + hex_encode(*id) : std::string());
@@ -204,7 +215,7 @@ Result<CK_OBJECT_HANDLE> Token::find_object(Session& s, CK_OBJECT_CLASS object_c
     return fail(ErrorCode::bad_key, "more than one " + what + " with " + named + " on " +
                                         describe() + ": name the key by id= as well");
   }
-  return objects[0];
+  return objects.front();
 }
 
 Result<std::optional<Bytes>> Token::attribute(Session& s, CK_OBJECT_HANDLE object,

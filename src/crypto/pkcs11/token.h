@@ -65,6 +65,13 @@ class Token : public std::enable_shared_from_this<Token> {
   // Whether the token offers a mechanism (C_GetMechanismList).
   [[nodiscard]] bool offers(CK_MECHANISM_TYPE mechanism) const;
 
+  // Up to `max` objects of a class whose label (and id, when given) match;
+  // `what` names them in an error.
+  Result<std::vector<CK_OBJECT_HANDLE>> find_objects(Session& s, CK_OBJECT_CLASS object_class,
+                                                     const std::string& label,
+                                                     const std::optional<Bytes>& id,
+                                                     std::size_t max,
+                                                     const std::string& what) const;
   // The one object of a class whose label and/or id match; an error naming
   // them when there is none or more than one.
   Result<CK_OBJECT_HANDLE> find_object(Session& s, CK_OBJECT_CLASS object_class,

@@ -26,18 +26,9 @@ class SealingKeyTest : public ::testing::Test {
 
   // The secret keys labelled k_label on the token, as handles.
   static std::vector<CK_OBJECT_HANDLE> keys_on_token(Token& token, Token::Session& session) {
-    CK_OBJECT_CLASS secret = CKO_SECRET_KEY;
-    std::string label = k_label;
-    std::array<CK_ATTRIBUTE, 2> query{
-        {{CKA_CLASS, &secret, sizeof secret}, {CKA_LABEL, label.data(), label.size()}}};
-    std::array<CK_OBJECT_HANDLE, 8> found{};
-    CK_ULONG n = 0;
-    EXPECT_EQ(token.functions()->C_FindObjectsInit(session.handle(), query.data(), query.size()),
-              CKR_OK);
-    EXPECT_EQ(token.functions()->C_FindObjects(session.handle(), found.data(), found.size(), &n),
-              CKR_OK);
-    token.functions()->C_FindObjectsFinal(session.handle());
-    return {found.begin(), found.begin() + static_cast<std::ptrdiff_t>(n)};
+    auto found = token.find_objects(session, CKO_SECRET_KEY, k_label, std::nullopt, 8, "keys");
+    EXPECT_TRUE(found);
+    return found ? *found : std::vector<CK_OBJECT_HANDLE>{};
   }
 
   Pkcs11Uri uri_;
